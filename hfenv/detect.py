@@ -1,0 +1,186 @@
+"""What machine and shell this is, and where HF_ENDPOINT currently comes from."""
+
+from __future__ import annotations
+
+import os
+import platform as _platform
+import sys
+from pathlib import Path, PurePath
+from typing import Mapping
+
+from . import shells
+from .shells import Platform, Shell, UnknownShell
+
+OFFICIAL_DEFAULT = "https://huggingface.co"
+
+
+def system_name(sys_platform: str = sys.platform) -> str:
+    if sys_platform.startswith("win") or sys_platform == "cygwin":
+        return "windows"
+    if sys_platform == "darwin":
+        return "macos"
+    return "linux"
+
+
+def current_platform(env: Mapping[str, str] | None = None) -> Platform:
+    env = dict(os.environ if env is None else env)
+    system = system_name()
+    return Platform(
+        system=system,
+        home=Path(os.path.expanduser("~")),
+        env=env,
+        git_bash=system == "windows" and bool(env.get("MSYSTEM")),
+    )
+
+
+def read_os_release(path: str = "/etc/os-release") -> dict[str, str]:
+    values = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                key, sep, value = line.strip().partition("=")
+                if sep:
+                    values[key] = value.strip().strip('"')
+    except OSError:
+        pass
+    return values
+
+
+def is_wsl(env: Mapping[str, str]) -> bool:
+    if env.get("WSL_DISTRO_NAME") or env.get("WSL_INTEROP"):
+        return True
+    try:
+        with open("/proc/sys/kernel/osrelease", encoding="ascii", errors="replace") as fh:
+            return "microsoft" in fh.read().lower()
+    except OSError:
+        return False
+
+
+def os_info(env: Mapping[str, str] | None = None) -> dict:
+    env = os.environ if env is None else env
+    system = system_name()
+    info = {"system": system, "name": _platform.system(), "version": _platform.release(), "wsl": False}
+    if system == "linux":
+        release = read_os_release()
+        info["name"] = release.get("PRETTY_NAME") or release.get("NAME") or "Linux"
+        info["version"] = release.get("VERSION_ID", "")
+        info["wsl"] = is_wsl(env)
+    elif system == "macos":
+        info["name"] = "macOS"
+        info["version"] = _platform.mac_ver()[0]
+    else:
+        info["name"] = "Windows"
+        info["version"] = _platform.version()
+    return info
+
+
+def detect_shell(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None, str]:
+    """(shell name, path, how it was found); name is None when nothing worked."""
+    env = os.environ if env is None else env
+    reasons = []
+    try:
+        import shellingham
+
+        name, path = shellingham.detect_shell()
+        try:
+            return shells.get(name).name, path, "parent process (shellingham)"
+        except UnknownShell:
+            reasons.append(f"parent process is {name}")
+    except Exception as exc:  # shellingham raises its own ShellDetectionFailure, or OSError
+        reasons.append(f"shellingham: {exc.__class__.__name__}")
+    candidates = []
+    if env.get("SHELL"):
+        candidates.append((env["SHELL"], "$SHELL"))
+    if system_name() == "windows":
+        if env.get("PSModulePath", "").count(os.pathsep) >= 2:
+            candidates.append(("powershell", "PSModulePath (PowerShell)"))
+        if env.get("COMSPEC"):
+            candidates.append((env["COMSPEC"], "%COMSPEC%"))
+    for value, source in candidates:
+        try:
+            return shells.get(value).name, value, source
+        except UnknownShell:
+            reasons.append(f"{source} is {value}")
+    return None, None, "; ".join(reasons) or "no hints"
+
+
+def current_shell_entry(env: Mapping[str, str] | None = None) -> Shell:
+    name, _, how = detect_shell(env)
+    if name is None:
+        raise UnknownShell(f"could not tell which shell this is ({how}); pass --shell NAME")
+    return shells.get(name)
+
+
+def lines_mentioning(path: PurePath, needle: bytes = b"HF_ENDPOINT") -> list[tuple[int, str]]:
+    """(line number, text) of each line of a startup file that mentions `needle`."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return []
+    found = []
+    for number, line in enumerate(data.splitlines(), 1):
+        stripped = line.strip()
+        if needle in line and not stripped.startswith(b"#"):
+            found.append((number, stripped.decode("utf-8", "replace")))
+    return found
+
+
+def endpoint_sources(entry: Shell | None, plat: Platform) -> dict:
+    """The HF_ENDPOINT this process sees, and the startup lines that set it."""
+    value = plat.env.get("HF_ENDPOINT")
+    files = []
+    if entry is not None:
+        for startup in entry.startup_files(plat):
+            for number, text in lines_mentioning(startup.path):
+                files.append({"path": str(startup.path), "line": number, "text": text})
+    return {
+        "value": value,
+        "source": "environment of this process" if value is not None
+        else f"not set (huggingface_hub uses {OFFICIAL_DEFAULT})",
+        "startup_files": files,
+    }
+
+
+def detect(env: Mapping[str, str] | None = None) -> dict:
+    """Everything `hfenv detect` reports, as plain data."""
+    plat = current_platform(env)
+    name, path, how = detect_shell(plat.env)
+    entry = shells.get(name) if name else None
+    startup = [
+        {"path": str(s.path), "exists": os.path.lexists(s.path), "owned": s.owned, "why": s.why}
+        for s in (entry.startup_files(plat) if entry else [])
+    ]
+    return {
+        "os": os_info(plat.env),
+        "shell": {
+            "name": name,
+            "path": path,
+            "detected_by": how,
+            "eval": entry.eval_hint if entry else None,
+        },
+        "startup_files": startup,
+        "hf_endpoint": endpoint_sources(entry, plat),
+    }
+
+
+def format_detection(info: dict) -> str:
+    os_ = info["os"]
+    shell = info["shell"]
+    lines = [f"OS:          {os_['name']}" + (" (WSL)" if os_["wsl"] else "")]
+    if shell["name"]:
+        lines.append(f"Shell:       {shell['name']} ({shell['path']}; from {shell['detected_by']})")
+        lines.append(f"This shell:  {shell['eval']}")
+    else:
+        lines.append(f"Shell:       unknown ({shell['detected_by']}); pass --shell NAME to other commands")
+    if info["startup_files"]:
+        lines.append("setup --persist writes:")
+        for item in info["startup_files"]:
+            state = "exists" if item["exists"] else "would be created"
+            owner = ", owned by hfenv" if item["owned"] else ""
+            lines.append(f"  {item['path']}  ({state}{owner}; {item['why']})")
+    endpoint = info["hf_endpoint"]
+    value = endpoint["value"]
+    lines.append(f"HF_ENDPOINT: {value if value is not None else '(unset)'}  [{endpoint['source']}]")
+    for item in endpoint["startup_files"]:
+        lines.append(f"  mentioned in {item['path']}:{item['line']}: {item['text']}")
+    return "\n".join(lines)

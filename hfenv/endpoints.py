@@ -1,0 +1,238 @@
+"""The endpoint catalog, strict URL checks, and hfenv's small config file.
+
+An endpoint is accepted as a catalog name or as a URL wherever one is accepted
+(SPEC 1). URLs end up inside shell code and startup files, so the check is
+strict: anything that is not a plain http(s) origin with an optional path
+prefix is refused with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+OFFICIAL = "hf"
+CATALOG = {
+    "hf": "https://huggingface.co",
+    "hf-mirror": "https://hf-mirror.com",
+}
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
+_IPV6_RE = re.compile(r"^\[[0-9A-Fa-f:.]+\]$")
+_PATH_RE = re.compile(r"^(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*$")
+
+
+class EndpointError(ValueError):
+    """A name or URL that hfenv refuses; the message is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    url: str
+
+    @property
+    def is_official(self) -> bool:
+        return self.url == CATALOG[OFFICIAL]
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "url": self.url}
+
+
+def check_url(text: str) -> tuple[str, list[str]]:
+    """Return (normalised URL, warnings) or raise EndpointError naming the bad part."""
+    for ch in text:
+        if ord(ch) < 0x20 or ord(ch) == 0x7F or ch in "\u0085\u2028\u2029":
+            raise EndpointError(f"URL contains a control character ({ord(ch):#04x})")
+        if ch.isspace():
+            raise EndpointError("URL contains whitespace")
+        if ch in "'\"`":
+            raise EndpointError(f"URL contains a quote character ({ch})")
+        if ch == "\\":
+            raise EndpointError("URL contains a backslash")
+        if ord(ch) > 0x7E:
+            raise EndpointError(f"URL contains a non-ASCII character ({ch!r}); write the host in punycode")
+    if "://" not in text:
+        raise EndpointError(f"not a catalog name and not a URL: {text!r} (known names: {', '.join(CATALOG)})")
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in ("http", "https"):
+        raise EndpointError(f"scheme {scheme!r} is not allowed: use https:// (or http://)")
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise EndpointError(f"malformed URL: {exc}") from None
+    netloc = parts.netloc
+    if "@" in netloc:
+        raise EndpointError("URL carries user:password (userinfo before '@'); give the bare host")
+    if "?" in text:
+        raise EndpointError("URL has a query string ('?...'); give only host and path")
+    if "#" in text:
+        raise EndpointError("URL has a fragment ('#...'); give only host and path")
+    if netloc.startswith("["):
+        host, bracket, rest = netloc.partition("]")
+        host += bracket
+        if rest and not rest.startswith(":"):
+            raise EndpointError(f"URL host {netloc!r} is not a valid host name")
+        port_text = rest[1:] if rest else None
+    else:
+        host, sep, port_text = netloc.partition(":")
+        port_text = port_text if sep else None
+    if not host:
+        raise EndpointError("URL has no host")
+    if not (_HOST_RE.match(host) or _IPV6_RE.match(host)):
+        raise EndpointError(f"URL host {host!r} is not a valid host name")
+    if port_text is not None:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise EndpointError(f"URL port {port_text!r} is not a number from 1 to 65535")
+    path = parts.path
+    if not _PATH_RE.match(path):
+        bad = next(ch for ch in re.sub(r"%[0-9A-Fa-f]{2}", "", path) if not re.match(r"[A-Za-z0-9._~/-]", ch))
+        raise EndpointError(
+            f"URL path contains {bad!r}, which is not allowed (only letters, digits, - . _ ~ / and %XX escapes)"
+        )
+    if "//" in path:
+        raise EndpointError("URL path contains '//'")
+    if any(seg in (".", "..") for seg in path.split("/")):
+        raise EndpointError("URL path contains '.' or '..' segments")
+    url = f"{scheme}://{netloc.lower()}{path}".rstrip("/")
+    warnings = []
+    if scheme == "http":
+        warnings.append(f"{url} uses plain http: traffic (and any token) travels unencrypted")
+    return url, warnings
+
+
+def check_name(name: str) -> str:
+    if not _NAME_RE.match(name):
+        raise EndpointError(
+            f"endpoint name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)"
+        )
+    return name
+
+
+def name_for_url(url: str, known: dict[str, str]) -> str:
+    for name, known_url in known.items():
+        if known_url == url:
+            return name
+    return "custom"
+
+
+def resolve(text: str, known: dict[str, str] | None = None) -> tuple[Endpoint, list[str]]:
+    """Turn a catalog name or a URL into an Endpoint (SPEC 1)."""
+    known = CATALOG if known is None else known
+    if text in known:
+        return Endpoint(text, known[text]), []
+    url, warnings = check_url(text)
+    return Endpoint(name_for_url(url, known), url), warnings
+
+
+def parse_candidate(text: str, known: dict[str, str] | None = None) -> tuple[Endpoint, list[str]]:
+    """`--candidate NAME=URL` (or a bare catalog name or URL)."""
+    name, sep, rest = text.partition("=")
+    if sep and "://" not in name:
+        check_name(name)
+        endpoint, warnings = resolve(rest, known)
+        return Endpoint(name, endpoint.url), warnings
+    return resolve(text, known)
+
+
+# ---- config file ---------------------------------------------------------
+
+
+def config_path() -> Path:
+    import click  # click is always loaded by the CLI; imported here for library use
+
+    return Path(click.get_app_dir("hfenv")) / "config.json"
+
+
+def load_config(path: Path | None = None) -> dict:
+    path = path or config_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise EndpointError(f"cannot read {path}: {exc}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def save_config(data: dict, path: Path | None = None) -> Path:
+    path = path or config_path()
+    write_json_atomic(path, data)
+    return path
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    import tempfile  # only writers pay for it; `hfenv shell` starts in people's shells
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def user_endpoints(config: dict | None = None) -> dict[str, str]:
+    config = load_config() if config is None else config
+    raw = config.get("endpoints") or {}
+    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def known_endpoints(config: dict | None = None) -> dict[str, str]:
+    """Catalog plus the user's own endpoints (built-in names cannot be redefined)."""
+    return {**user_endpoints(config), **CATALOG}
+
+
+def add_endpoint(name: str, url_or_name: str) -> tuple[Endpoint, list[str]]:
+    check_name(name)
+    if name in CATALOG:
+        raise EndpointError(f"{name!r} is a built-in endpoint and cannot be redefined")
+    config = load_config()
+    endpoint, warnings = resolve(url_or_name, known_endpoints(config))
+    config.setdefault("endpoints", {})[name] = endpoint.url
+    save_config(config)
+    return Endpoint(name, endpoint.url), warnings
+
+
+def remove_endpoint(name: str) -> str:
+    if name in CATALOG:
+        raise EndpointError(f"{name!r} is a built-in endpoint and cannot be removed")
+    config = load_config()
+    endpoints = config.get("endpoints") or {}
+    if name not in endpoints:
+        raise EndpointError(f"no user endpoint named {name!r}")
+    url = endpoints.pop(name)
+    save_config(config)
+    return url
+
+
+def saved_choice(config: dict | None = None) -> Endpoint | None:
+    config = load_config() if config is None else config
+    chosen = config.get("chosen")
+    if isinstance(chosen, dict) and isinstance(chosen.get("url"), str):
+        try:
+            url, _ = check_url(chosen["url"])
+        except EndpointError:
+            return None
+        return Endpoint(str(chosen.get("name") or "custom"), url)
+    return None
+
+
+def save_choice(endpoint: Endpoint) -> Path:
+    config = load_config()
+    config["chosen"] = endpoint.as_dict()
+    return save_config(config)

@@ -1,0 +1,293 @@
+"""One entry per shell: name, aliases, template, quoting, startup files, eval hint.
+
+Everything that differs between shells lives here, so that the renderer, the
+writers and the CLI never ask "which shell is this?".
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath, PureWindowsPath
+from typing import Mapping
+
+# Characters no shell here can carry through one line of code.
+CONTROL = {chr(c) for c in range(0x20)} | {"\x7f", "\u0085", "\u2028", "\u2029"}
+
+
+class UnknownShell(ValueError):
+    """A --shell value (or detected shell) hfenv does not know."""
+
+
+class UnsafeValue(ValueError):
+    """A value that cannot be written safely for a given shell."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What a startup-file decision depends on; built by detect, replaced in tests."""
+
+    system: str  # "linux", "macos", "windows" (WSL counts as linux)
+    home: PurePath
+    env: Mapping[str, str] = field(default_factory=dict)
+    git_bash: bool = False
+
+    def config_home(self) -> PurePath:
+        xdg = self.env.get("XDG_CONFIG_HOME")
+        return PurePath(xdg) if xdg and os.path.isabs(xdg) else self.home / ".config"
+
+
+@dataclass(frozen=True)
+class StartupFile:
+    """A file `setup --persist` writes for a shell; `owned` files belong to hfenv whole."""
+
+    path: PurePath
+    why: str
+    owned: bool = False
+
+
+def check_value(value: str) -> None:
+    """Refuse what no shell line can carry: control characters and unencodable bytes."""
+    for ch in value:
+        if ch in CONTROL:
+            raise UnsafeValue(f"value contains a control character ({ord(ch):#04x})")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsafeValue("value is not valid UTF-8 (undecodable bytes in a path?)") from None
+
+
+class Shell:
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    template: str = ""
+    eval_hint: str = ""
+    block_markers: tuple[str, str] = ("# >>> hfenv >>>", "# <<< hfenv <<<")
+
+    def quote(self, value: str) -> str:
+        raise NotImplementedError
+
+    def startup_files(self, platform: Platform) -> list[StartupFile]:
+        return []
+
+
+def _first_existing(candidates: list[PurePath], default: PurePath) -> PurePath:
+    for path in candidates:
+        if os.path.lexists(path):
+            return path
+    return default
+
+
+class Posix(Shell):
+    template = "posix.sh"
+
+    def quote(self, value: str) -> str:
+        # Single quotes keep everything literal; a space is written as an escaped
+        # space outside the quotes so that the unquoted `eval $(hfenv shell)`,
+        # which splits on runs of spaces and rejoins with one, restores it exactly.
+        check_value(value)
+        pieces = ("'" + part.replace("'", "'\\''") + "'" for part in value.split(" "))
+        return "\\ ".join(pieces)
+
+
+class Bash(Posix):
+    name = "bash"
+    eval_hint = 'eval "$(hfenv shell --shell bash)"'
+
+    def startup_files(self, platform: Platform) -> list[StartupFile]:
+        home = platform.home
+        if platform.system == "macos" or platform.git_bash:
+            rc = StartupFile(home / ".bash_profile", "read by login shells (every new terminal here)")
+            return [rc]
+        login = _first_existing(
+            [home / ".bash_profile", home / ".bash_login", home / ".profile"], home / ".profile"
+        )
+        return [
+            StartupFile(home / ".bashrc", "read by interactive shells"),
+            StartupFile(login, "read by login shells (bash -l, ssh logins, many job schedulers)"),
+        ]
+
+
+class Zsh(Posix):
+    name = "zsh"
+    eval_hint = 'eval "$(hfenv shell --shell zsh)"'
+
+    def startup_files(self, platform: Platform) -> list[StartupFile]:
+        zdotdir = platform.env.get("ZDOTDIR")
+        base = PurePath(zdotdir) if zdotdir and os.path.isabs(zdotdir) else platform.home
+        return [
+            StartupFile(base / ".zshrc", "read by interactive shells"),
+            StartupFile(base / ".zshenv", "read by every zsh, also zsh -c and zsh -lc"),
+        ]
+
+
+class Sh(Posix):
+    name = "sh"
+    aliases = ("dash", "ksh", "mksh", "ksh93", "ash", "busybox")
+    eval_hint = 'eval "$(hfenv shell --shell sh)"'
+
+    def startup_files(self, platform: Platform) -> list[StartupFile]:
+        return [StartupFile(platform.home / ".profile", "read by login shells")]
+
+
+class Fish(Shell):
+    name = "fish"
+    template = "fish.fish"
+    eval_hint = "hfenv shell --shell fish | source"
+
+    def quote(self, value: str) -> str:
+        # fish single quotes are not fully literal: backslash escapes ' and \ there.
+        check_value(value)
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def startup_files(self, platform: Platform) -> list[StartupFile]:
+        path = platform.config_home() / "fish" / "conf.d" / "hfenv.fish"
+        return [StartupFile(path, "fish runs every conf.d file at start", owned=True)]
+
+
+class Tcsh(Shell):
+    name = "tcsh"
+    aliases = ("csh",)
+    template = "tcsh.csh"
+    eval_hint = 'eval "`hfenv shell --shell tcsh`"'
+
+    def quote(self, value: str) -> str:
+        # csh expands history (!) even inside single quotes, so ! is escaped
+        # outside them; spaces too, so that backquote word splitting is lossless.
+        check_value(value)
+        out = []
+        for part in _split_keep(value, " !"):
+            if part in (" ", "!"):
+                out.append("\\" + part)
+            else:
+                out.append("'" + part.replace("'", "'\\''") + "'")
+        return "".join(out) or "''"
+
+    def startup_files(self, platform: Platform) -> list[StartupFile]:
+        home = platform.home
+        tcshrc, cshrc = home / ".tcshrc", home / ".cshrc"
+        path = cshrc if os.path.lexists(cshrc) and not os.path.lexists(tcshrc) else tcshrc
+        return [StartupFile(path, "read by every tcsh")]
+
+
+class Xonsh(Shell):
+    name = "xonsh"
+    template = "xonsh.xsh"
+    eval_hint = "execx($(hfenv shell --shell xonsh))"
+
+    def quote(self, value: str) -> str:
+        # A Python string literal; xonsh reads source as UTF-8, so only \ and ' need escapes.
+        check_value(value)
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def startup_files(self, platform: Platform) -> list[StartupFile]:
+        return [StartupFile(platform.home / ".xonshrc", "read by interactive xonsh")]
+
+
+class Elvish(Shell):
+    name = "elvish"
+    template = "elvish.elv"
+    eval_hint = "eval (hfenv shell --shell elvish | slurp)"
+
+    def quote(self, value: str) -> str:
+        # Elvish single quotes have one escape only: '' for a quote.
+        check_value(value)
+        return "'" + value.replace("'", "''") + "'"
+
+    def startup_files(self, platform: Platform) -> list[StartupFile]:
+        path = platform.config_home() / "elvish" / "rc.elv"
+        return [StartupFile(path, "read by interactive elvish")]
+
+
+# PowerShell treats these typographic quotes like ' inside single-quoted strings.
+PS_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+class PowerShell(Shell):
+    name = "powershell"
+    aliases = ("pwsh",)
+    template = "powershell.ps1"
+    eval_hint = "hfenv shell --shell powershell | Out-String | Invoke-Expression"
+    block_markers = ("#region hfenv", "#endregion hfenv")
+
+    def quote(self, value: str) -> str:
+        # Single-quoted strings end at ' and at its typographic cousins; doubling escapes each.
+        check_value(value)
+        return "'" + "".join(ch * 2 if ch in PS_QUOTES else ch for ch in value) + "'"
+
+    def startup_files(self, platform: Platform) -> list[StartupFile]:
+        return [StartupFile(p, "CurrentUserAllHosts profile") for p in powershell_profiles(platform)]
+
+
+def powershell_profiles(platform: Platform) -> list[PurePath]:
+    """Default CurrentUserAllHosts profile paths (persist asks PowerShell itself when it can)."""
+    if platform.system != "windows":
+        return [platform.config_home() / "powershell" / "profile.ps1"]
+    documents = _windows_documents(platform)
+    return [
+        documents / "PowerShell" / "profile.ps1",  # PowerShell 7
+        documents / "WindowsPowerShell" / "profile.ps1",  # Windows PowerShell 5.1
+    ]
+
+
+def _windows_documents(platform: Platform) -> PurePath:
+    # OneDrive's "Known Folder Move" relocates Documents; its env var says where.
+    home = PureWindowsPath(str(platform.home))
+    for var in ("OneDriveConsumer", "OneDrive", "OneDriveCommercial"):
+        root = platform.env.get(var)
+        if root and os.path.isdir(os.path.join(root, "Documents")):
+            return PureWindowsPath(root) / "Documents"
+    return home / "Documents"
+
+
+class Cmd(Shell):
+    name = "cmd"
+    template = "cmd.bat"
+    eval_hint = "for /f \"delims=\" %i in ('hfenv shell --shell cmd') do %i"
+
+    def quote(self, value: str) -> str:
+        # cmd expands %VAR% (and !VAR! with delayed expansion) even inside quotes,
+        # and has no escape inside "set "N=V"", so such values are refused.
+        check_value(value)
+        for ch in '%"!':
+            if ch in value:
+                raise UnsafeValue(f"cmd cannot carry {ch!r} in a value safely; use PowerShell")
+        return value
+
+
+SHELLS: dict[str, Shell] = {
+    s.name: s for s in (Bash(), Zsh(), Sh(), Fish(), Tcsh(), Xonsh(), Elvish(), PowerShell(), Cmd())
+}
+ALIASES: dict[str, str] = {alias: s.name for s in SHELLS.values() for alias in s.aliases}
+
+
+def get(name_or_path: str) -> Shell:
+    """Look up a shell by name, alias or path (`/usr/bin/zsh`, `C:\\...\\pwsh.exe`)."""
+    key = PureWindowsPath(name_or_path).name if "\\" in name_or_path else PurePath(name_or_path).name
+    key = key.lower()
+    for suffix in (".exe",):
+        if key.endswith(suffix):
+            key = key[: -len(suffix)]
+    key = {"-bash": "bash", "-zsh": "zsh"}.get(key, key).lstrip("-")
+    if key in SHELLS:
+        return SHELLS[key]
+    if key in ALIASES:
+        return SHELLS[ALIASES[key]]
+    known = ", ".join(list(SHELLS) + sorted(ALIASES))
+    raise UnknownShell(f"unknown shell {name_or_path!r}; pass --shell with one of: {known}")
+
+
+def _split_keep(text: str, separators: str) -> list[str]:
+    """Split text into runs and single separator characters, keeping both."""
+    parts, current = [], ""
+    for ch in text:
+        if ch in separators:
+            if current:
+                parts.append(current)
+            parts.append(ch)
+            current = ""
+        else:
+            current += ch
+    if current:
+        parts.append(current)
+    return parts

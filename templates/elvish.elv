@@ -1,0 +1,3 @@
+# hfenv template: elvish.
+set: set-env {{name}} {{value}}
+unset: unset-env {{name}}

@@ -1,0 +1,49 @@
+"""Shared fixtures: every test runs with a private HOME and XDG dirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """A temporary HOME, XDG_* dirs and no inherited Hugging Face or proxy settings."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var, sub in (
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+    ):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(var, str(home / sub))
+    for var in list(os.environ):
+        if var.startswith(("HF_", "HUGGING_FACE_")) or var.lower() in (
+            "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+        ) or var in ("ZDOTDIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            monkeypatch.delenv(var, raising=False)
+    return home
+
+
+def need_program(name: str) -> str:
+    """Path of a program the tests need; skipped locally, a failure in CI."""
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{name} is not installed, and CI=true forbids skipping")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def hfenv_cmd() -> list[str]:
+    return [sys.executable, "-m", "hfenv"]

@@ -1,0 +1,78 @@
+"""templates/ is found after a wheel install and after an editable install.
+
+Both installs go into a fresh venv that borrows the test environment's
+site-packages for the dependencies, so nothing is fetched from any index.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+SOURCES = ["hfenv", "templates", "setup.py", "setup.cfg", "pyproject.toml", "README.md"]
+PROBE = (
+    "import hfenv.render as r, hfenv.cli; print(r.templates_dir()); "
+    "print(r.render_shell_code(__import__('hfenv.shells').shells.get('fish'), r.assignments('https://x.example')), end='')"
+)
+
+
+def copy_source(dest: Path) -> Path:
+    dest.mkdir()
+    for name in SOURCES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def make_venv(path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(path)], check=True)
+    return path / "bin" / "python"
+
+
+def pip(python: Path, *args: str, cwd: Path) -> None:
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    done = subprocess.run([str(python), "-m", "pip", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def run_installed(python: Path, cwd: Path) -> list[str]:
+    # -I: ignore PYTHONPATH and the current directory, so only the installed copy can answer.
+    done = subprocess.run([str(python), "-I", "-c", PROBE], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_wheel_install_finds_templates(tmp_path):
+    src = copy_source(tmp_path / "src")
+    python = make_venv(tmp_path / "venv")
+    pip(python, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(src), cwd=tmp_path)
+    wheel = next((tmp_path / "dist").glob("hfenv-*.whl"))
+    pip(python, "install", "--no-deps", str(wheel), cwd=tmp_path)
+    shutil.rmtree(src)  # the installed copy must not lean on the source tree
+    where, code = run_installed(python, tmp_path)
+    assert Path(where) == Path(where).resolve()
+    assert str(tmp_path / "venv") in where and where.endswith(os.path.join("hfenv", "templates"))
+    assert code == "set -gx HF_ENDPOINT 'https://x.example'"
+    console = tmp_path / "venv" / "bin" / "hfenv"
+    done = subprocess.run([str(console), "shell", "--shell", "bash", "--endpoint", "hf-mirror"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.stdout == "export HF_ENDPOINT='https://hf-mirror.com';\n", done.stderr
+
+
+def test_editable_install_finds_templates(tmp_path):
+    src = copy_source(tmp_path / "src")
+    python = make_venv(tmp_path / "venv")
+    pip(python, "install", "--no-deps", "--no-build-isolation", "-e", str(src), cwd=tmp_path)
+    where, code = run_installed(python, tmp_path)
+    assert Path(where) == src / "templates"
+    assert code == "set -gx HF_ENDPOINT 'https://x.example'"
