@@ -82,6 +82,10 @@ def detect_shell(env: Mapping[str, str] | None = None) -> tuple[str | None, str 
         import shellingham
 
         name, path = shellingham.detect_shell()
+        if not os.path.isabs(path):  # shellingham gives argv[0], e.g. "bash" or "-zsh"
+            import shutil
+
+            path = shutil.which(path.lstrip("-")) or path
         try:
             return shells.get(name).name, path, "parent process (shellingham)"
         except UnknownShell:
