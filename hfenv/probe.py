@@ -1,0 +1,804 @@
+"""Probe the official Hub and its mirrors at once, and choose one (SPEC 3).
+
+**What counts as usable.** Each candidate gets the request huggingface_hub
+makes before every download: ``HEAD {url}/openai-community/gpt2/resolve/main/config.json``.
+Redirects within the same origin are followed (the Hub answers small files
+with a relative 307); the candidate is usable only if the final answer is a
+2xx carrying ``X-Repo-Commit``. A captive portal's 200 HTML, a proxy's error
+page, a 5xx, or a redirect to another origin (a "mirror" that forwards to
+huggingface.co, a login page) is not usable, and the result says why.
+
+**What is measured.** Each sample opens a new connection, as the first request
+of a real download does: name lookup, TCP connect, TLS, and the time until the
+answer's headers (HEAD: no body is read). A candidate's latency is the median
+of its samples. ``REQUESTS_CA_BUNDLE`` and the proxy variables are honoured as
+requests honours them, and a result names the proxy it went through.
+
+**Choice.** The fastest usable candidate wins, except that the official Hub is
+kept when it is usable and its median is within 1.5x, or within 50 ms, of the
+fastest (whichever allows more): a difference that small is invisible next to
+a download, while the official Hub serves everything (gated and private repos,
+new uploads, Xet storage) and no third party sees the user's token.
+
+**Early decision.** All candidates start together and take their samples one
+after another. From the candidates that have finished, the probe knows, for
+each candidate still measuring, the median it would need to change the choice:
+below the leader's median; below the point where the official Hub, if it
+leads, is no longer within its margin; or, for the official Hub itself, within
+the margin of the fastest. A candidate still measuring is stopped as soon as
+
+1. its samples so far prove it cannot reach that median (the sample in flight
+   already took longer, and the answered ones are slower too): it is reported
+   ``ok`` with the samples it took, "stopped early: cannot beat hf-mirror (31 ms)";
+2. its current sample has gone unanswered for ``samples`` times that median,
+   i.e. longer than a winning candidate's whole measurement would take: it is
+   reported ``timeout``, "no answer in 240 ms; hf-mirror had settled the choice
+   in 95 ms" (or ``ok`` with its answered samples, if those are already too
+   slow). With ``--samples 1`` this is exact; with more it assumes that one
+   endpoint's samples do not differ by more than that factor. An official Hub
+   faster than 50 ms is kept whatever a mirror does, so mirrors still silent
+   then are stopped at once ("not needed: hf answered in 30 ms ...").
+
+The probe ends when every candidate has finished or been stopped, and in any
+case when the budget (``--timeout``, 3 s by default) runs out: a candidate
+with answered samples then keeps them, one with none is ``timeout``.
+``--all`` (``wait_all``) turns the early decision off and waits for every
+candidate within the budget. With the official Hub swallowing connections and
+a mirror answering in 30 ms, the probe ends after about 3 x 80 ms.
+
+**Cache.** The last report is saved (with its time, the candidates probed and
+a hash of the proxy and CA-bundle variables) to ``probe.json`` in the
+platform's cache directory. ``hfenv shell`` and ``hfenv setup`` reuse it for
+an hour when it found a usable endpoint and the proxy/CA variables are
+unchanged; a probe that found nothing is never reused, and a damaged file is
+ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import socket
+import ssl
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.client import HTTPException, RemoteDisconnected
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3.exceptions
+
+from .endpoints import CATALOG, OFFICIAL, Endpoint, EndpointError, check_url, write_json_atomic
+
+DEFAULT_TIMEOUT = 3.0
+DEFAULT_SAMPLES = 3
+# A working day crosses networks (home, office, VPN on and off); a probe costs
+# well under a second when one endpoint answers, so an hour keeps new
+# terminals instant while a changed network is noticed soon.
+CACHE_MAX_AGE = 3600.0
+
+# A tiny, public, ungated file in a canonical (non-redirected) repo.
+HUB_REPO = "openai-community/gpt2"
+HUB_FILE = "config.json"
+MAX_REDIRECTS = 5
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+# Through a plain-http proxy these usually mean the proxy could not reach the host.
+PROXY_GATEWAY_CODES = frozenset({502, 503, 504})
+
+STATUSES = (
+    "ok", "timeout", "dns", "refused", "reset", "tls", "http_error",
+    "not_a_hub", "redirect_offsite", "proxy", "error",
+)
+CACHE_VERSION = 1
+_PROXY_ENV = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+_CA_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@dataclass(frozen=True)
+class Margin:
+    """How much slower than the fastest the official Hub may be and still be kept."""
+
+    ratio: float
+    slack_ms: float
+
+    def limit(self, fastest_ms: float) -> float:
+        """Slowest official median still kept against `fastest_ms`."""
+        return max(fastest_ms * self.ratio, fastest_ms + self.slack_ms)
+
+    def beaten_below(self, official_ms: float) -> float:
+        """A rival must be strictly faster than this for the official Hub to lose."""
+        return min(official_ms / self.ratio, official_ms - self.slack_ms)
+
+    def __str__(self) -> str:
+        return f"{self.ratio:g}x or +{self.slack_ms:g} ms"
+
+
+OFFICIAL_MARGIN = Margin(ratio=1.5, slack_ms=50.0)
+
+
+def _user_agent() -> str:
+    version = getattr(sys.modules[__package__], "__version__", "dev")
+    return f"hfenv/{version} (probe)"
+
+
+# ---- results ---------------------------------------------------------------
+
+
+@dataclass
+class ProbeResult:
+    name: str
+    url: str
+    ok: bool
+    status: str
+    latency_ms: float | None
+    samples_ms: list[float]
+    detail: str
+    proxy: str | None = None
+    official: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "ok": self.ok,
+            "status": self.status,
+            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
+            "samples_ms": [round(s, 1) for s in self.samples_ms],
+            "detail": self.detail,
+            "proxy": self.proxy,
+            "official": self.official,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "ProbeResult":
+        """Inverse of to_json; raises ValueError on anything malformed (a damaged cache)."""
+        def typed(key, kinds, optional=False):
+            value = data.get(key)
+            if value is None and optional:
+                return None
+            if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+                raise ValueError(f"bad {key!r} in cached result")
+            return value
+
+        samples = typed("samples_ms", (list,))
+        if not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in samples):
+            raise ValueError("bad 'samples_ms' in cached result")
+        status = typed("status", (str,))
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r} in cached result")
+        latency = typed("latency_ms", (int, float), optional=True)
+        return cls(
+            name=typed("name", (str,)), url=typed("url", (str,)), ok=typed("ok", (bool,)),
+            status=status, latency_ms=None if latency is None else float(latency),
+            samples_ms=[float(s) for s in samples], detail=typed("detail", (str,)),
+            proxy=typed("proxy", (str,), optional=True), official=bool(data.get("official", False)),
+        )
+
+
+@dataclass
+class ProbeReport:
+    chosen: Endpoint | None
+    elapsed_ms: int
+    results: list[ProbeResult]
+    created: float = field(default_factory=time.time)
+    candidates: list[Endpoint] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The JSON contract of SPEC 3 (results may carry extra keys)."""
+        return {
+            "chosen": self.chosen.as_dict() if self.chosen else None,
+            "elapsed_ms": int(self.elapsed_ms),
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+# ---- choice (pure) -----------------------------------------------------------
+
+
+def _usable(results: Iterable[ProbeResult]) -> list[ProbeResult]:
+    return [r for r in results if r.ok and r.latency_ms is not None]
+
+
+def choose_endpoint(results: Iterable[ProbeResult], margin: Margin = OFFICIAL_MARGIN) -> ProbeResult | None:
+    """Fastest usable result, or the official Hub when it is within `margin` of it."""
+    usable = _usable(results)
+    if not usable:
+        return None
+    fastest = min(usable, key=lambda r: r.latency_ms)  # ties: the earlier candidate
+    officials = [r for r in usable if r.official]
+    if officials:
+        official = min(officials, key=lambda r: r.latency_ms)
+        if official.latency_ms <= margin.limit(fastest.latency_ms):
+            return official
+    return fastest
+
+
+def latency_to_win(official: bool, finished: Iterable[ProbeResult], margin: Margin = OFFICIAL_MARGIN) -> float:
+    """The median a candidate still measuring would need to become the choice.
+
+    Only grows stricter as more candidates finish, so a candidate that cannot
+    reach it now never can. `inf` while no finished candidate is usable.
+    """
+    usable = _usable(finished)
+    if not usable:
+        return math.inf
+    fastest = min(r.latency_ms for r in usable)
+    if official:
+        return margin.limit(fastest)
+    need = fastest
+    officials = [r.latency_ms for r in usable if r.official]
+    if officials:
+        need = min(need, margin.beaten_below(min(officials)))
+    return need
+
+
+def median_floor(answered_ms: list[float], in_flight_ms: float, total: int) -> float:
+    """Lowest median `total` samples can still reach: samples not yet taken might take no time."""
+    pending = max(total - len(answered_ms) - 1, 0)
+    return statistics.median(sorted([*answered_ms, in_flight_ms] + [0.0] * pending))
+
+
+def why_stop(answered_ms: list[float], in_flight_ms: float, total: int, need_ms: float) -> str | None:
+    """Whether a candidate still measuring can be stopped; the two rules of the docstring.
+
+    "beaten": its answered samples and the one in flight prove it cannot reach
+    `need_ms`. "silent": its current sample has gone unanswered for as long as
+    a winning candidate's whole measurement.
+    """
+    if math.isinf(need_ms):
+        return None
+    if (answered_ms and statistics.median(answered_ms) > need_ms
+            and median_floor(answered_ms, in_flight_ms, total) > need_ms):
+        return "beaten"
+    if in_flight_ms >= total * max(need_ms, 0.0):
+        return "silent"
+    return None
+
+
+def rank(results: Iterable[ProbeResult], chosen: ProbeResult | None) -> list[ProbeResult]:
+    """Best first: the choice, the other usable ones by latency, then the rest in probe order."""
+    results = list(results)
+    usable = sorted((r for r in _usable(results) if r is not chosen), key=lambda r: r.latency_ms)
+    rest = [r for r in results if r is not chosen and r not in usable]
+    return ([chosen] if chosen else []) + usable + rest
+
+
+# ---- one answer, one error (pure) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one HTTP answer means: follow `follow`, or a final status."""
+
+    status: str
+    detail: str = ""
+    follow: str | None = None
+    commit: str | None = None
+
+
+def hub_check_url(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/{HUB_REPO}/resolve/main/{HUB_FILE}"
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def _short_url(url: str) -> str:
+    parts = urlsplit(url)
+    text = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return text + ("?..." if parts.query else "")
+
+
+def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, str],
+                    proxy: str | None = None) -> Verdict:
+    """Judge one answer to the Hub check: follow a same-origin redirect, or a final status."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    phrase = _phrase(code)
+    if code in REDIRECT_CODES:
+        location = lower.get("location")
+        if not location:
+            return Verdict("http_error", f"answered {code} {phrase} without a Location")
+        target = urljoin(url, location.strip())
+        if origin(target) != origin(start_url):
+            return Verdict("redirect_offsite", f"redirects ({code}) to {_short_url(target)}: "
+                                               "it forwards elsewhere instead of serving files itself")
+        return Verdict("follow", follow=target)
+    commit = (lower.get("x-repo-commit") or "").strip()
+    if 200 <= code < 300:
+        if commit:
+            return Verdict("ok", f"commit {commit[:12]}", commit=commit)
+        kind = lower.get("content-type", "no content type").split(";")[0].strip()
+        return Verdict("not_a_hub", f"answered {code} ({kind}) without X-Repo-Commit: "
+                                    "a captive portal, login page or plain web server, not a Hub")
+    if code == 407:
+        return Verdict("proxy", f"the proxy{' ' + proxy if proxy else ''} wants authentication (407): "
+                                "put user:password in the proxy URL")
+    if proxy and code in PROXY_GATEWAY_CODES:
+        return Verdict("proxy", f"proxy {proxy} answered {code} {phrase}: it could not reach the host")
+    if code >= 400:
+        hint = {
+            404: f" (no {HUB_REPO}/{HUB_FILE} here: not a Hub, or a wrong path prefix)",
+            401: " (it wants a login: a private mirror?)",
+            403: " (forbidden: blocked, or a private mirror)",
+            429: " (rate limited)",
+        }.get(code, "")
+        return Verdict("http_error", f"answered {code} {phrase}{hint}")
+    return Verdict("not_a_hub", f"answered {code} {phrase}, not a Hub file")
+
+
+def _phrase(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (requests -> urllib3 -> socket/ssl)."""
+    todo, seen = [exc], set()
+    while todo and len(seen) < 64:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        inner = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
+        todo.extend(e for e in inner if isinstance(e, BaseException))
+
+
+_OBJECT_REPR = re.compile(r"<[^<>]* object at 0x[0-9a-fA-F]+>:?\s*|\(Caused by [^)]*\)")
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost readable message of an exception chain."""
+    text = ""
+    for cause in _causes(exc):
+        message = _OBJECT_REPR.sub("", str(cause)).strip()
+        if message:
+            text = message
+    return text or type(exc).__name__
+
+
+def classify_error(exc: BaseException, url: str, proxy: str | None = None) -> tuple[str, str]:
+    """Map a failed request to a SPEC 3 status and a detail a user can act on."""
+    chain = list(_causes(exc))
+    parts = urlsplit(url)
+    where = f"{parts.hostname}:{origin(url)[2]}"
+
+    def has(*kinds) -> BaseException | None:
+        return next((e for e in chain if isinstance(e, kinds)), None)
+
+    if has(requests.exceptions.ProxyError, urllib3.exceptions.ProxyError, requests.exceptions.InvalidProxyURL) \
+            or (proxy and has(requests.exceptions.InvalidSchema)):
+        if has(ConnectionRefusedError):
+            return "proxy", f"proxy {proxy} refused the connection"
+        if has(socket.gaierror, *_name_errors()):
+            return "proxy", f"proxy {proxy}: its name does not resolve"
+        return "proxy", f"proxy {proxy} failed: {_reason(exc)}"
+    via = f" (via proxy {proxy})" if proxy else ""
+    tls = has(ssl.SSLError, requests.exceptions.SSLError, urllib3.exceptions.SSLError)
+    if tls:
+        verify = has(ssl.SSLCertVerificationError)
+        if verify is not None:
+            why = getattr(verify, "verify_message", "") or _reason(verify)
+            return "tls", (f"certificate not trusted: {why}{via}; if a proxy or your network re-signs "
+                           "TLS, point REQUESTS_CA_BUNDLE at its CA bundle")
+        return "tls", f"TLS handshake failed: {_reason(tls)}{via}"
+    if has(socket.gaierror, *_name_errors()):
+        return "dns", f"name lookup failed for {parts.hostname}{via}"
+    if has(ConnectionRefusedError):
+        return "refused", f"connection refused by {where}{via}: nothing listens there"
+    if has(RemoteDisconnected):  # a ConnectionResetError too, but a clean close
+        return "reset", f"{where} closed the connection without an answer{via}"
+    if has(ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+        return "reset", f"connection reset by {where} before an answer{via}"
+    # Only now: urllib3 2 files a refused or unresolvable connection under ConnectTimeoutError too.
+    if has(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
+        return "timeout", f"no answer before the budget ran out{via}"
+    if has(HTTPException, urllib3.exceptions.ProtocolError):
+        return "error", f"not an HTTP answer from {where}: {_reason(exc)}{via}"
+    return "error", f"{_reason(exc)}{via}"
+
+
+def _name_errors() -> tuple[type, ...]:
+    kind = getattr(urllib3.exceptions, "NameResolutionError", None)  # urllib3 >= 2
+    return (kind,) if kind else ()
+
+
+# ---- the network edge ----------------------------------------------------------
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy requests will use for `url` (NO_PROXY honoured), without credentials."""
+    proxies = requests.utils.get_environ_proxies(url, no_proxy=None)
+    chosen = requests.utils.select_proxy(url, proxies)
+    if not chosen:
+        return None
+    parts = urlsplit(chosen if "://" in chosen else f"http://{chosen}")
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+@dataclass
+class Sample:
+    """One measurement: a final Verdict and how long it took."""
+
+    verdict: Verdict
+    ms: float
+
+
+def measure_once(base_url: str, deadline: float, proxy: str | None = None) -> Sample:
+    """One Hub check on a fresh connection, following same-origin redirects, stopping at headers."""
+    start_url = url = hub_check_url(base_url)
+    session = requests.Session()  # a fresh pool: every sample pays lookup, connect and TLS
+    session.headers.update({"User-Agent": _user_agent(), "Accept-Encoding": "identity"})
+    began = time.perf_counter()
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Sample(Verdict("timeout", "no answer within the budget"), _since(began))
+            response = session.head(url, allow_redirects=False, timeout=(remaining, remaining))
+            response.close()
+            verdict = classify_answer(start_url, url, response.status_code, response.headers, proxy)
+            if verdict.follow is None:
+                if proxy and verdict.status == "ok":
+                    verdict = Verdict("ok", f"{verdict.detail}; via proxy {proxy}", commit=verdict.commit)
+                return Sample(verdict, _since(began))
+            url = verdict.follow
+        return Sample(Verdict("error", f"more than {MAX_REDIRECTS} redirects"), _since(began))
+    except (requests.RequestException, OSError, HTTPException, ValueError) as exc:
+        status, detail = classify_error(exc, url, proxy)
+        return Sample(Verdict(status, detail), _since(began))
+    finally:
+        session.close()
+
+
+def _since(began: float) -> float:
+    return (time.perf_counter() - began) * 1000.0
+
+
+# ---- the probe -------------------------------------------------------------
+
+
+@dataclass
+class _Track:
+    """One candidate's state, shared between its worker and the coordinator."""
+
+    endpoint: Endpoint
+    official: bool
+    proxy: str | None
+    answered: list[float] = field(default_factory=list)
+    commit: str | None = None
+    sample_started: float | None = None  # monotonic; None between samples
+    result: ProbeResult | None = None
+    finished_at: float | None = None
+
+    def in_flight_ms(self, now: float) -> float:
+        return 0.0 if self.sample_started is None else (now - self.sample_started) * 1000.0
+
+    def finish(self, ok: bool, status: str, detail: str, now: float) -> None:
+        samples = list(self.answered)
+        self.result = ProbeResult(
+            name=self.endpoint.name, url=self.endpoint.url, ok=ok, status=status,
+            latency_ms=statistics.median(samples) if ok and samples else None,
+            samples_ms=samples, detail=detail, proxy=self.proxy, official=self.official,
+        )
+        self.finished_at = now
+
+
+class _Probe:
+    """Workers measure; the coordinator (the caller's thread) decides when to stop."""
+
+    def __init__(self, candidates, timeout, samples, wait_all, progress, official_url):
+        self.samples = samples
+        self.timeout = timeout
+        self.wait_all = wait_all
+        self.progress = progress
+        self.cond = threading.Condition()
+        self.version = 0  # bumped by workers on every sample, so the coordinator never misses one
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        self.tracks = [
+            _Track(c, c.url == official_url, proxy_for(hub_check_url(c.url))) for c in candidates
+        ]
+
+    # -- workers --
+
+    def measure(self, track: _Track) -> None:
+        for index in range(self.samples):
+            with self.cond:
+                if track.result is not None:
+                    return
+                track.sample_started = time.monotonic()
+                self.version += 1  # the coordinator must time this sample's rules from now
+                self.cond.notify_all()
+            try:
+                sample = measure_once(track.endpoint.url, self.deadline, track.proxy)
+            except Exception as exc:  # a worker must always report, or its row would wait for the budget
+                sample = Sample(Verdict("error", f"{type(exc).__name__}: {exc}"), 0.0)
+            with self.cond:
+                if track.result is not None:  # the coordinator stopped it meanwhile
+                    return
+                now = time.monotonic()
+                track.sample_started = None
+                verdict = sample.verdict
+                if verdict.status != "ok":
+                    note = f" (sample {index + 1} of {self.samples}; the earlier ones answered)" if index else ""
+                    track.finish(False, verdict.status, verdict.detail + note, now)
+                else:
+                    track.answered.append(sample.ms)
+                    track.commit = verdict.commit
+                    if len(track.answered) == self.samples:
+                        track.finish(True, "ok", verdict.detail, now)
+                self.version += 1
+                self.cond.notify_all()
+
+    # -- coordinator --
+
+    def run(self) -> ProbeReport:
+        self.say(f"hfenv: probing {len(self.tracks)} endpoint(s), up to {self.timeout:g} s...")
+        for track in self.tracks:
+            threading.Thread(target=self.measure, args=(track,), daemon=True,
+                             name=f"hfenv-probe-{track.endpoint.name}").start()
+        announced: set[int] = set()
+        while True:
+            with self.cond:
+                now = time.monotonic()
+                if now >= self.deadline:
+                    self.stop_at_budget(now)
+                elif not self.wait_all:
+                    self.stop_early(now)
+                news = [t for t in self.tracks if t.result is not None and id(t) not in announced]
+                running = any(t.result is None for t in self.tracks)
+                version = self.version
+            for track in news:  # outside the lock: the callback may be slow
+                announced.add(id(track))
+                self.say(f"hfenv:   {_progress_line(track.result)}")
+            if not running:
+                break
+            with self.cond:
+                wait = self.next_check(time.monotonic()) - time.monotonic()
+                self.cond.wait_for(lambda: self.version != version, timeout=max(wait, 0.0005))
+        elapsed_ms = int(round((time.monotonic() - self.started) * 1000))
+        results = [t.result for t in self.tracks]
+        chosen = choose_endpoint(results)
+        if chosen is None:
+            self.say(f"hfenv: no usable endpoint ({elapsed_ms} ms)")
+        else:
+            self.say(f"hfenv: chose {chosen.name} ({elapsed_ms} ms)")
+        return ProbeReport(
+            chosen=Endpoint(chosen.name, chosen.url) if chosen else None,
+            elapsed_ms=elapsed_ms, results=rank(results, chosen),
+            candidates=[t.endpoint for t in self.tracks],
+        )
+
+    def say(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress(line)
+
+    def finished(self) -> list[ProbeResult]:
+        return [t.result for t in self.tracks if t.result is not None]
+
+    def stop_early(self, now: float) -> None:
+        """Apply the early-decision rules to every candidate still measuring."""
+        for track in self.tracks:
+            if track.result is not None:
+                continue
+            done = self.finished()
+            need = latency_to_win(track.official, done)
+            why = why_stop(track.answered, track.in_flight_ms(now), self.samples, need)
+            if why is None:
+                continue
+            leader = choose_endpoint(done)
+            fastest = min(_usable(done), key=lambda r: r.latency_ms)
+            rival = [t for t in self.tracks if t.result is leader][0]
+            settled_ms = (rival.finished_at - self.started) * 1000.0
+            if track.answered and statistics.median(track.answered) > need:
+                k = len(track.answered)
+                if track.official:
+                    against = f"not within {OFFICIAL_MARGIN} of {fastest.name} ({fastest.latency_ms:.0f} ms)"
+                elif leader.official:
+                    against = (f"{leader.name} ({leader.latency_ms:.0f} ms) is kept unless a mirror "
+                               f"answers in under {max(need, 0):.0f} ms")
+                else:
+                    against = f"cannot beat {leader.name} ({leader.latency_ms:.0f} ms)"
+                detail = f"commit {(track.commit or '')[:12]}; {k} of {self.samples} samples, stopped early: {against}"
+                track.finish(True, "ok", detail, now)
+            else:
+                which = f"sample {len(track.answered) + 1} of {self.samples}: " if track.answered else ""
+                why_not = f"{leader.name} had settled the choice in {settled_ms:.0f} ms"
+                if need <= 0:  # an official Hub this fast is kept whatever a mirror does
+                    why_not = (f"not needed: {leader.name} answered in {leader.latency_ms:.0f} ms, and the "
+                               f"official Hub is kept within {OFFICIAL_MARGIN} of any mirror")
+                track.finish(False, "timeout", f"{which}no answer in {track.in_flight_ms(now):.0f} ms; {why_not}", now)
+
+    def stop_at_budget(self, now: float) -> None:
+        for track in self.tracks:
+            if track.result is not None:
+                continue
+            k = len(track.answered)
+            if k:
+                track.finish(True, "ok", f"commit {(track.commit or '')[:12]}; {k} of {self.samples} "
+                                         f"samples within the {self.timeout:g} s budget", now)
+            else:
+                track.finish(False, "timeout", f"no answer within the {self.timeout:g} s budget", now)
+
+    def next_check(self, now: float) -> float:
+        """When a rule could next stop someone (rules depend on time only through the sample in flight)."""
+        wake = self.deadline
+        if self.wait_all:
+            return wake
+        done = self.finished()
+        for track in self.tracks:
+            if track.result is not None or track.sample_started is None:
+                continue
+            need = latency_to_win(track.official, done)
+            if math.isinf(need):
+                continue
+            for bound_ms in (max(need, 0.0), self.samples * max(need, 0.0)):
+                at = track.sample_started + bound_ms / 1000.0 + 0.001
+                if at > now:
+                    wake = min(wake, at)
+        return wake
+
+
+def _progress_line(result: ProbeResult) -> str:
+    if result.ok:
+        return f"{result.name}: ok, {result.latency_ms:.0f} ms"
+    return f"{result.name}: {result.status} ({result.detail})"
+
+
+def run_probe(candidates: list[Endpoint], *, timeout: float = DEFAULT_TIMEOUT, samples: int = DEFAULT_SAMPLES,
+              wait_all: bool = False, progress: Callable[[str], None] | None = None,
+              official_url: str = CATALOG[OFFICIAL]) -> ProbeReport:
+    """Probe every candidate at once and choose; returns within `timeout` whatever the hosts do.
+
+    Worker threads are daemons and are not joined: a request still hanging
+    when the choice is made dies with its own timeout (at most the budget) or
+    with the process. `official_url` says which URL is the official Hub (tests
+    point it at a loopback server).
+    """
+    if samples < 1:
+        raise ValueError("samples must be at least 1")
+    if not timeout > 0:
+        raise ValueError("timeout must be positive")
+    if not candidates:
+        return ProbeReport(chosen=None, elapsed_ms=0, results=[], candidates=[])
+    return _Probe(list(candidates), float(timeout), int(samples), wait_all, progress, official_url).run()
+
+
+# ---- human output -------------------------------------------------------------
+
+
+def format_table(report: ProbeReport) -> str:
+    """A table best first, the choice marked with '*', a reason on every row."""
+    header = ("", "endpoint", "status", "median", "samples (ms)", "url", "detail")
+    rows = [header]
+    chosen = report.chosen
+    for r in report.results:
+        mark = "*" if chosen and (r.name, r.url) == (chosen.name, chosen.url) else ""
+        median = f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "-"
+        samples = " ".join(f"{s:.0f}" for s in r.samples_ms) or "-"
+        rows.append((mark, r.name, r.status, median, samples, r.url, r.detail))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.rjust(w) if i == 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells + [row[-1]]).rstrip())
+    lines.append(_verdict_line(report))
+    return "\n".join(lines)
+
+
+def _verdict_line(report: ProbeReport) -> str:
+    if report.chosen is None:
+        return (f"no usable endpoint (probed in {report.elapsed_ms} ms): downloads from the Hub will fail "
+                "from here; see each reason above")
+    line = f"chosen: {report.chosen.name} ({report.chosen.url}), decided in {report.elapsed_ms} ms"
+    usable = _usable(report.results)
+    winner = next((r for r in usable if (r.name, r.url) == (report.chosen.name, report.chosen.url)), None)
+    fastest = min(usable, key=lambda r: r.latency_ms) if usable else None
+    if winner and fastest and winner.official and fastest is not winner and fastest.latency_ms < winner.latency_ms:
+        line += (f"; the official Hub is kept: within {OFFICIAL_MARGIN} of "
+                 f"{fastest.name} ({fastest.latency_ms:.0f} ms)")
+    return line
+
+
+# ---- cache ----------------------------------------------------------------------
+
+
+def cache_path() -> Path:
+    """`probe.json` in the platform's cache directory."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "hfenv" / "Cache"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches" / "hfenv"
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "hfenv"
+    return base / "probe.json"
+
+
+def network_fingerprint(environ: Mapping[str, str] | None = None) -> str:
+    """A hash of the variables that change what a probe sees (proxies, CA bundle); never their values."""
+    environ = os.environ if environ is None else environ
+    names = {n for n in environ if n.lower() in _PROXY_ENV} | {n for n in _CA_ENV if n in environ}
+    relevant = sorted((name, environ[name]) for name in names)
+    return hashlib.sha256(json.dumps(relevant).encode()).hexdigest()
+
+
+def save_cache(report: ProbeReport, path: Path | None = None) -> Path | None:
+    """Write the report for `hfenv shell`/`setup`; a cache that cannot be written is not an error."""
+    path = path or cache_path()
+    data = {
+        "version": CACHE_VERSION,
+        "created": report.created,
+        "network": network_fingerprint(),
+        "candidates": [c.as_dict() for c in report.candidates],
+        **report.to_json(),
+    }
+    try:
+        write_json_atomic(path, data)
+    except OSError:
+        return None
+    return path
+
+
+def load_cache(max_age: float = CACHE_MAX_AGE, path: Path | None = None, *,
+               candidates: Iterable[Endpoint] | None = None) -> ProbeReport | None:
+    """The last report if it is fresh, found a usable endpoint, and was made under the same
+    proxy and CA settings (and, when `candidates` is given, for exactly those); else None.
+    """
+    path = path or cache_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        report = _report_from_cache(data)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, EndpointError):
+        return None
+    age = time.time() - report.created
+    if not -60.0 <= age <= max_age:  # a little clock skew is fine, a future date is not
+        return None
+    if report.chosen is None or data.get("network") != network_fingerprint():
+        return None
+    if candidates is not None and set(candidates) != set(report.candidates):
+        return None
+    return report
+
+
+def _report_from_cache(data: Mapping) -> ProbeReport:
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+        raise ValueError("not a cache file of this version")
+    created = data["created"]
+    elapsed = data["elapsed_ms"]
+    if not isinstance(created, (int, float)) or not isinstance(elapsed, int) or isinstance(elapsed, bool):
+        raise ValueError("bad times")
+    if not math.isfinite(created):
+        raise ValueError("bad time")
+    chosen = data["chosen"]
+    if chosen is not None:
+        url, _ = check_url(chosen["url"])
+        if not isinstance(chosen["name"], str):
+            raise ValueError("bad chosen name")
+        chosen = Endpoint(chosen["name"], url)
+    return ProbeReport(
+        chosen=chosen, elapsed_ms=elapsed, created=float(created),
+        results=[ProbeResult.from_json(r) for r in data["results"]],
+        candidates=[Endpoint(str(c["name"]), str(c["url"])) for c in data["candidates"]],
+    )
