@@ -213,6 +213,7 @@ def endpoints_add(name: str, url: str) -> None:
         fail(str(exc))
     for message in warnings:
         warn(message)
+    forget_probe_result()
     click.echo(f"added {endpoint.name} = {endpoint.url}")
 
 
@@ -226,4 +227,220 @@ def endpoints_remove(name: str) -> None:
         url = remove_endpoint(name)
     except EndpointError as exc:
         fail(str(exc))
+    forget_probe_result()
     click.echo(f"removed {name} ({url})")
+
+
+def forget_probe_result() -> None:
+    """The cached probe no longer covers the endpoint list: the next shell/setup probes anew."""
+    from .probe import cache_path
+
+    try:
+        cache_path().unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        warn(f"could not remove the cached probe result {cache_path()}: {exc.strerror}")
+
+
+# ---- setup and reset -------------------------------------------------------
+
+_SHELL_HELP = "Shell whose startup files to use (repeatable; default: the detected shell)."
+_SYSTEM_HELP = ("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and fish's conf.d, "
+                "or the Windows machine environment. Needs root/admin.")
+
+
+@main.command()
+@click.option("--persist", is_flag=True, help="Also write it where new shells and programs will see it.")
+@click.option("--endpoint", metavar="NAME|URL", help="Endpoint to use (default: a fresh probe result, else a probe).")
+@click.option("--shell", "shell_names", multiple=True, metavar="NAME", help=_SHELL_HELP)
+@click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH (HF_HOME, and so the token, stay).")
+@click.option("--dry-run", is_flag=True, help="Print a unified diff of every change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Report what was done as JSON on stdout.")
+@click.option("--system", is_flag=True, help=_SYSTEM_HELP)
+@click.option("--git", "use_git", is_flag=True,
+              help="Route `git clone https://huggingface.co/...` through the mirror (git's url.<mirror>.insteadOf).")
+def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cache_dir: str | None,
+          dry_run: bool, as_json: bool, system: bool, use_git: bool) -> None:
+    """Choose the endpoint, save the choice, and with --persist write it for good.
+
+    Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git).
+    """
+    from . import persist as persist_mod
+    from . import render
+    from .blocks import BlockError
+    from .writers import WriteError
+
+    platform, host = _machine()
+    chosen_shells = _chosen_shells(shell_names, required=persist)
+    chosen = resolve_endpoint(endpoint) if endpoint is not None else _probed_endpoint()
+    try:
+        pairs = render.assignments(chosen.url, cache_dir)
+    except render.UnsafeValue as exc:
+        fail(f"--cache-dir: {exc}")
+    scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
+    if system and not dry_run:
+        _need_admin(host, platform, "setup")
+    try:
+        changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=True)
+    except render.UnsafeValue as exc:
+        fail(f"cannot write this value: {exc}")
+    except (BlockError, WriteError) as exc:
+        fail(str(exc), EXIT_FAILURE)
+    _check_system_found(scope, changes, platform)
+    message = persist_mod.token_warning(chosen, platform.env, platform.home)
+    if message:
+        warn(message)
+    if use_git and chosen.is_official:
+        click.echo("hfenv: --git: the official Hub needs no rewrite for git; "
+                   "an earlier hfenv rule, if any, is removed", err=True)
+    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen)
+    if dry_run or as_json:
+        if as_json:
+            _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
+        return
+    _print_summary(f"Endpoint: {chosen.name} ({chosen.url}), saved as hfenv's default.", changes)
+    _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=False)
+
+
+@main.command()
+@click.option("--shell", "shell_names", multiple=True, metavar="NAME", help=_SHELL_HELP)
+@click.option("--dry-run", is_flag=True, help="Print a unified diff of every change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Report what was done as JSON on stdout.")
+@click.option("--system", is_flag=True, help="Remove the machine-wide settings. Needs root/admin.")
+@click.option("--git", "use_git", is_flag=True, help="Remove hfenv's url.<mirror>.insteadOf rule from git.")
+def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bool, use_git: bool) -> None:
+    """Remove exactly what `hfenv setup` wrote.
+
+    Without --system or --git it resets the startup files of the detected shell (or
+    of each --shell given). hfenv's own saved choice and endpoints are kept.
+    """
+    from . import persist as persist_mod
+    from .blocks import BlockError
+    from .writers import WriteError
+
+    platform, host = _machine()
+    user = bool(shell_names) or not (system or use_git)
+    chosen_shells = _chosen_shells(shell_names, required=user)
+    scope = persist_mod.Scope(tuple(chosen_shells), user=user, system=system, git=use_git)
+    if system and not dry_run:
+        _need_admin(host, platform, "reset")
+    try:
+        changes = persist_mod.plan_reset(scope, platform, host)
+    except (BlockError, WriteError) as exc:
+        fail(str(exc), EXIT_FAILURE)
+    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, None)
+    if not (dry_run or as_json):
+        _print_summary("Removed what hfenv setup wrote:" if any(c.changed for c in changes)
+                       else "Nothing to remove: no hfenv settings in these places.", changes)
+        if any(c.changed for c in changes):
+            click.echo("Shells already open keep HF_ENDPOINT until closed "
+                       "(or run the `hfenv shell --unset` line for your shell).")
+
+
+def _machine():
+    from . import detect
+    from .host import system_host
+
+    return detect.current_platform(), system_host()
+
+
+def _chosen_shells(names: tuple[str, ...], required: bool) -> list:
+    """The --shell entries (each once), else the detected shell when startup files are needed."""
+    entries = []
+    for name in names:
+        entry = pick_shell(name)
+        if entry not in entries:
+            entries.append(entry)
+    if not entries and required:
+        entries.append(pick_shell(None))
+    return entries
+
+
+def _detected_shells() -> list:
+    from . import detect, shells
+
+    try:
+        return [detect.current_shell_entry()]
+    except shells.UnknownShell:
+        return []
+
+
+def _probed_endpoint() -> Endpoint:
+    """setup without --endpoint: a fresh cached probe result, else a probe now (never the saved choice)."""
+    report = cached_or_new_probe()
+    if report.chosen is None:
+        fail("no usable Hugging Face endpoint found; run `hfenv probe` for details, "
+             "or pass --endpoint", EXIT_NO_ENDPOINT)
+    return report.chosen
+
+
+def _need_admin(host, platform, command: str) -> None:
+    if host.is_admin():
+        return
+    if platform.system == "windows":
+        fail(f"--system changes the machine environment: run `hfenv {command} --system` "
+             "from a terminal opened with \"Run as administrator\"", EXIT_FAILURE)
+    fail(f"--system writes /etc/profile.d/hfenv.sh and fish's conf.d: run it as root "
+         f"(sudo hfenv {command} --system ...); --dry-run shows the changes without root", EXIT_FAILURE)
+
+
+def _check_system_found(scope, changes, platform) -> None:
+    if scope.system and platform.system != "windows" and not any(c.target.kind == "system" for c in changes):
+        fail("--system: neither /etc/profile.d nor fish's system conf.d exists here; "
+             "nothing machine-wide to write", EXIT_FAILURE)
+
+
+def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint):
+    """Print the plan (--dry-run) or apply it; report as JSON when asked. Returns the changes."""
+    from . import persist as persist_mod
+    from .blocks import BlockError
+    from .writers import WriteError, apply, render_diff
+
+    if dry_run:
+        if not as_json:
+            diff = render_diff(changes)
+            click.echo(diff, nl=False)
+            count = sum(c.changed for c in changes)
+            click.echo(f"hfenv: dry run: {count} of {len(changes)} targets would change; nothing written",
+                       err=True)
+    else:
+        try:
+            changes = apply(changes, persist_mod.lock_paths(scope, platform))
+        except WriteError as exc:
+            fail(f"nothing was changed: {exc}" if not exc.unrestored else str(exc), EXIT_FAILURE)
+        except BlockError as exc:
+            fail(str(exc), EXIT_FAILURE)
+    if as_json:
+        click.echo(json.dumps(_report(endpoint, changes), indent=2, ensure_ascii=False))
+    return changes
+
+
+def _report(endpoint, changes) -> dict:
+    """The --json shape of setup and reset (SPEC 5, contract)."""
+    return {
+        "endpoint": endpoint.as_dict() if endpoint is not None else None,
+        "changed": any(c.changed for c in changes),
+        "targets": [{"kind": c.target.kind, "path": str(c.target.path), "action": c.action} for c in changes],
+    }
+
+
+def _print_summary(headline: str, changes) -> None:
+    click.echo(headline)
+    for change in changes:
+        click.echo(f"  {change.action:<9}  {change.target.path}  [{change.target.kind}]")
+
+
+def _print_hints(entries, cache_dir: str | None, changes, err: bool) -> None:
+    """How to use the choice in the shell that is already open."""
+    if any(c.changed and c.target.kind.endswith("-environment") for c in changes):
+        click.echo("New programs see the Windows environment change; windows that are already open "
+                   "keep the old value until reopened.", err=err)
+    if not entries:
+        click.echo("To use it in this shell now, run the line `hfenv shell --help` shows for your shell.", err=err)
+        return
+    click.echo("To use it in this shell now:", err=err)
+    for entry in entries:
+        click.echo(f"  {entry.eval_hint}", err=err)
+    if cache_dir is not None:
+        click.echo("  (add --cache-dir to `hfenv shell` there to set HF_HUB_CACHE too)", err=err)

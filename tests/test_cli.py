@@ -307,3 +307,14 @@ def test_stdout_is_code_only_messages_go_to_stderr(tmp_path):
     assert done.returncode == 0
     assert done.stdout == "export HF_ENDPOINT='http://127.0.0.1:9';\n"
     assert "warning" in done.stderr
+
+
+def test_endpoint_changes_forget_the_cached_probe():
+    """A new endpoint must take part in the next choice, not wait for the cache to expire."""
+    from hfenv.probe import cache_path
+
+    for args in (("endpoints", "add", "lab", "https://lab.example"), ("endpoints", "remove", "lab")):
+        cache_path().parent.mkdir(parents=True, exist_ok=True)
+        cache_path().write_text("{}")
+        assert run(*args).exit_code == 0
+        assert not cache_path().exists()
