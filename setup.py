@@ -10,5 +10,5 @@ from setuptools import setup
 setup(
     packages=["hfenv", "hfenv.templates"],
     package_dir={"hfenv": "hfenv", "hfenv.templates": "templates"},
-    package_data={"hfenv.templates": ["*.sh", "*.fish", "*.csh", "*.xsh", "*.elv", "*.ps1", "*.bat"]},
+    package_data={"hfenv.templates": ["*.sh", "*.fish", "*.csh", "*.xsh", "*.elv", "*.ps1", "*.bat", "*.gitconfig"]},
 )

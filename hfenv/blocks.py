@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 _BOM = b"\xef\xbb\xbf"
+UTF8_BOM = _BOM
 _TRAILING_SPACE = b" \t\r\f\v"
 
 
@@ -115,6 +116,11 @@ def dominant_newline(data: bytes, default: bytes = b"\n") -> bytes:
     return b"\r\n" if crlf > lf else b"\n"
 
 
+def is_bom_only(data: bytes) -> bool:
+    """True for b"" and for a UTF-8 byte order mark alone."""
+    return data in (b"", _BOM)
+
+
 def find_block(data: bytes, markers: Markers, label: str) -> tuple[int, int] | None:
     """Byte offsets (start, end) of the block, its last line ending included; None if absent.
 
@@ -136,11 +142,15 @@ def render_block(body: bytes, markers: Markers, newline: bytes = b"\n") -> bytes
     return b"".join(line + newline for line in out)
 
 
-def set_block(data: bytes, body: bytes, markers: Markers, label: str, *, newline: bytes = b"\n") -> bytes:
+def set_block(data: bytes, body: bytes, markers: Markers, label: str, *, newline: bytes = b"\n",
+              at_start: bool = False) -> bytes:
     """data with its block holding body: replaced in place, else appended at the end.
 
     The block uses the line ending already in use: the existing block's, else the
     file's dominant one, else ``newline`` (for a file without any line ending).
+    ``at_start`` puts a new block first instead (after a BOM), with no separator,
+    so that removing it gives the file back as well: nothing above it can stop
+    the shell early (Debian's ~/.bashrc returns at once when not interactive).
     """
     span = _scan(data, markers, label)
     if span is not None:
@@ -153,6 +163,9 @@ def set_block(data: bytes, body: bytes, markers: Markers, label: str, *, newline
     block = render_block(body, markers, eol)
     if not data:
         return block
+    if at_start:
+        head = _BOM if data.startswith(_BOM) else b""
+        return head + block + data[len(head):]
     # Exactly one separator line ending; remove_block strips exactly this one.
     return data + eol + block
 

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from .shells import Shell, UnsafeValue, check_value
 
-__all__ = ["UnsafeValue", "assignments", "unset_assignments", "render_shell_code", "render_lines"]
+__all__ = [
+    "UnsafeValue", "assignments", "unset_assignments", "render_shell_code", "render_lines",
+    "render_block_body", "render_git_rule",
+]
 
 VARIABLES = ("HF_ENDPOINT", "HF_HUB_CACHE")
 
@@ -52,17 +55,39 @@ def unset_assignments() -> list[tuple[str, str | None]]:
     return [(name, None) for name in VARIABLES]
 
 
-def render_lines(shell: Shell, pairs: list[tuple[str, str | None]]) -> list[str]:
-    """One line of `shell` code per pair; a None value unsets the variable."""
+def render_lines(shell: Shell, pairs: list[tuple[str, str | None]], *, key: str = "set") -> list[str]:
+    """One line of `shell` code per pair; a None value unsets the variable.
+
+    ``key`` picks the template's form for a value: "set" (what `hfenv shell`
+    prints) or "persist" (a startup file's; templates without it use "set").
+    """
     template = load_template(shell.template)
     lines = []
     for name, value in pairs:
         if value is None:
             code = template["unset"].replace("{{name}}", name)
         else:
-            code = template["set"].replace("{{name}}", name).replace("{{value}}", shell.quote(value))
+            form = template.get(key, template["set"])
+            code = form.replace("{{name}}", name).replace("{{value}}", shell.quote(value))
         lines.append(code)
     return lines
+
+
+def render_block_body(shell: Shell, pairs: list[tuple[str, str]]) -> str:
+    """What goes between hfenv's markers in a startup file: a note, then static assignments."""
+    template = load_template(shell.template)
+    lines = [template["note"], *render_lines(shell, pairs, key="persist")]
+    return "".join(line + "\n" for line in lines)
+
+
+def render_git_rule(mirror_url: str) -> str:
+    """The lines of git config that send https://huggingface.co/ to the mirror (setup --git)."""
+    check_value(mirror_url)
+    if any(ch in mirror_url for ch in '"\\'):
+        raise UnsafeValue("a git config subsection cannot hold quotes or backslashes here")
+    template = load_template("git.gitconfig")
+    lines = [template["note"], template["section"].replace("{{mirror}}", mirror_url), template["entry"]]
+    return "".join(line + "\n" for line in lines)
 
 
 def render_shell_code(shell: Shell, pairs: list[tuple[str, str | None]]) -> str:

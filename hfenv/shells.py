@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PureWindowsPath
-from typing import Mapping
+from typing import Mapping, Protocol
 
 # Characters no shell here can carry through one line of code.
 CONTROL = {chr(c) for c in range(0x20)} | {"\x7f", "\u0085", "\u2028", "\u2029"}
@@ -39,11 +39,26 @@ class Platform:
 
 @dataclass(frozen=True)
 class StartupFile:
-    """A file `setup --persist` writes for a shell; `owned` files belong to hfenv whole."""
+    """A file `setup --persist` writes for a shell; `owned` files belong to hfenv whole.
+
+    ``at_start``: the block goes first in the file (before an early `return`);
+    ``newline`` and ``bom``: how a file that hfenv creates is written.
+    """
 
     path: PurePath
     why: str
     owned: bool = False
+    at_start: bool = False
+    newline: str = "\n"
+    bom: bool = False
+
+
+class ProgramHost(Protocol):
+    """What startup_files may ask the machine (see hfenv.host); None: use documented defaults."""
+
+    def which(self, program: str) -> str | None: ...
+
+    def powershell_profile(self, exe: str) -> str | None: ...
 
 
 def check_value(value: str) -> None:
@@ -67,7 +82,7 @@ class Shell:
     def quote(self, value: str) -> str:
         raise NotImplementedError
 
-    def startup_files(self, platform: Platform) -> list[StartupFile]:
+    def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         return []
 
 
@@ -94,7 +109,7 @@ class Bash(Posix):
     name = "bash"
     eval_hint = 'eval "$(hfenv shell --shell bash)"'
 
-    def startup_files(self, platform: Platform) -> list[StartupFile]:
+    def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         home = platform.home
         if platform.system == "macos" or platform.git_bash:
             rc = StartupFile(home / ".bash_profile", "read by login shells (every new terminal here)")
@@ -102,8 +117,11 @@ class Bash(Posix):
         login = _first_existing(
             [home / ".bash_profile", home / ".bash_login", home / ".profile"], home / ".profile"
         )
+        # bash runs ~/.bashrc for `ssh host cmd` too, but Debian's (and Ubuntu's) starts
+        # by returning when not interactive: only a block placed first is seen there.
         return [
-            StartupFile(home / ".bashrc", "read by interactive shells"),
+            StartupFile(home / ".bashrc", "read by interactive shells and by `ssh host command` "
+                        "(the block goes first, before any not-interactive `return`)", at_start=True),
             StartupFile(login, "read by login shells (bash -l, ssh logins, many job schedulers)"),
         ]
 
@@ -112,7 +130,7 @@ class Zsh(Posix):
     name = "zsh"
     eval_hint = 'eval "$(hfenv shell --shell zsh)"'
 
-    def startup_files(self, platform: Platform) -> list[StartupFile]:
+    def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         zdotdir = platform.env.get("ZDOTDIR")
         base = PurePath(zdotdir) if zdotdir and os.path.isabs(zdotdir) else platform.home
         return [
@@ -126,7 +144,7 @@ class Sh(Posix):
     aliases = ("dash", "ksh", "mksh", "ksh93", "ash", "busybox")
     eval_hint = 'eval "$(hfenv shell --shell sh)"'
 
-    def startup_files(self, platform: Platform) -> list[StartupFile]:
+    def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         return [StartupFile(platform.home / ".profile", "read by login shells")]
 
 
@@ -140,7 +158,7 @@ class Fish(Shell):
         check_value(value)
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
-    def startup_files(self, platform: Platform) -> list[StartupFile]:
+    def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         path = platform.config_home() / "fish" / "conf.d" / "hfenv.fish"
         return [StartupFile(path, "fish runs every conf.d file at start", owned=True)]
 
@@ -163,7 +181,7 @@ class Tcsh(Shell):
                 out.append("'" + part.replace("'", "'\\''") + "'")
         return "".join(out) or "''"
 
-    def startup_files(self, platform: Platform) -> list[StartupFile]:
+    def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         home = platform.home
         tcshrc, cshrc = home / ".tcshrc", home / ".cshrc"
         path = cshrc if os.path.lexists(cshrc) and not os.path.lexists(tcshrc) else tcshrc
@@ -180,7 +198,7 @@ class Xonsh(Shell):
         check_value(value)
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
-    def startup_files(self, platform: Platform) -> list[StartupFile]:
+    def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         return [StartupFile(platform.home / ".xonshrc", "read by interactive xonsh")]
 
 
@@ -194,7 +212,7 @@ class Elvish(Shell):
         check_value(value)
         return "'" + value.replace("'", "''") + "'"
 
-    def startup_files(self, platform: Platform) -> list[StartupFile]:
+    def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         path = platform.config_home() / "elvish" / "rc.elv"
         return [StartupFile(path, "read by interactive elvish")]
 
@@ -215,19 +233,43 @@ class PowerShell(Shell):
         check_value(value)
         return "'" + "".join(ch * 2 if ch in PS_QUOTES else ch for ch in value) + "'"
 
-    def startup_files(self, platform: Platform) -> list[StartupFile]:
-        return [StartupFile(p, "CurrentUserAllHosts profile") for p in powershell_profiles(platform)]
+    def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
+        # New profiles on Windows: CRLF like every Windows editor, and a BOM because
+        # Windows PowerShell 5.1 reads a BOM-less file in the ANSI code page.
+        windows = platform.system == "windows"
+        return [
+            StartupFile(p, "CurrentUserAllHosts profile", newline="\r\n" if windows else "\n", bom=windows)
+            for p in powershell_profiles(platform, host)
+        ]
 
 
-def powershell_profiles(platform: Platform) -> list[PurePath]:
-    """Default CurrentUserAllHosts profile paths (persist asks PowerShell itself when it can)."""
+def powershell_profiles(platform: Platform, host: ProgramHost | None = None) -> list[PurePath]:
+    """CurrentUserAllHosts profile of each PowerShell present (5.1 and 7 differ).
+
+    With a host, each edition found on PATH is asked for ``$PROFILE.CurrentUserAllHosts``
+    (it knows about redirected Documents folders); without one, or when none is
+    found or none answers, the documented defaults are used.
+    """
     if platform.system != "windows":
-        return [platform.config_home() / "powershell" / "profile.ps1"]
-    documents = _windows_documents(platform)
-    return [
-        documents / "PowerShell" / "profile.ps1",  # PowerShell 7
-        documents / "WindowsPowerShell" / "profile.ps1",  # Windows PowerShell 5.1
-    ]
+        editions = [("pwsh", platform.config_home() / "powershell" / "profile.ps1")]
+    else:
+        documents = _windows_documents(platform)
+        editions = [
+            ("pwsh", documents / "PowerShell" / "profile.ps1"),  # PowerShell 7
+            ("powershell", documents / "WindowsPowerShell" / "profile.ps1"),  # Windows PowerShell 5.1
+        ]
+    if host is None:
+        return [default for _, default in editions]
+    found = []
+    for exe, default in editions:
+        program = host.which(exe)
+        if program is None:
+            continue
+        answer = host.powershell_profile(program)
+        path = PurePath(answer) if answer else default
+        if path not in found:
+            found.append(path)
+    return found or [default for _, default in editions]
 
 
 def _windows_documents(platform: Platform) -> PurePath:

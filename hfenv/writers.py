@@ -29,6 +29,12 @@ Decisions worth knowing:
 - Targets that are not files (the Windows environment) plug in through
   :class:`Store`: a target's ``store`` reads its content as bytes and writes new
   content (None: absent), returning an undo. Files are :data:`FILES`.
+- ``at_start`` puts a new block first in its file (bash's ~/.bashrc, whose
+  interactive guard would hide a block at the end); ``bom`` starts a file that
+  setup creates with a UTF-8 BOM (Windows PowerShell 5.1 reads BOM-less files in
+  the ANSI code page), and reset still deletes such a file.
+- ``apply`` takes one lock path or several (taken in the order given: the
+  per-user lock, then the machine-wide one for ``--system``).
 """
 
 from __future__ import annotations
@@ -41,11 +47,12 @@ import secrets
 import stat
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Protocol, Union
+from typing import Callable, Iterable, Mapping, Protocol, Sequence, Union
 
-from .blocks import HASH_MARKERS, Markers, find_block, remove_block, set_block
+from .blocks import HASH_MARKERS, UTF8_BOM, Markers, find_block, is_bom_only, remove_block, set_block
 
 Edit = Callable[[Union[bytes, None]], Union[bytes, None]]
 Bodies = Union[Mapping["Target", bytes], Callable[["Target"], bytes]]
@@ -92,6 +99,8 @@ class Target:
     deletes it), rather than a block in a file shared with the user.
     ``newline``: line ending for a block in a file that has none yet.
     ``mode``: permission bits of a file hfenv creates (None: 0o666 minus umask).
+    ``at_start``: a new block goes first in the file rather than last.
+    ``bom``: a file hfenv creates starts with a UTF-8 byte order mark.
     """
 
     kind: str
@@ -100,6 +109,8 @@ class Target:
     owned: bool = False
     newline: bytes = b"\n"
     mode: int | None = None
+    at_start: bool = False
+    bom: bool = False
     store: Store = field(default=None, compare=False)  # type: ignore[assignment]
 
     def __post_init__(self):
@@ -141,11 +152,12 @@ def setup_edit(target: Target, body: bytes) -> Edit:
         if target.owned:
             return body
         if old is None:
-            return set_block(b"", body, target.markers, label, newline=target.newline)
+            head = UTF8_BOM if target.bom else b""
+            return head + set_block(b"", body, target.markers, label, newline=target.newline)
         if old == b"":
             # An empty file that exists: a separator before the block tells reset to keep it.
             return target.newline + set_block(b"", body, target.markers, label, newline=target.newline)
-        return set_block(old, body, target.markers, label, newline=target.newline)
+        return set_block(old, body, target.markers, label, newline=target.newline, at_start=target.at_start)
 
     return edit
 
@@ -157,8 +169,9 @@ def reset_edit(target: Target) -> Edit:
     def edit(old: bytes | None) -> bytes | None:
         if old is None or target.owned:
             return None
-        if find_block(old, target.markers, label) == (0, len(old)):
-            return None  # nothing but the block: setup created this file
+        span = find_block(old, target.markers, label)
+        if span is not None and span[1] == len(old) and is_bom_only(old[:span[0]]):
+            return None  # nothing but the block (after a BOM): setup created this file
         return remove_block(old, target.markers, label)
 
     return edit
@@ -181,6 +194,11 @@ def _run(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
     return changes
 
 
+def plan_edits(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
+    """What arbitrary edits would change (e.g. a JSON config file); writes nothing."""
+    return _run(edits)
+
+
 def plan_setup(targets: Iterable[Target], bodies: Bodies) -> list[Change]:
     """What setup would change, computed from the targets' current content; writes nothing."""
     return _run((t, setup_edit(t, _body(bodies, t))) for t in targets)
@@ -191,14 +209,20 @@ def plan_reset(targets: Iterable[Target]) -> list[Change]:
     return _run((t, reset_edit(t)) for t in targets)
 
 
-def apply(changes: Iterable[Change], lock_path: Path | str, *, timeout: float = 30.0) -> list[Change]:
+LockPaths = Union[Path, str, Sequence[Union[Path, str]]]
+
+
+def apply(changes: Iterable[Change], lock_path: LockPaths, *, timeout: float = 30.0) -> list[Change]:
     """Apply a plan to every target or none, under an exclusive lock; return what was done.
 
     Each change is recomputed from the content read under the lock. If a write
     fails, the targets already written are restored and WriteError is raised.
     """
     changes = list(changes)
-    with _Lock(Path(lock_path), timeout):
+    paths = [lock_path] if isinstance(lock_path, (str, os.PathLike)) else list(lock_path)
+    with ExitStack() as locks:
+        for path in paths:
+            locks.enter_context(_Lock(Path(path), timeout))
         for change in changes:
             change.target.store.prepare(change.target)
         fresh = _run((c.target, c.edit) for c in changes)
@@ -216,12 +240,12 @@ def apply(changes: Iterable[Change], lock_path: Path | str, *, timeout: float = 
         return fresh
 
 
-def apply_setup(targets: Iterable[Target], bodies: Bodies, lock_path: Path | str, **kw) -> list[Change]:
+def apply_setup(targets: Iterable[Target], bodies: Bodies, lock_path: LockPaths, **kw) -> list[Change]:
     """Plan and apply setup in one step."""
     return apply(plan_setup(targets, bodies), lock_path, **kw)
 
 
-def apply_reset(targets: Iterable[Target], lock_path: Path | str, **kw) -> list[Change]:
+def apply_reset(targets: Iterable[Target], lock_path: LockPaths, **kw) -> list[Change]:
     """Plan and apply reset in one step."""
     return apply(plan_reset(targets), lock_path, **kw)
 

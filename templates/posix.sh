@@ -5,3 +5,6 @@
 # the lines into one, still runs them as separate commands.
 set: export {{name}}={{value}};
 unset: unset {{name}};
+# In a startup file (setup --persist): the note, then one line per variable.
+note: # Managed by hfenv: `hfenv setup` changes it, `hfenv reset` removes it.
+persist: export {{name}}={{value}}
