@@ -72,6 +72,15 @@ def check_value(value: str) -> None:
         raise UnsafeValue("value is not valid UTF-8 (undecodable bytes in a path?)") from None
 
 
+def _refuse_braces(value: str, who: str) -> None:
+    check_value(value)
+    if "{" in value or "}" in value:
+        raise UnsafeValue(
+            f"{who} brace-expand the words of an unquoted eval, which can run a value as code: "
+            "'{' and '}' cannot be carried safely"
+        )
+
+
 class Shell:
     name: str = ""
     aliases: tuple[str, ...] = ()
@@ -144,6 +153,12 @@ class Sh(Posix):
     aliases = ("dash", "ksh", "mksh", "ksh93", "ash", "busybox")
     eval_hint = 'eval "$(hfenv shell --shell sh)"'
 
+    def quote(self, value: str) -> str:
+        # ksh and mksh brace-expand the words of an unquoted `eval $(...)`, which
+        # can turn a quoted value into code, so braces are refused for this family.
+        _refuse_braces(value, "ksh and mksh")
+        return super().quote(value)
+
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         return [StartupFile(platform.home / ".profile", "read by login shells")]
 
@@ -172,7 +187,8 @@ class Tcsh(Shell):
     def quote(self, value: str) -> str:
         # csh expands history (!) even inside single quotes, so ! is escaped
         # outside them; spaces too, so that backquote word splitting is lossless.
-        check_value(value)
+        # It also brace-expands the words of a plain eval `...`: braces are refused.
+        _refuse_braces(value, "csh")
         out = []
         for part in _split_keep(value, " !"):
             if part in (" ", "!"):

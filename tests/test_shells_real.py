@@ -98,13 +98,11 @@ def shell_for(variant: str) -> shells.Shell:
 @pytest.mark.parametrize("variant", sorted(SHELL_RUNS))
 @pytest.mark.parametrize("value", NASTY, ids=[f"v{i}" for i in range(len(NASTY))])
 def test_value_arrives_byte_for_byte(variant, value, tmp_path):
-    if variant == "ksh-unquoted" and "{" in value:
-        # ksh93 brace-expands the words of an unquoted $(...); the README gives ksh
-        # users the quoted eval line, which the "ksh" variant covers.
-        pytest.skip("ksh93 brace-expands unquoted command substitution (documented)")
-    if variant == "tcsh-plain" and "{" in value:
-        # Likewise csh brace-expands the words of a plain `...`; the README's line quotes it.
-        pytest.skip("csh brace-expands plain backquote substitution (documented)")
+    if "{" in value and SHELL_OF[variant.split("-")[0]] in ("sh", "tcsh"):
+        # ksh and csh brace-expand an unquoted eval's words: such values are refused (below).
+        with pytest.raises(shells.UnsafeValue, match="brace"):
+            shell_for(variant).quote(value)
+        return
     entry = shell_for(variant)
     code = render.render_shell_code(entry, [("HF_ENDPOINT", value), ("HF_HUB_CACHE", "/x/" + value)])
     seen = run_in_shell(variant, code, tmp_path)
@@ -205,6 +203,32 @@ def test_cmd_golden():
 def test_cmd_refuses_what_it_cannot_carry(value):
     with pytest.raises(shells.UnsafeValue):
         shells.get("cmd").quote(value)
+
+
+BRACE_ATTACKS = ["/{data,usr/bin/id}", "{a,'; touch CANARY; '}", "x}{y", "{}"]
+
+
+@pytest.mark.parametrize("variant", ["ksh-unquoted", "tcsh-plain"])
+@pytest.mark.parametrize("value", BRACE_ATTACKS)
+def test_brace_expanding_shells_refuse_braces_through_the_cli(variant, value, tmp_path):
+    """Unquoted ksh / plain-backquote csh would brace-expand these into code: exit 2, no output."""
+    from click.testing import CliRunner
+
+    from hfenv.cli import main
+
+    name = "ksh" if variant.startswith("ksh") else "csh"
+    result = CliRunner().invoke(main, ["shell", "--shell", name, "--endpoint", "hf", "--cache-dir", value])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "brace" in result.stderr
+
+
+@pytest.mark.parametrize("variant", ["bash-unquoted", "zsh-unquoted", "bash", "zsh"])
+@pytest.mark.parametrize("value", BRACE_ATTACKS)
+def test_braces_are_data_in_shells_that_do_not_expand_them(variant, value, tmp_path):
+    entry = shell_for(variant)
+    code = render.render_shell_code(entry, [("HF_HUB_CACHE", value)])
+    assert run_in_shell(variant, code, tmp_path)["HF_HUB_CACHE"] == value
+    assert not (tmp_path / "CANARY").exists()
 
 
 @pytest.mark.parametrize("name", sorted(shells.SHELLS))
