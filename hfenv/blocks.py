@@ -143,23 +143,25 @@ def render_block(body: bytes, markers: Markers, newline: bytes = b"\n") -> bytes
 
 
 def set_block(data: bytes, body: bytes, markers: Markers, label: str, *, newline: bytes = b"\n",
-              at_start: bool = False) -> bytes:
+              at_start: bool = False, match_file: bool = True) -> bytes:
     """data with its block holding body: replaced in place, else appended at the end.
 
     The block uses the line ending already in use: the existing block's, else the
     file's dominant one, else ``newline`` (for a file without any line ending).
+    With ``match_file=False`` it always uses ``newline``: POSIX shells read the
+    \r of a CRLF line as part of the value, so their blocks stay LF in any file.
     ``at_start`` puts a new block first instead (after a BOM), with no separator,
     so that removing it gives the file back as well: nothing above it can stop
     the shell early (Debian's ~/.bashrc returns at once when not interactive).
     """
     span = _scan(data, markers, label)
     if span is not None:
-        block = render_block(body, markers, span.newline)
+        block = render_block(body, markers, span.newline if match_file else newline)
         if not data[:span.end].endswith(b"\n"):
             # The old block ended the file without a line ending: keep it that way.
             block = block[: -len(span.newline)]
         return data[:span.start] + block + data[span.end:]
-    eol = dominant_newline(data, newline)
+    eol = dominant_newline(data, newline) if match_file else newline
     block = render_block(body, markers, eol)
     if not data:
         return block

@@ -90,6 +90,7 @@ def shell_slots(shell: Shell, platform: Platform, host: Host | None) -> list[Slo
         target = Target(
             shell.name, Path(str(startup.path)), markers=markers, owned=startup.owned,
             newline=startup.newline.encode("ascii"), at_start=startup.at_start, bom=startup.bom,
+            match_newline=startup.match_newline,
         )
         slots.append(Slot(target, _shell_body(shell, markers, target)))
     return slots
@@ -127,7 +128,7 @@ def system_file_slots(root: Path | None = None) -> list[Slot]:
 
 def _system_file(shell: Shell, path: Path) -> Slot:
     markers = Markers(*shell.block_markers)
-    target = Target("system", path, markers=markers, owned=True, mode=0o644)
+    target = Target("system", path, markers=markers, owned=True, mode=0o644, match_newline=False)
     return Slot(target, _shell_body(shell, markers, target))
 
 
@@ -144,7 +145,7 @@ def git_config_path(platform: Platform) -> Path:
 
 
 def git_slot(platform: Platform) -> Slot:
-    target = Target("git", git_config_path(platform))
+    target = Target("git", git_config_path(platform), match_newline=False)
 
     def body(endpoint: Endpoint, pairs: Pairs) -> bytes | None:
         if endpoint.is_official:

@@ -42,7 +42,9 @@ class StartupFile:
     """A file `setup --persist` writes for a shell; `owned` files belong to hfenv whole.
 
     ``at_start``: the block goes first in the file (before an early `return`);
-    ``newline`` and ``bom``: how a file that hfenv creates is written.
+    ``newline`` and ``bom``: how a file that hfenv creates is written;
+    ``match_newline``: the block may follow a file's CRLF endings (only shells
+    that ignore the \r do; the others would read it as part of the value).
     """
 
     path: PurePath
@@ -51,6 +53,7 @@ class StartupFile:
     at_start: bool = False
     newline: str = "\n"
     bom: bool = False
+    match_newline: bool = False
 
 
 class ProgramHost(Protocol):
@@ -254,7 +257,8 @@ class PowerShell(Shell):
         # Windows PowerShell 5.1 reads a BOM-less file in the ANSI code page.
         windows = platform.system == "windows"
         return [
-            StartupFile(p, "CurrentUserAllHosts profile", newline="\r\n" if windows else "\n", bom=windows)
+            StartupFile(p, "CurrentUserAllHosts profile", newline="\r\n" if windows else "\n", bom=windows,
+                        match_newline=True)
             for p in powershell_profiles(platform, host)
         ]
 

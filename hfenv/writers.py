@@ -101,6 +101,8 @@ class Target:
     ``mode``: permission bits of a file hfenv creates (None: 0o666 minus umask).
     ``at_start``: a new block goes first in the file rather than last.
     ``bom``: a file hfenv creates starts with a UTF-8 byte order mark.
+    ``match_newline``: the block follows the file's line endings (PowerShell reads
+    CRLF and LF alike); when False it is always written with ``newline``.
     """
 
     kind: str
@@ -111,6 +113,7 @@ class Target:
     mode: int | None = None
     at_start: bool = False
     bom: bool = False
+    match_newline: bool = True
     store: Store = field(default=None, compare=False)  # type: ignore[assignment]
 
     def __post_init__(self):
@@ -157,7 +160,8 @@ def setup_edit(target: Target, body: bytes) -> Edit:
         if old == b"":
             # An empty file that exists: a separator before the block tells reset to keep it.
             return target.newline + set_block(b"", body, target.markers, label, newline=target.newline)
-        return set_block(old, body, target.markers, label, newline=target.newline, at_start=target.at_start)
+        return set_block(old, body, target.markers, label, newline=target.newline, at_start=target.at_start,
+                         match_file=target.match_newline)
 
     return edit
 

@@ -330,3 +330,14 @@ def test_properties_random_files_with_a_block():
         if not tail and rng.random() < 0.3:
             block = block[: -len(nl)]
         check_properties(head + block + tail, rng)
+
+
+@pytest.mark.parametrize("data", [b"", b"a\r\nb\r\n", b"a\r\nb", b"\r\n", b"x\ny\r\n"])
+def test_lf_only_block_in_crlf_file_is_reversible(data):
+    """match_file=False (POSIX shells): the block is LF whatever the file uses, and reset is exact."""
+    out = set_block(data, b"export A='1'\n", HASH_MARKERS, "f", match_file=False)
+    start, _ = find_block(out, HASH_MARKERS, "f")
+    assert b"\r" not in out[start:]
+    assert remove_block(out, HASH_MARKERS, "f") == data
+    again = set_block(out, b"export A='2'\n", HASH_MARKERS, "f", match_file=False)
+    assert b"\r" not in again[start:] and remove_block(again, HASH_MARKERS, "f") == data

@@ -105,7 +105,8 @@ def test_reset_gives_back_every_file_byte_for_byte(isolated_home, config_dir):
     setup = run_json("setup", "--persist", *shells, "--endpoint", "hf-mirror", "--cache-dir", "/data/hf cache")
     assert setup["changed"]
     assert (home / ".zshrc").is_symlink() and b"hf-mirror" in (dotfiles / "zshrc").read_bytes()
-    assert (home / ".bashrc").read_bytes().startswith(b"# >>> hfenv >>>\r\n")  # first, in the file's CRLF
+    # First, and in LF even in a CRLF file: bash would read a \r into the value.
+    assert (home / ".bashrc").read_bytes().startswith(b"# >>> hfenv >>>\n")
     assert stat.S_IMODE((home / ".tcshrc").stat().st_mode) == 0o600
     assert b"HF_HUB_CACHE='/data/hf'\\ 'cache'" in (home / ".profile").read_bytes()
     assert b"HF_HOME" not in (home / ".profile").read_bytes()
@@ -421,3 +422,19 @@ def test_parallel_setups_leave_one_whole_block(isolated_home, tmp_path):
     config = json.loads((isolated_home / ".config/hfenv/config.json").read_text())
     assert config["chosen"]["url"] == winner[0]
     assert sorted(os.listdir(isolated_home)) == [".cache", ".config", ".local", ".zshenv", ".zshrc"]
+
+
+@pytest.mark.parametrize("shell,argv", [("zsh", ["zsh", "-c"]), ("sh", ["dash", "-l", "-c"]), ("bash", ["bash", "-l", "-c"])])
+def test_crlf_startup_file_still_gives_the_exact_value(isolated_home, shell, argv):
+    """A CRLF startup file (edited on Windows, say) must not put a \r into the value."""
+    from conftest import need_program
+
+    need_program(argv[0])
+    home = isolated_home
+    for name in (".zshenv", ".profile", ".bashrc"):
+        (home / name).write_bytes(b"# edited on Windows\r\nX=1\r\n")
+    assert run_json("setup", "--persist", "--shell", shell, "--endpoint", "hf-mirror")["changed"]
+    env = {"HOME": str(home), "PATH": os.environ["PATH"], "TERM": "dumb"}
+    done = subprocess.run(argv + ["printenv HF_ENDPOINT"], env=env, capture_output=True, timeout=60)
+    assert done.stdout == b"https://hf-mirror.com\n"
+    assert b"\r" not in done.stderr and b"not found" not in done.stderr
