@@ -230,8 +230,30 @@ def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platfor
 
 
 def plan_reset(scope: Scope, platform: Platform, host: Host, root: Path | None = None) -> list[Change]:
-    """The changes reset makes: every block and owned file of the scope removed."""
-    return plan_edits((slot.target, reset_edit(slot.target)) for slot in slots_for(scope, platform, host, root))
+    """The changes reset makes: every block and owned file of the scope removed.
+
+    Besides today's startup files, a shell's other candidate files are searched
+    for hfenv's block: which file setup chose depended on what existed then
+    (a ~/.bash_profile created later hides the ~/.profile setup wrote).
+    """
+    slots = slots_for(scope, platform, host, root)
+    if scope.user:
+        slots = _unique(slots + [slot for shell in scope.shells for slot in _former_slots(shell, platform)])
+    return plan_edits((slot.target, reset_edit(slot.target)) for slot in slots)
+
+
+def _former_slots(shell: Shell, platform: Platform) -> list[Slot]:
+    markers = Markers(*shell.block_markers)
+    slots = []
+    for path in shell.other_startup_files(platform):
+        try:
+            holds_block = markers.begin.encode() in Path(str(path)).read_bytes()
+        except OSError:
+            continue
+        if holds_block:
+            target = Target(shell.name, Path(str(path)), markers=markers, match_newline=False)
+            slots.append(Slot(target, _shell_body(shell, markers, target)))
+    return slots
 
 
 def lock_paths(scope: Scope, platform: Platform, root: Path | None = None) -> list[Path]:

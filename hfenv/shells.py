@@ -97,6 +97,10 @@ class Shell:
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         return []
 
+    def other_startup_files(self, platform: Platform) -> list[PurePath]:
+        """Files an earlier setup may have chosen instead (the choice depends on what existed)."""
+        return []
+
 
 def _first_existing(candidates: list[PurePath], default: PurePath) -> PurePath:
     for path in candidates:
@@ -137,6 +141,10 @@ class Bash(Posix):
             StartupFile(login, "read by login shells (bash -l, ssh logins, many job schedulers)"),
         ]
 
+    def other_startup_files(self, platform: Platform) -> list[PurePath]:
+        home = platform.home
+        return [home / name for name in (".bashrc", ".bash_profile", ".bash_login", ".profile")]
+
 
 class Zsh(Posix):
     name = "zsh"
@@ -149,6 +157,9 @@ class Zsh(Posix):
             StartupFile(base / ".zshrc", "read by interactive shells"),
             StartupFile(base / ".zshenv", "read by every zsh, also zsh -c and zsh -lc"),
         ]
+
+    def other_startup_files(self, platform: Platform) -> list[PurePath]:
+        return [platform.home / ".zshrc", platform.home / ".zshenv"]  # before ZDOTDIR was set
 
 
 class Sh(Posix):
@@ -205,6 +216,9 @@ class Tcsh(Shell):
         tcshrc, cshrc = home / ".tcshrc", home / ".cshrc"
         path = cshrc if os.path.lexists(cshrc) and not os.path.lexists(tcshrc) else tcshrc
         return [StartupFile(path, "read by every tcsh")]
+
+    def other_startup_files(self, platform: Platform) -> list[PurePath]:
+        return [platform.home / ".tcshrc", platform.home / ".cshrc"]
 
 
 class Xonsh(Shell):

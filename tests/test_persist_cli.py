@@ -438,3 +438,30 @@ def test_crlf_startup_file_still_gives_the_exact_value(isolated_home, shell, arg
     done = subprocess.run(argv + ["printenv HF_ENDPOINT"], env=env, capture_output=True, timeout=60)
     assert done.stdout == b"https://hf-mirror.com\n"
     assert b"\r" not in done.stderr and b"not found" not in done.stderr
+
+
+@pytest.mark.parametrize("shell,written,appears", [
+    ("bash", ".profile", ".bash_profile"),
+    ("tcsh", ".cshrc", ".tcshrc"),
+])
+def test_reset_finds_the_block_after_the_startup_file_choice_changed(isolated_home, shell, written, appears):
+    """Setup chose a file by what existed; a file created later must not hide the block from reset."""
+    home = isolated_home
+    (home / written).write_bytes(b"# mine\n")
+    before = (home / written).read_bytes()
+    run_json("setup", "--persist", "--shell", shell, "--endpoint", "hf-mirror")
+    assert b">>> hfenv >>>" in (home / written).read_bytes()
+    (home / appears).write_bytes(b"# created later\n")
+    report = run_json("reset", "--shell", shell)
+    assert {"kind": shell, "path": str(home / written), "action": "updated"} in report["targets"]
+    assert (home / written).read_bytes() == before
+    assert (home / appears).read_bytes() == b"# created later\n"
+
+
+def test_reset_finds_zsh_blocks_written_before_zdotdir_was_set(isolated_home, monkeypatch):
+    home = isolated_home
+    run_json("setup", "--persist", "--shell", "zsh", "--endpoint", "hf-mirror")
+    monkeypatch.setenv("ZDOTDIR", str(home / "zdot"))
+    (home / "zdot").mkdir()
+    run_json("reset", "--shell", "zsh")
+    assert not (home / ".zshrc").exists() and not (home / ".zshenv").exists()
