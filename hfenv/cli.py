@@ -28,7 +28,7 @@ def pick_shell(value: str | None):
     from . import detect, shells
 
     try:
-        if value:
+        if value is not None:
             return shells.get(value)
         return detect.current_shell_entry()
     except shells.UnknownShell as exc:
@@ -36,15 +36,27 @@ def pick_shell(value: str | None):
 
 
 def resolve_endpoint(text: str) -> Endpoint:
-    from .endpoints import known_endpoints, resolve
+    from .endpoints import CATALOG, resolve
 
+    # A catalog name needs no config file: the fast path of `hfenv shell`.
+    known = CATALOG if text in CATALOG else config_endpoints()
     try:
-        endpoint, warnings = resolve(text, known_endpoints())
+        endpoint, warnings = resolve(text, known)
     except EndpointError as exc:
         fail(f"--endpoint: {exc}")
     for message in warnings:
         warn(message)
     return endpoint
+
+
+def config_endpoints() -> dict[str, str]:
+    """Catalog plus the user's endpoints; a damaged config file is a run-time failure."""
+    from .endpoints import ConfigError, known_endpoints
+
+    try:
+        return known_endpoints()
+    except ConfigError as exc:
+        fail(str(exc), EXIT_FAILURE)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,6 +112,13 @@ def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, u
         code = render.render_shell_code(entry, pairs)
     except render.UnsafeValue as exc:
         fail(f"cannot write this for {entry.name}: {exc}")
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        code.encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = code[exc.start:exc.end]
+        fail(f"{bad!r} cannot be written in this output's encoding ({encoding}); "
+             "set PYTHONIOENCODING=utf-8 (and, in PowerShell, [Console]::OutputEncoding to UTF-8)")
     click.echo(code, nl=False)
 
 
@@ -107,9 +126,11 @@ def default_endpoint() -> Endpoint:
     """Saved choice, else a fresh cached probe, else a probe now."""
     from .endpoints import saved_choice
 
+    from .endpoints import ConfigError
+
     try:
         saved = saved_choice()
-    except EndpointError as exc:
+    except ConfigError as exc:
         fail(str(exc), EXIT_FAILURE)
     if saved is not None:
         return saved
@@ -122,19 +143,21 @@ def default_endpoint() -> Endpoint:
 def cached_or_new_probe():
     from . import probe as probe_mod
 
-    report = probe_mod.load_cache()
+    # Only a probe of the usual candidates stands in for one: not a `probe --only` experiment.
+    candidates = all_candidates()
+    report = probe_mod.load_cache(candidates=candidates)
     if report is not None:
         return report
     click.echo("hfenv: probing endpoints (no fresh saved result)...", err=True)
-    report = probe_mod.run_probe(all_candidates())
+    report = probe_mod.run_probe(candidates)
     probe_mod.save_cache(report)
     return report
 
 
 def all_candidates(extra: tuple[str, ...] = (), only: bool = False) -> list[Endpoint]:
-    from .endpoints import known_endpoints, parse_candidate
+    from .endpoints import parse_candidate
 
-    known = known_endpoints()
+    known = config_endpoints()
     candidates = [] if only else [Endpoint(n, u) for n, u in known.items()]
     for text in extra:
         try:
@@ -143,7 +166,8 @@ def all_candidates(extra: tuple[str, ...] = (), only: bool = False) -> list[Endp
             fail(f"--candidate {text!r}: {exc}")
         for message in warnings:
             warn(message)
-        candidates = [c for c in candidates if c.name != endpoint.name] + [endpoint]
+        # A later --candidate replaces an earlier one of the same name or URL.
+        candidates = [c for c in candidates if endpoint.name != c.name and endpoint.url != c.url] + [endpoint]
     return candidates
 
 
@@ -188,11 +212,11 @@ def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, sample
 def endpoints(ctx: click.Context) -> None:
     """List the known endpoints; add or remove your own."""
     if ctx.invoked_subcommand is None:
-        from .endpoints import CATALOG, user_endpoints
+        from .endpoints import CATALOG, ConfigError, user_endpoints
 
         try:
             mine = user_endpoints()
-        except EndpointError as exc:
+        except ConfigError as exc:
             fail(str(exc), EXIT_FAILURE)
         for name, url in CATALOG.items():
             click.echo(f"{name:<16} {url}  (built-in)")
@@ -205,12 +229,14 @@ def endpoints(ctx: click.Context) -> None:
 @click.argument("url")
 def endpoints_add(name: str, url: str) -> None:
     """Add (or replace) your own endpoint NAME at URL."""
-    from .endpoints import add_endpoint
+    from .endpoints import ConfigError, add_endpoint
 
     try:
         endpoint, warnings = add_endpoint(name, url)
     except EndpointError as exc:
         fail(str(exc))
+    except ConfigError as exc:
+        fail(str(exc), EXIT_FAILURE)
     for message in warnings:
         warn(message)
     forget_probe_result()
@@ -221,12 +247,14 @@ def endpoints_add(name: str, url: str) -> None:
 @click.argument("name")
 def endpoints_remove(name: str) -> None:
     """Remove your own endpoint NAME."""
-    from .endpoints import remove_endpoint
+    from .endpoints import ConfigError, remove_endpoint
 
     try:
         url = remove_endpoint(name)
     except EndpointError as exc:
         fail(str(exc))
+    except ConfigError as exc:
+        fail(str(exc), EXIT_FAILURE)
     forget_probe_result()
     click.echo(f"removed {name} ({url})")
 

@@ -31,6 +31,10 @@ class EndpointError(ValueError):
     """A name or URL that hfenv refuses; the message is the one-line reason."""
 
 
+class ConfigError(Exception):
+    """hfenv's config file cannot be read or is damaged: a run-time failure, not bad input."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -115,10 +119,11 @@ def check_name(name: str) -> str:
 
 
 def name_for_url(url: str, known: dict[str, str]) -> str:
+    """The known name of url, else its host[:port] (so two bare URLs stay apart)."""
     for name, known_url in known.items():
         if known_url == url:
             return name
-    return "custom"
+    return url.split("://", 1)[1].split("/", 1)[0]
 
 
 def resolve(text: str, known: dict[str, str] | None = None) -> tuple[Endpoint, list[str]]:
@@ -155,9 +160,13 @@ def load_config(path: Path | None = None) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as exc:
-        raise EndpointError(f"cannot read {path}: {exc}") from None
-    return data if isinstance(data, dict) else {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path} is not valid JSON ({exc}); fix or remove it") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} does not hold a JSON object; fix or remove it")
+    return data
 
 
 def save_config(data: dict, path: Path | None = None) -> Path:
@@ -228,7 +237,7 @@ def saved_choice(config: dict | None = None) -> Endpoint | None:
             url, _ = check_url(chosen["url"])
         except EndpointError:
             return None
-        return Endpoint(str(chosen.get("name") or "custom"), url)
+        return Endpoint(str(chosen.get("name") or name_for_url(url, {})), url)
     return None
 
 

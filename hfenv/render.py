@@ -41,14 +41,24 @@ def load_template(filename: str) -> dict[str, str]:
 
 
 def assignments(endpoint_url: str, cache_dir: str | None = None) -> list[tuple[str, str | None]]:
-    """(variable, value) pairs to set; cache_dir is made absolute for startup files."""
+    """(variable, value) pairs to set; a relative cache_dir is made absolute for startup files."""
     pairs: list[tuple[str, str | None]] = [("HF_ENDPOINT", endpoint_url)]
     if cache_dir is not None:
         check_value(cache_dir)
-        if not cache_dir:
+        if not cache_dir.strip():
             raise UnsafeValue("--cache-dir is empty")
-        pairs.append(("HF_HUB_CACHE", os.path.abspath(os.path.expanduser(cache_dir))))
+        pairs.append(("HF_HUB_CACHE", absolute_path(cache_dir)))
     return pairs
+
+
+def absolute_path(path: str) -> str:
+    """path made absolute without normalising it: '..' next to a symlink means what the OS says."""
+    from pathlib import PureWindowsPath
+
+    path = os.path.expanduser(path)
+    if os.path.isabs(path) or PureWindowsPath(path).is_absolute():  # C:\... for cmd and PowerShell
+        return path
+    return os.path.join(os.getcwd(), path)
 
 
 def unset_assignments() -> list[tuple[str, str | None]]:

@@ -318,3 +318,62 @@ def test_endpoint_changes_forget_the_cached_probe():
         cache_path().write_text("{}")
         assert run(*args).exit_code == 0
         assert not cache_path().exists()
+
+
+# ---- review follow-ups: run-time failures, odd input -----------------------------
+
+
+@pytest.fixture
+def broken_config(isolated_home):
+    path = isolated_home / ".config" / "hfenv" / "config.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("[1]")
+    return path
+
+
+@pytest.mark.parametrize("args", [
+    ("shell", "--shell", "bash", "--endpoint", "lab"),
+    ("shell", "--shell", "bash"),
+    ("probe", "--only", "--candidate", "http://127.0.0.1:9"),
+    ("endpoints",),
+    ("endpoints", "add", "lab", "https://lab.example"),
+    ("endpoints", "remove", "lab"),
+])
+def test_damaged_config_is_a_run_time_failure(broken_config, args):
+    result = run(*args)
+    assert result.exit_code == 1, result.output
+    assert str(broken_config) in result.stderr and result.stdout == ""
+    assert broken_config.read_text() == "[1]"  # never overwritten
+
+
+def test_catalog_names_need_no_config(broken_config):
+    result = run("shell", "--shell", "bash", "--endpoint", "hf-mirror")
+    assert result.exit_code == 0 and result.stdout == "export HF_ENDPOINT='https://hf-mirror.com';\n"
+
+
+def test_empty_shell_name_is_bad_usage():
+    result = run("shell", "--shell", "", "--endpoint", "hf")
+    assert result.exit_code == 2 and "--shell" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_blank_cache_dir_is_refused(value):
+    result = run("shell", "--shell", "bash", "--endpoint", "hf", "--cache-dir", value)
+    assert result.exit_code == 2 and "empty" in result.stderr
+
+
+def test_cache_dir_is_made_absolute_but_not_normalised(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = run("shell", "--shell", "bash", "--endpoint", "hf", "--cache-dir", "link/../models").stdout
+    assert out.splitlines()[1] == f"export HF_HUB_CACHE='{tmp_path}/link/../models';"
+    win = run("shell", "--shell", "powershell", "--endpoint", "hf", "--cache-dir", "C:\\hf\\cache").stdout
+    assert win.splitlines()[1] == "$env:HF_HUB_CACHE = 'C:\\hf\\cache'"
+
+
+def test_value_the_output_encoding_cannot_carry_is_exit_2(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "PYTHONIOENCODING": "cp1252"}
+    done = subprocess.run(hfenv_cmd() + ["shell", "--shell", "powershell", "--endpoint", "hf",
+                                         "--cache-dir", "C:/Users/张伟/m"],
+                          capture_output=True, cwd=ROOT, env=env)
+    assert done.returncode == 2 and done.stdout == b""
+    assert b"PYTHONIOENCODING=utf-8" in done.stderr and b"Traceback" not in done.stderr

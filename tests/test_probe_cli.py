@@ -99,8 +99,11 @@ def test_the_process_ends_within_its_budget_while_a_host_holds_the_connection(se
 
 
 def test_shell_reuses_the_fresh_cached_choice_without_probing(serve):
+    """The usual candidates (catalog + the user's lab endpoint): hf and hf-mirror fail
+    through the dead proxy, the lab wins, and `hfenv shell` then reuses that result."""
     hub = serve("hub")
-    probed = run("probe", "--only", "--candidate", f"lab={hub.url}")
+    assert run("endpoints", "add", "lab", hub.url).exit_code == 0
+    probed = run("probe")
     assert probed.exit_code == 0, probed.output
     assert probe.cache_path().exists()
     before = hub.connections
@@ -108,9 +111,25 @@ def test_shell_reuses_the_fresh_cached_choice_without_probing(serve):
 
     shell = run("shell", "--shell", "bash")
     assert shell.exit_code == 0, shell.output
-    assert hub.url in shell.stdout and "HF_ENDPOINT" in shell.stdout
+    assert shell.stdout == f"export HF_ENDPOINT='{hub.url}';\n"
     assert "probing" not in shell.stderr
     assert hub.connections == before  # no new request reached the server
+
+
+def test_an_only_probe_does_not_become_the_default(serve):
+    """`--candidate` counts for that run (SPEC 3): shell must not reuse a `probe --only` result."""
+    hub = serve("hub")
+    assert run("probe", "--only", "--candidate", f"scratch={hub.url}").exit_code == 0
+    shell = run("shell", "--shell", "bash")
+    assert shell.exit_code == 3  # it probed the usual candidates, which the dead proxy fails
+    assert "probing" in shell.stderr and hub.url not in shell.stdout
+
+
+def test_bare_url_candidates_stay_apart(serve):
+    one, two = serve("hub"), serve("hub")
+    result = run("probe", "--only", "--candidate", one.url, "--candidate", two.url, "--json")
+    urls = {r["url"] for r in json.loads(result.stdout)["results"]}
+    assert urls == {one.url, two.url}
 
 
 def test_shell_ignores_a_cache_that_found_nothing(serve):
