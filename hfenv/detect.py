@@ -9,9 +9,9 @@ from pathlib import Path, PurePath
 from typing import Mapping
 
 from . import shells
+from .endpoints import CATALOG, OFFICIAL
 from .shells import Platform, Shell, UnknownShell
 
-OFFICIAL_DEFAULT = "https://huggingface.co"
 
 
 def system_name(sys_platform: str = sys.platform) -> str:
@@ -140,7 +140,7 @@ def endpoint_sources(entry: Shell | None, plat: Platform) -> dict:
     return {
         "value": value,
         "source": "environment of this process" if value is not None
-        else f"not set (huggingface_hub uses {OFFICIAL_DEFAULT})",
+        else f"not set (huggingface_hub uses {CATALOG[OFFICIAL]})",
         "startup_files": files,
     }
 

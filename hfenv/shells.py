@@ -258,7 +258,7 @@ class PowerShell(Shell):
     name = "powershell"
     aliases = ("pwsh",)
     template = "powershell.ps1"
-    eval_hint = "hfenv shell --shell powershell | Out-String | Invoke-Expression"
+    eval_hint = "hfenv shell --shell powershell | Invoke-Expression"
     block_markers = ("#region hfenv", "#endregion hfenv")
 
     def quote(self, value: str) -> str:
