@@ -309,8 +309,10 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
     if system and not dry_run:
         _need_admin(host, platform, "setup")
+    # --system alone is the machine's business: the user's saved choice (and lock) stay out of it.
+    save = persist or not system
     try:
-        changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=True)
+        changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save)
     except render.UnsafeValue as exc:
         fail(f"cannot write this value: {exc}")
     except (BlockError, WriteError) as exc:
@@ -322,12 +324,13 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     if use_git and chosen.is_official:
         click.echo("hfenv: --git: the official Hub needs no rewrite for git; "
                    "an earlier hfenv rule, if any, is removed", err=True)
-    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen)
+    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save)
     if dry_run or as_json:
         if as_json:
             _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
         return
-    _print_summary(f"Endpoint: {chosen.name} ({chosen.url}), saved as hfenv's default.", changes)
+    saved = ", saved as hfenv's default" if save else ""
+    _print_summary(f"Endpoint: {chosen.name} ({chosen.url}){saved}.", changes)
     _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=False)
 
 
@@ -357,7 +360,7 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
         changes = persist_mod.plan_reset(scope, platform, host)
     except (BlockError, WriteError) as exc:
         fail(str(exc), EXIT_FAILURE)
-    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, None)
+    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, None, False)
     if not (dry_run or as_json):
         _print_summary("Removed what hfenv setup wrote:" if any(c.changed for c in changes)
                        else "Nothing to remove: no hfenv settings in these places.", changes)
@@ -419,8 +422,10 @@ def _check_system_found(scope, changes, platform) -> None:
              "nothing machine-wide to write", EXIT_FAILURE)
 
 
-def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint):
-    """Print the plan (--dry-run) or apply it; report as JSON when asked. Returns the changes."""
+def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint, saves_choice: bool):
+    """Print the plan (--dry-run) or apply it; report as JSON when asked. Returns the changes.
+
+    A plan that changes nothing is not applied: no lock file appears for a no-op."""
     from . import persist as persist_mod
     from .blocks import BlockError
     from .writers import WriteError, apply, render_diff
@@ -432,9 +437,9 @@ def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, en
             count = sum(c.changed for c in changes)
             click.echo(f"hfenv: dry run: {count} of {len(changes)} targets would change; nothing written",
                        err=True)
-    else:
+    elif any(c.changed for c in changes):
         try:
-            changes = apply(changes, persist_mod.lock_paths(scope, platform))
+            changes = apply(changes, persist_mod.lock_paths(scope, platform, saves_choice=saves_choice))
         except WriteError as exc:
             fail(f"nothing was changed: {exc}" if not exc.unrestored else str(exc), EXIT_FAILURE)
         except BlockError as exc:

@@ -256,11 +256,15 @@ def _former_slots(shell: Shell, platform: Platform) -> list[Slot]:
     return slots
 
 
-def lock_paths(scope: Scope, platform: Platform, root: Path | None = None) -> list[Path]:
-    """The per-user lock, then (for --system) the machine-wide one; always in this order."""
+def lock_paths(scope: Scope, platform: Platform, root: Path | None = None, saves_choice: bool = False) -> list[Path]:
+    """The per-user lock (when the user's files are touched), then (for --system) the
+    machine-wide one; always in this order. A `sudo hfenv setup --system` that keeps
+    HOME must not leave a root-owned lock in the user's config directory."""
     from .endpoints import config_path
 
-    paths = [config_path().parent / "setup.lock"]
+    paths = []
+    if scope.user or scope.git or saves_choice:
+        paths.append(config_path().parent / "setup.lock")
     if scope.system:
         if platform.system == "windows":
             data = platform.env.get("ProgramData") or platform.env.get("PROGRAMDATA") or r"C:\ProgramData"

@@ -120,4 +120,6 @@ def test_lock_paths_are_stable(tmp_path, isolated_home, monkeypatch):
     plat = linux(isolated_home)
     assert persist.lock_paths(persist.Scope(user=True), plat) == [isolated_home / ".config/hfenv/setup.lock"]
     (tmp_path / "run" / "lock").mkdir(parents=True)
-    assert persist.lock_paths(persist.Scope(system=True), plat)[1] == tmp_path / "run/lock/hfenv-system.lock"
+    assert persist.lock_paths(persist.Scope(system=True), plat) == [tmp_path / "run/lock/hfenv-system.lock"]
+    assert persist.lock_paths(persist.Scope(system=True), plat, saves_choice=True) == [
+        isolated_home / ".config/hfenv/setup.lock", tmp_path / "run/lock/hfenv-system.lock"]

@@ -136,6 +136,7 @@ def test_reset_without_anything_to_remove_changes_nothing(isolated_home):
         {"kind": "fish", "path": str(isolated_home / ".config/fish/conf.d/hfenv.fish"), "action": "unchanged"},
     ]}
     assert not (isolated_home / ".bashrc").exists()
+    assert not (isolated_home / ".config/hfenv").exists()  # a no-op takes no lock, leaves no file
 
 
 # ---- previews and reports -----------------------------------------------------
@@ -346,8 +347,7 @@ def test_system_writes_profile_d_and_fish_conf_d(isolated_home, system_root, mon
     fish = system_root / "etc/fish/conf.d/hfenv.fish"
     assert [(t["kind"], t["path"], t["action"]) for t in report["targets"]] == [
         ("system", str(profile_d), "created"), ("system", str(fish), "created"),
-        ("config", str(isolated_home / ".config/hfenv/config.json"), "created"),
-    ]
+    ]  # --system alone: the user's saved choice stays out of it (sudo may keep HOME)
     assert profile_d.read_text() == (
         "# >>> hfenv >>>\n"
         "# Managed by hfenv: `hfenv setup` changes it, `hfenv reset` removes it.\n"
@@ -358,6 +358,7 @@ def test_system_writes_profile_d_and_fish_conf_d(isolated_home, system_root, mon
     assert stat.S_IMODE(profile_d.stat().st_mode) == stat.S_IMODE(fish.stat().st_mode) == 0o644
     assert (system_root / "run/lock/hfenv-system.lock").exists()
     assert not (isolated_home / ".bashrc").exists()  # --system alone leaves the user's files
+    assert not (isolated_home / ".config/hfenv").exists()  # no saved choice, no user lock
     # profile.d really works for a login shell that sources it
     done = subprocess.run(["sh", "-c", f'. "{profile_d}"; echo "$HF_ENDPOINT"'], capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin"}, timeout=30)
