@@ -230,12 +230,13 @@ def endpoints(ctx: click.Context) -> None:
 def endpoints_add(name: str, url: str) -> None:
     """Add (or replace) your own endpoint NAME at URL."""
     from .endpoints import ConfigError, add_endpoint
+    from .writers import WriteError
 
     try:
         endpoint, warnings = add_endpoint(name, url)
     except EndpointError as exc:
         fail(str(exc))
-    except ConfigError as exc:
+    except (ConfigError, WriteError) as exc:
         fail(str(exc), EXIT_FAILURE)
     for message in warnings:
         warn(message)
@@ -248,12 +249,13 @@ def endpoints_add(name: str, url: str) -> None:
 def endpoints_remove(name: str) -> None:
     """Remove your own endpoint NAME."""
     from .endpoints import ConfigError, remove_endpoint
+    from .writers import WriteError
 
     try:
         url = remove_endpoint(name)
     except EndpointError as exc:
         fail(str(exc))
-    except ConfigError as exc:
+    except (ConfigError, WriteError) as exc:
         fail(str(exc), EXIT_FAILURE)
     forget_probe_result()
     click.echo(f"removed {name} ({url})")
@@ -297,6 +299,7 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     from . import persist as persist_mod
     from . import render
     from .blocks import BlockError
+    from .endpoints import ConfigError
     from .writers import WriteError
 
     platform, host = _machine()
@@ -315,7 +318,7 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
         changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save)
     except render.UnsafeValue as exc:
         fail(f"cannot write this value: {exc}")
-    except (BlockError, WriteError) as exc:
+    except (BlockError, WriteError, ConfigError) as exc:
         fail(str(exc), EXIT_FAILURE)
     _check_system_found(scope, changes, platform)
     message = persist_mod.token_warning(chosen, platform.env, platform.home)
@@ -428,6 +431,7 @@ def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, en
     A plan that changes nothing is not applied: no lock file appears for a no-op."""
     from . import persist as persist_mod
     from .blocks import BlockError
+    from .endpoints import ConfigError
     from .writers import WriteError, apply, render_diff
 
     if dry_run:
@@ -442,7 +446,7 @@ def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, en
             changes = apply(changes, persist_mod.lock_paths(scope, platform, saves_choice=saves_choice))
         except WriteError as exc:
             fail(f"nothing was changed: {exc}" if not exc.unrestored else str(exc), EXIT_FAILURE)
-        except BlockError as exc:
+        except (BlockError, ConfigError) as exc:
             fail(str(exc), EXIT_FAILURE)
     if as_json:
         click.echo(json.dumps(_report(endpoint, changes), indent=2, ensure_ascii=False))

@@ -8,11 +8,13 @@ prefix is refused with a one-line reason.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 OFFICIAL = "hf"
@@ -157,25 +159,55 @@ def config_path() -> Path:
 def load_config(path: Path | None = None) -> dict:
     path = path or config_path()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: bytes, path: Path) -> dict:
+    try:
+        config = json.loads(data.decode("utf-8"))
     except ValueError as exc:
         raise ConfigError(f"{path} is not valid JSON ({exc}); fix or remove it") from None
-    if not isinstance(data, dict):
+    if not isinstance(config, dict):
         raise ConfigError(f"{path} does not hold a JSON object; fix or remove it")
-    return data
+    return config
 
 
-def save_config(data: dict, path: Path | None = None) -> Path:
-    path = path or config_path()
-    write_json_atomic(path, data)
-    return path
+def config_lock_path() -> Path:
+    """The lock every writer of hfenv's config (and of the user's startup files) takes."""
+    return config_path().parent / "setup.lock"
+
+
+def config_edit(path: Path, update: Callable[[dict], None]) -> Callable[[bytes | None], bytes | None]:
+    """An edit of the config file for hfenv.writers: parse, update, dump; other keys kept."""
+
+    def edit(old: bytes | None) -> bytes | None:
+        config = {} if old is None else parse_config(old, path)
+        before = copy.deepcopy(config)
+        update(config)
+        if config == before:
+            return old
+        return (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+    return edit
+
+
+def update_config(update: Callable[[dict], None]) -> None:
+    """Read-modify-write the config under the lock setup takes, atomically."""
+    from .writers import Target, apply, plan_edits
+
+    path = config_path()
+    changes = plan_edits([(Target("config", path), config_edit(path, update))])
+    if any(change.changed for change in changes):
+        apply(changes, config_lock_path())
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
+    """A JSON file replaced atomically (the probe cache; the config goes through update_config)."""
     import tempfile  # only writers pay for it; `hfenv shell` starts in people's shells
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,23 +242,24 @@ def add_endpoint(name: str, url_or_name: str) -> tuple[Endpoint, list[str]]:
     check_name(name)
     if name in CATALOG:
         raise EndpointError(f"{name!r} is a built-in endpoint and cannot be redefined")
-    config = load_config()
-    endpoint, warnings = resolve(url_or_name, known_endpoints(config))
-    config.setdefault("endpoints", {})[name] = endpoint.url
-    save_config(config)
+    endpoint, warnings = resolve(url_or_name, known_endpoints())
+    update_config(lambda config: config.setdefault("endpoints", {}).__setitem__(name, endpoint.url))
     return Endpoint(name, endpoint.url), warnings
 
 
 def remove_endpoint(name: str) -> str:
     if name in CATALOG:
         raise EndpointError(f"{name!r} is a built-in endpoint and cannot be removed")
-    config = load_config()
-    endpoints = config.get("endpoints") or {}
-    if name not in endpoints:
-        raise EndpointError(f"no user endpoint named {name!r}")
-    url = endpoints.pop(name)
-    save_config(config)
-    return url
+    removed = []
+
+    def drop(config: dict) -> None:
+        endpoints = config.get("endpoints") or {}
+        if name not in endpoints:
+            raise EndpointError(f"no user endpoint named {name!r}")
+        removed[:] = [endpoints.pop(name)]
+
+    update_config(drop)
+    return removed[0]
 
 
 def saved_choice(config: dict | None = None) -> Endpoint | None:
@@ -241,7 +274,5 @@ def saved_choice(config: dict | None = None) -> Endpoint | None:
     return None
 
 
-def save_choice(endpoint: Endpoint) -> Path:
-    config = load_config()
-    config["chosen"] = endpoint.as_dict()
-    return save_config(config)
+def save_choice(endpoint: Endpoint) -> None:
+    update_config(lambda config: config.__setitem__("chosen", endpoint.as_dict()))

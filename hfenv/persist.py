@@ -194,24 +194,11 @@ def config_target() -> Target:
     return Target("config", config_path())
 
 
-def choice_edit(target: Target, endpoint: Endpoint) -> Callable[[bytes | None], bytes]:
+def choice_edit(target: Target, endpoint: Endpoint) -> Callable[[bytes | None], bytes | None]:
     """hfenv's config with `chosen` set to endpoint, every other key kept."""
+    from .endpoints import config_edit
 
-    def edit(old: bytes | None) -> bytes:
-        data: dict = {}
-        if old is not None:
-            try:
-                data = json.loads(old.decode("utf-8"))
-            except ValueError as exc:
-                raise WriteError(target.path, f"not valid JSON ({exc}); fix or remove it") from None
-            if not isinstance(data, dict):
-                raise WriteError(target.path, "not a JSON object; fix or remove it")
-            if data.get("chosen") == endpoint.as_dict():
-                return old
-        data["chosen"] = endpoint.as_dict()
-        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-    return edit
+    return config_edit(target.path, lambda config: config.__setitem__("chosen", endpoint.as_dict()))
 
 
 def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platform, host: Host,
@@ -260,11 +247,11 @@ def lock_paths(scope: Scope, platform: Platform, root: Path | None = None, saves
     """The per-user lock (when the user's files are touched), then (for --system) the
     machine-wide one; always in this order. A `sudo hfenv setup --system` that keeps
     HOME must not leave a root-owned lock in the user's config directory."""
-    from .endpoints import config_path
+    from .endpoints import config_lock_path
 
     paths = []
     if scope.user or scope.git or saves_choice:
-        paths.append(config_path().parent / "setup.lock")
+        paths.append(config_lock_path())
     if scope.system:
         if platform.system == "windows":
             data = platform.env.get("ProgramData") or platform.env.get("PROGRAMDATA") or r"C:\ProgramData"

@@ -377,3 +377,39 @@ def test_value_the_output_encoding_cannot_carry_is_exit_2(tmp_path):
                           capture_output=True, cwd=ROOT, env=env)
     assert done.returncode == 2 and done.stdout == b""
     assert b"PYTHONIOENCODING=utf-8" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_setup_with_damaged_config_is_exit_1_and_changes_nothing(broken_config, isolated_home):
+    result = run("setup", "--persist", "--shell", "bash", "--endpoint", "hf-mirror")
+    assert result.exit_code == 1 and str(broken_config) in result.stderr
+    assert not (isolated_home / ".bashrc").exists() and broken_config.read_text() == "[1]"
+
+
+def test_endpoint_edits_and_setup_share_one_lock(isolated_home):
+    """endpoints add/remove go through the same locked read-modify-write as setup's saved choice."""
+    import multiprocessing
+
+    names = [f"lab{i}" for i in range(6)]
+    procs = [multiprocessing.Process(target=_add, args=(n,)) for n in names]
+    procs.append(multiprocessing.Process(target=_setup))
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs)
+    config = json.loads(endpoints.config_path().read_text())
+    assert sorted(config["endpoints"]) == names
+    assert config["chosen"] == {"name": "hf-mirror", "url": "https://hf-mirror.com"}
+
+
+def _add(name):
+    endpoints.add_endpoint(name, f"https://{name}.example")
+
+
+def _setup():
+    from hfenv.cli import main as cli_main
+
+    try:
+        cli_main(["setup", "--endpoint", "hf-mirror"], prog_name="hfenv")
+    except SystemExit as exc:
+        assert exc.code in (0, None)
