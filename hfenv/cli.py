@@ -310,6 +310,11 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     except render.UnsafeValue as exc:
         fail(f"--cache-dir: {exc}")
     scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
+    if persist and platform.system != "windows":
+        for entry in chosen_shells:
+            if not entry.startup_files(platform, host):
+                warn(f"{entry.name} has no startup file to write here; on Windows, setup --persist "
+                     "writes the user environment, which it reads")
     if system and not dry_run:
         _need_admin(host, platform, "setup")
     # --system alone is the machine's business: the user's saved choice (and lock) stay out of it.

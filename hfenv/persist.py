@@ -47,7 +47,7 @@ from . import render
 from .blocks import Markers, render_block
 from .endpoints import Endpoint
 from .host import REG_SZ, Host
-from .shells import Platform, Shell, get as get_shell
+from .shells import SHELLS, Platform, Shell
 from .writers import Change, Target, WriteError, plan_edits, reset_edit, setup_edit
 
 SYSTEM_ROOT = Path("/")
@@ -55,9 +55,6 @@ SYSTEM_ROOT = Path("/")
 USER_ENVIRONMENT = ("HKCU", "Environment")
 MACHINE_ENVIRONMENT = ("HKLM", r"SYSTEM\CurrentControlSet\Control\Session Manager\Environment")
 RECORD_KEY, RECORD_VALUE = r"Software\hfenv", "Environment"
-
-# fish's system configuration directory: distribution packages, Homebrew (Intel, Apple silicon).
-FISH_SYSCONF_DIRS = ("etc/fish", "usr/local/etc/fish", "opt/homebrew/etc/fish")
 
 Pairs = list[tuple[str, str]]
 
@@ -114,16 +111,9 @@ def environment_slot(host: Host, machine: bool) -> Slot:
 
 
 def system_file_slots(root: Path | None = None) -> list[Slot]:
-    """Machine-wide files on Unix: profile.d and fish's system conf.d, where each directory exists."""
+    """Machine-wide files on Unix, as each shell names them (profile.d, fish's system conf.d)."""
     root = SYSTEM_ROOT if root is None else root
-    slots = []
-    if (root / "etc" / "profile.d").is_dir():
-        slots.append(_system_file(get_shell("sh"), root / "etc" / "profile.d" / "hfenv.sh"))
-    for sysconf in FISH_SYSCONF_DIRS:
-        if (root / sysconf).is_dir():
-            slots.append(_system_file(get_shell("fish"), root / sysconf / "conf.d" / "hfenv.fish"))
-            break
-    return slots
+    return [_system_file(shell, path) for shell in SHELLS.values() for path in shell.system_files(root)]
 
 
 def _system_file(shell: Shell, path: Path) -> Slot:

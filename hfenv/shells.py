@@ -101,6 +101,10 @@ class Shell:
         """Files an earlier setup may have chosen instead (the choice depends on what existed)."""
         return []
 
+    def system_files(self, root: Path) -> list[Path]:
+        """Machine-wide files (owned by hfenv) that `setup --system` writes, where their directory exists."""
+        return []
+
 
 def _first_existing(candidates: list[PurePath], default: PurePath) -> PurePath:
     for path in candidates:
@@ -176,6 +180,11 @@ class Sh(Posix):
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         return [StartupFile(platform.home / ".profile", "read by login shells")]
 
+    def system_files(self, root: Path) -> list[Path]:
+        # /etc/profile runs every file here for login shells of sh, bash, dash and ksh.
+        profile_d = root / "etc" / "profile.d"
+        return [profile_d / "hfenv.sh"] if profile_d.is_dir() else []
+
 
 class Fish(Shell):
     name = "fish"
@@ -190,6 +199,15 @@ class Fish(Shell):
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         path = platform.config_home() / "fish" / "conf.d" / "hfenv.fish"
         return [StartupFile(path, "fish runs every conf.d file at start", owned=True)]
+
+    # fish's system configuration directory: distribution packages, Homebrew (Intel, Apple silicon).
+    SYSCONF_DIRS = ("etc/fish", "usr/local/etc/fish", "opt/homebrew/etc/fish")
+
+    def system_files(self, root: Path) -> list[Path]:
+        for sysconf in self.SYSCONF_DIRS:
+            if (root / sysconf).is_dir():
+                return [root / sysconf / "conf.d" / "hfenv.fish"]
+        return []
 
 
 class Tcsh(Shell):
@@ -344,7 +362,7 @@ def get(name_or_path: str) -> Shell:
     for suffix in (".exe",):
         if key.endswith(suffix):
             key = key[: -len(suffix)]
-    key = {"-bash": "bash", "-zsh": "zsh"}.get(key, key).lstrip("-")
+    key = key.lstrip("-")  # a login shell's argv[0]: -bash
     if key in SHELLS:
         return SHELLS[key]
     if key in ALIASES:

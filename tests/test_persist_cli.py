@@ -466,3 +466,9 @@ def test_reset_finds_zsh_blocks_written_before_zdotdir_was_set(isolated_home, mo
     (home / "zdot").mkdir()
     run_json("reset", "--shell", "zsh")
     assert not (home / ".zshrc").exists() and not (home / ".zshenv").exists()
+
+
+def test_a_shell_without_startup_files_here_is_said_not_skipped_silently(isolated_home):
+    result = CliRunner().invoke(main, ["setup", "--persist", "--shell", "cmd", "--endpoint", "hf-mirror"])
+    assert result.exit_code == 0
+    assert "cmd has no startup file" in result.stderr
