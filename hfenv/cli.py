@@ -81,6 +81,51 @@ def detect(as_json: bool) -> None:
         click.echo(detect_mod.format_detection(info))
 
 
+# ---- doctor ----------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON (docs/doctor.md).")
+@click.option("--offline", is_flag=True, help="Make no network request at all.")
+@click.option("--download", is_flag=True,
+              help="Also fetch one tiny file with huggingface_hub into a temporary cache (the end-to-end proof).")
+@click.option("--check-token", is_flag=True,
+              help="Check the token's validity on a third-party endpoint too (this sends the token there).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True, metavar="SECONDS",
+              help="Time limit of each network check.")
+@click.option("--python", "python", metavar="PATH",
+              help="Ask this Python what huggingface_hub will use (default: the one running hfenv).")
+@click.option("--shell", "shell_name", metavar="NAME", help="The shell you use (default: detected).")
+@click.option("--candidate", "candidates", multiple=True, metavar="NAME=URL",
+              help="Probe this endpoint too when the current one is not usable (repeatable).")
+@click.option("--only", is_flag=True, help="Probe only the --candidate endpoints when looking for another one.")
+def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, timeout: float,
+           python: str | None, shell_name: str | None, candidates: tuple[str, ...], only: bool) -> None:
+    """Show where HF_ENDPOINT is set and what Hugging Face clients here will really do.
+
+    Exit status 0 when nothing needs action (warnings alone do not count),
+    1 when something breaks downloads or leaves shells disagreeing.
+    """
+    from . import doctor as doctor_mod
+
+    if only and not candidates:
+        fail("--only needs at least one --candidate")
+    entry = pick_shell(shell_name) if shell_name else None
+    progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() and not as_json else None
+    options = doctor_mod.Options(
+        offline=offline, download=download, check_token=check_token, timeout=timeout,
+        python=python or sys.executable, shell=entry.name if entry else None,
+        candidates=all_candidates(candidates, only) if (candidates or only) else None, progress=progress,
+    )
+    report = doctor_mod.diagnose(options)
+    if as_json:
+        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+    else:
+        text = doctor_mod.format_report(report)
+    click.echo(report.redact(text))
+    raise click.exceptions.Exit(report.exit_status)
+
+
 # ---- shell ---------------------------------------------------------------
 
 

@@ -13,6 +13,19 @@ huggingface_hub client with ``HF_ENDPOINT`` pointed at it:
   ``/api/resolve-cache/models/{repo}/{commit}/{file}`` carrying X-Repo-Commit;
 - that path: 200 with X-Repo-Commit, ETag, Content-Length (and the bytes on GET);
 - ``GET /api/models/{repo}[/revision/{rev}]``: JSON with ``sha`` and ``siblings``.
+
+Opt-in, for `hfenv doctor`:
+
+- ``large_files``: LFS/Xet-style files. Their resolve answers like the Hub does
+  for large files: a 302 to ``lfs_redirect`` (another origin, a CDN) carrying
+  X-Repo-Commit, X-Linked-Size and X-Linked-Etag, or, without ``lfs_redirect``,
+  a 200 with those headers from this server itself (a mirror serving the bytes).
+  With ``xet_cas`` the answer also carries X-Xet-Hash and a ``rel="xet-auth"``
+  link to ``/api/models/{repo}/xet-read-token/{commit}``, whose answer names
+  ``xet_cas`` in X-Xet-Cas-Url, as the Hub's does.
+- ``GET /api/whoami-v2``: 200 with a user for ``Authorization: Bearer {token}``,
+  else 401.
+- mode "cdn": 200 with a few bytes for any path (where large files are sent).
 """
 
 from __future__ import annotations
@@ -43,7 +56,9 @@ HUB_FILES = {
         "config.json": b'{"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_layer": 12}\n',
     },
 }
-MODES = ("hub", "portal", "status", "redirect", "loop", "swallow", "reset", "garbage")
+MODES = ("hub", "portal", "status", "redirect", "loop", "swallow", "reset", "garbage", "cdn")
+LARGE_FILES = {"openai-community/gpt2": {"model.safetensors": 548105171}}
+WHOAMI_NAME = "doctor-test-user"
 MAX_HOLD = 60.0  # the longest any handler holds a connection, even if stop() never comes
 IDLE_TIMEOUT = 5.0  # a keep-alive connection left idle this long is closed
 PORTAL_PAGE = b"<!doctype html><html><head><title>Wi-Fi login</title></head><body>Please log in</body></html>\n"
@@ -51,6 +66,7 @@ PORTAL_PAGE = b"<!doctype html><html><head><title>Wi-Fi login</title></head><bod
 _RESOLVE = re.compile(r"^/(?P<repo>.+?)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
 _CACHE = re.compile(r"^/api/resolve-cache/models/(?P<repo>.+?)/(?P<commit>[0-9a-f]{40})/(?P<file>.+)$")
 _MODEL = re.compile(r"^/api/models/(?P<repo>.+?)(?:/revision/(?P<rev>[^/]+))?$")
+_XET_TOKEN = re.compile(r"^/api/models/(?P<repo>.+?)/xet-read-token/(?P<commit>[0-9a-f]{40})$")
 
 
 @dataclass(frozen=True)
@@ -250,6 +266,15 @@ class _HubHandler(BaseHTTPRequestHandler):
         if owner.mode == "loop":
             hop = len(owner.requests)
             return self._send(307, b"", {"Location": f"{path}?hop={hop}"})
+        if owner.mode == "cdn":
+            data = b"large file bytes\n"
+            return self._send(200, data if body else b"", {"Content-Type": "application/octet-stream"},
+                              length=len(data))
+        if path == "/api/whoami-v2":
+            return self._whoami(body)
+        match = _XET_TOKEN.match(path)
+        if match and owner.xet_cas and match["repo"] in owner.large_files:
+            return self._xet_token(body)
         match = _RESOLVE.match(path)
         if match:
             return self._resolve(match)
@@ -263,6 +288,9 @@ class _HubHandler(BaseHTTPRequestHandler):
 
     def _resolve(self, match) -> None:
         owner: LoopbackServer = self.server.owner
+        size = owner.large_files.get(match["repo"], {}).get(match["file"])
+        if size is not None and match["rev"] in ("main", owner.commit):
+            return self._large_file(match, size)
         files = owner.files.get(match["repo"])
         if files is None or match["file"] not in files:
             return self._not_found("RepoNotFound" if files is None else "EntryNotFound", False)
@@ -270,6 +298,42 @@ class _HubHandler(BaseHTTPRequestHandler):
             return self._not_found("RevisionNotFound", False)
         target = f"/api/resolve-cache/models/{match['repo']}/{owner.commit}/{match['file']}"
         self._send(307, b"", {"Location": target, "X-Repo-Commit": owner.commit})
+
+    def _large_file(self, match, size: int) -> None:
+        """What the Hub answers for an LFS/Xet file: a redirect to its storage, or (a mirror) 200 itself."""
+        owner: LoopbackServer = self.server.owner
+        sha256 = hashlib.sha256(f"{match['repo']}/{match['file']}".encode()).hexdigest()
+        headers = {"X-Repo-Commit": owner.commit, "X-Linked-Etag": f'"{sha256}"', "X-Linked-Size": str(size),
+                   "ETag": f'"{sha256}"', "Accept-Ranges": "bytes"}
+        if owner.xet_cas:
+            headers["X-Xet-Hash"] = hashlib.sha256(sha256.encode()).hexdigest()
+            token_url = f"{owner.url}/api/models/{match['repo']}/xet-read-token/{owner.commit}"
+            headers["Link"] = f'<{token_url}>; rel="xet-auth"'
+        if owner.lfs_redirect:
+            location = (f"{owner.lfs_redirect}/repos/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+                        "?X-Amz-Expires=3600&X-Amz-Signature=fake")
+            return self._send(302, b"", {**headers, "Location": location})
+        if self.command == "GET":
+            return self._send(501, b"", {})  # never downloaded in tests
+        self._send(200, b"", {**headers, "Content-Type": "application/octet-stream"}, length=size)
+
+    def _xet_token(self, body: bool) -> None:
+        owner: LoopbackServer = self.server.owner
+        expires = str(int(time.time()) + 3600)
+        info = {"casUrl": owner.xet_cas, "exp": int(expires), "accessToken": "xet-access-token-not-a-user-token"}
+        data = json.dumps(info).encode()
+        headers = {"Content-Type": "application/json", "X-Xet-Cas-Url": owner.xet_cas,
+                   "X-Xet-Access-Token": info["accessToken"], "X-Xet-Token-Expiration": expires}
+        self._send(200, data if body else b"", headers, length=len(data))
+
+    def _whoami(self, body: bool) -> None:
+        owner: LoopbackServer = self.server.owner
+        given = self.headers.get("Authorization", "")
+        if owner.token and given == f"Bearer {owner.token}":
+            data = json.dumps({"type": "user", "name": WHOAMI_NAME, "auth": {"type": "access_token"}}).encode()
+            return self._send(200, data if body else b"", {"Content-Type": "application/json"}, length=len(data))
+        data = json.dumps({"error": "Invalid credentials in Authorization header"}).encode()
+        self._send(401, data if body else b"", {"Content-Type": "application/json"}, length=len(data))
 
     def _cached_file(self, match, body: bool) -> None:
         owner: LoopbackServer = self.server.owner
@@ -301,7 +365,9 @@ class LoopbackServer(_Listener):
     mode: "hub" (a working Hub), "portal" (200 HTML for everything), "status"
     (`status` for everything), "redirect" (308 to `redirect_to` + path),
     "loop" (same-origin 307s forever), "swallow" (accept, never answer),
-    "reset" (read the request, close with RST), "garbage" (not HTTP).
+    "reset" (read the request, close with RST), "garbage" (not HTTP),
+    "cdn" (200 with a few bytes for any path).
+    large_files, lfs_redirect, xet_cas, token: see the module docstring (hub mode).
     delay/jitter: seconds before the headers of each answer (uniform +/- jitter),
     except the Hub's same-origin follow-up, so one Hub check costs one delay.
     swallow_after: answer that many connections, then swallow the later ones.
@@ -312,7 +378,8 @@ class LoopbackServer(_Listener):
     def __init__(self, mode: str = "hub", *, tls: ssl.SSLContext | None = None, delay: float = 0.0,
                  jitter: float = 0.0, status: int = 503, redirect_to: str = "https://huggingface.co",
                  files: dict | None = None, commit: str = HUB_COMMIT, seed: int = 0,
-                 swallow_after: float = math.inf):
+                 swallow_after: float = math.inf, large_files: dict | None = None,
+                 lfs_redirect: str | None = None, xet_cas: str | None = None, token: str | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         super().__init__(tls)
@@ -320,6 +387,9 @@ class LoopbackServer(_Listener):
         self.status, self.redirect_to, self.commit = status, redirect_to.rstrip("/"), commit
         self.files = HUB_FILES if files is None else files
         self.swallow_after = swallow_after
+        self.large_files = {} if large_files is None else large_files
+        self.lfs_redirect = lfs_redirect.rstrip("/") if lfs_redirect else None
+        self.xet_cas, self.token = xet_cas, token
         self._random = random.Random(seed)
 
     def next_delay(self) -> float:

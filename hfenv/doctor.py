@@ -1,0 +1,1634 @@
+"""`hfenv doctor`: what every Hugging Face client on this machine will actually do (SPEC 6).
+
+The result is data: a list of :class:`Finding` (section, level, code, message,
+fix) plus plain facts per section. ``format_report`` turns it into the human
+report (one verdict line per section, then the details); ``Report.to_json``
+is the ``--json`` shape (docs/doctor.md documents both).
+
+**Levels.** ``ok``: as it should be. ``info``: worth knowing, nothing to do.
+``warn``: works, but something deserves attention (a third party sees the
+token, plain http, low disk). ``error``: something breaks downloads or leaves
+shells disagreeing; any error makes the exit status 1, warnings alone do not.
+
+**The effective endpoint** is what huggingface_hub computes from this
+process's environment: ``HF_ENDPOINT`` with a trailing slash removed, else
+https://huggingface.co. It is asked of a fresh interpreter (``--python``
+picks another one), since the variable is read once, at import time: a
+process that already imported huggingface_hub (or transformers, datasets)
+keeps what it read then. Every network check uses that endpoint.
+
+**Token policy.** The token's value never leaves this module except in the
+``Authorization`` header of one request, and every byte printed is scrubbed
+of it (and of any 8-character piece of it) anyway. Its validity is checked
+(``GET /api/whoami-v2``) only against the official Hub, or against a
+third-party endpoint when ``--check-token`` says so: sending the token to a
+mirror is exactly what the third-party warning is about. ``--download``
+sends the token only where the validity check would; elsewhere it downloads
+the public test file without it.
+
+**Network.** ``--offline`` makes no request at all. Otherwise every request
+is bounded by ``timeout`` (one request) and redirects to another origin are
+never followed with the token. The fallback probe (when the effective
+endpoint is not usable) probes the catalog and the user's endpoints, or the
+``--candidate`` endpoints given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Callable, Iterable, Mapping
+from urllib.parse import urljoin, urlsplit
+
+from . import __version__
+from .endpoints import CATALOG, OFFICIAL, Endpoint, EndpointError, check_url
+
+LEVELS = ("ok", "info", "warn", "error")
+# The verdict of a section is its first finding of the highest rank: a note (info) never hides an ok.
+_VERDICT_RANK = {"info": 0, "ok": 1, "warn": 2, "error": 3}
+
+SECTIONS = {
+    "layers": "Where HF_ENDPOINT is set",
+    "client": "What huggingface_hub will use",
+    "endpoint": "The endpoint",
+    "token": "Token",
+    "large_files": "Large files (LFS/Xet)",
+    "download": "End-to-end download",
+    "network": "Proxies and certificates",
+    "storage": "Cache and disk",
+    "tools": "git, git-lfs and the hf CLI",
+}
+
+DEFAULT_ENDPOINT = CATALOG[OFFICIAL]
+DEFAULT_TIMEOUT = 5.0
+CLIENT_TIMEOUT = 30.0
+# A public repo every Hub and mirror has: a tiny file for --download, a large (LFS/Xet) one to follow.
+TEST_REPO = "openai-community/gpt2"
+SMALL_FILE = "config.json"
+LARGE_FILE = "model.safetensors"
+MAX_REDIRECTS = 5
+LOW_DISK = 10 * 1024**3  # a 7B model in 16 bits is about 15 GB
+SCHEMA_VERSION = 1
+MODELSCOPE_SWITCHES = (("USE_MODELSCOPE_HUB", "1", "LLaMA-Factory"), ("VLLM_USE_MODELSCOPE", "true", "vLLM"))
+# Hosts where the Hub keeps file bytes; a mirror that hands large files there depends on them.
+HF_STORAGE_SUFFIXES = ("huggingface.co", "hf.co")
+
+
+# ---- findings and the report ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    section: str
+    level: str
+    code: str
+    message: str
+    fix: str | None = None
+
+    def __post_init__(self):
+        if self.level not in LEVELS or self.section not in SECTIONS:
+            raise ValueError(f"bad finding {self.section}/{self.level}")
+
+    def to_json(self) -> dict:
+        return {"section": self.section, "level": self.level, "code": self.code,
+                "message": self.message, "fix": self.fix}
+
+
+@dataclass
+class Report:
+    endpoint: dict  # {"url", "source", "raw"}
+    findings: list[Finding]
+    facts: dict
+    offline: bool = False
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def needs_action(self) -> bool:
+        return any(f.level == "error" for f in self.findings)
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.needs_action else 0
+
+    def in_section(self, section: str) -> list[Finding]:
+        return [f for f in self.findings if f.section == section]
+
+    def verdict(self, section: str) -> Finding | None:
+        found = self.in_section(section)
+        if not found:
+            return None
+        top = max(_VERDICT_RANK[f.level] for f in found)
+        return next(f for f in found if _VERDICT_RANK[f.level] == top)
+
+    def sections(self) -> list[dict]:
+        out = []
+        for section, title in SECTIONS.items():
+            verdict = self.verdict(section)
+            if verdict is not None:
+                out.append({"id": section, "title": title, "level": verdict.level, "verdict": verdict.message})
+        return out
+
+    def counts(self) -> dict[str, int]:
+        return {level: sum(f.level == level for f in self.findings) for level in LEVELS}
+
+    def to_json(self) -> dict:
+        return {
+            "schema": SCHEMA_VERSION,
+            "exit_status": self.exit_status,
+            "needs_action": self.needs_action,
+            "offline": self.offline,
+            "endpoint": self.endpoint,
+            "counts": self.counts(),
+            "sections": self.sections(),
+            "findings": [f.to_json() for f in self.findings],
+            "facts": self.facts,
+        }
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """text without any secret, nor any 8-character piece of one."""
+    for secret in secrets:
+        if len(secret) < 8:
+            if len(secret) >= 4:
+                text = text.replace(secret, "[redacted]")
+            continue
+        changed = True
+        while changed:  # a replacement can make a new window appear only in theory; loop anyway
+            changed = False
+            for i in range(len(secret) - 7):
+                piece = secret[i:i + 8]
+                if piece in text:
+                    text = text.replace(piece, "[redacted]")
+                    changed = True
+    return text
+
+
+class _Findings:
+    """Collects findings for one section."""
+
+    def __init__(self, section: str):
+        self.section = section
+        self.items: list[Finding] = []
+
+    def add(self, level: str, code: str, message: str, fix: str | None = None) -> None:
+        self.items.append(Finding(self.section, level, f"{self.section}.{code}", message, fix))
+
+    def ok(self, code: str, message: str, fix: str | None = None) -> None:
+        self.add("ok", code, message, fix)
+
+    def info(self, code: str, message: str, fix: str | None = None) -> None:
+        self.add("info", code, message, fix)
+
+    def warn(self, code: str, message: str, fix: str | None = None) -> None:
+        self.add("warn", code, message, fix)
+
+    def error(self, code: str, message: str, fix: str | None = None) -> None:
+        self.add("error", code, message, fix)
+
+
+# ---- values --------------------------------------------------------------------
+
+
+def normalized(value: str) -> str:
+    """What huggingface_hub makes of a value: the value without trailing slashes."""
+    return value.rstrip("/")
+
+
+def value_problem(raw: str) -> tuple[str, str, str] | None:
+    """(level, what is wrong, fix) for an HF_ENDPOINT value, or None when it is fine."""
+    if raw == "":
+        return ("error", "it is set but empty: huggingface_hub then builds URLs without a host and every "
+                "download fails", "unset it (the official Hub is the default) or give a URL")
+    if raw != raw.strip():
+        return ("error", f"{raw!r} has spaces around it: clients use the value verbatim, and a URL starting "
+                "or ending with a space does not work", f"write it without the spaces: {raw.strip()}")
+    if "://" not in raw:
+        guess = f"https://{raw.rstrip('/')}"
+        return ("error", f"{raw!r} has no scheme: clients need a full URL", f"write {guess}")
+    slash = raw.endswith("/")
+    try:
+        url, warnings = check_url(raw)
+    except EndpointError as exc:
+        return ("error", f"{raw!r} is not a usable endpoint URL: {exc}", "give a plain https:// URL "
+                "(`hfenv endpoints` lists the known ones)")
+    if slash:
+        return ("error", f"{raw!r} ends with a slash: huggingface_hub drops it, but the datasets library "
+                "builds `//` URLs from it that mirrors answer with 404", f"write {url}")
+    if warnings:
+        return ("warn", f"{raw} uses plain http: traffic, and any token sent with it, travels unencrypted",
+                "use https:// if the endpoint offers it")
+    return None
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def is_official(url: str, official_url: str) -> bool:
+    return normalized(url) == normalized(official_url)
+
+
+def _s(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+# ---- layers: where HF_ENDPOINT is set ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One place that sets (or unsets) HF_ENDPOINT."""
+
+    where: str  # "file", "windows-user", "windows-machine"
+    label: str  # "~/.bashrc:3"
+    value: str | None  # None: this line unsets it
+    path: str | None = None
+    line: int | None = None
+    in_block: bool | None = None  # inside hfenv's marker block
+    shells: tuple[str, ...] = ()  # the shells that read it; () = every new program
+    dynamic: bool = False  # computed when the shell starts ($VAR, $(...)); value is the text
+    hfenv_target: bool = False  # a place `hfenv setup --persist` writes
+
+    def applies_to(self, shell: str | None) -> bool:
+        return shell is None or not self.shells or shell in self.shells
+
+    def to_json(self) -> dict:
+        return {"where": self.where, "label": self.label, "value": self.value, "path": self.path,
+                "line": self.line, "in_block": self.in_block, "shells": list(self.shells),
+                "dynamic": self.dynamic, "hfenv_target": self.hfenv_target}
+
+
+_UNSETTER = re.compile(
+    r"^(?:unset|unsetenv|unset-env)\s+(?:-v\s+)?HF_ENDPOINT\b|^set\s+-e\s+HF_ENDPOINT\b"
+    r"|Remove-Item\b.*\bEnv:HF_ENDPOINT\b|\.pop\(\s*['\"]HF_ENDPOINT['\"]"
+    r'|^set\s+"?HF_ENDPOINT="?\s*$', re.IGNORECASE)  # the last: cmd's way to unset
+_SETTERS = [re.compile(pattern, flags) for pattern, flags in (
+    (r"^(?:export\s+|(?:declare|typeset)\s+-\w*x\w*\s+)?HF_ENDPOINT=(?P<value>.*)$", 0),  # POSIX, /etc/environment
+    (r"^set\s+(?:-[A-Za-z]+\s+)*HF_ENDPOINT\s+(?P<value>.*)$", 0),  # fish
+    (r"^setenv\s+HF_ENDPOINT\s+(?P<value>.*)$", 0),  # tcsh
+    (r"^\$HF_ENDPOINT\s*=\s*(?P<value>.*)$", 0),  # xonsh
+    (r"^\$env:HF_ENDPOINT\s*=\s*(?P<value>.*)$", re.IGNORECASE),  # PowerShell
+    (r"^set-env\s+HF_ENDPOINT\s+(?P<value>.*)$", 0),  # elvish
+    (r"^set\s+E:HF_ENDPOINT\s*=\s*(?P<value>.*)$", 0),  # elvish
+    (r'^set\s+"HF_ENDPOINT=(?P<value>[^"]*)"', re.IGNORECASE),  # cmd
+)]
+
+
+def parse_line(text: str) -> tuple[str, str | None, bool] | None:
+    """("set", value, dynamic) or ("unset", None, False) for a line assigning HF_ENDPOINT, else None."""
+    text = text.strip()
+    if _UNSETTER.search(text):
+        return ("unset", None, False)
+    for pattern in _SETTERS:
+        match = pattern.match(text)
+        if match:
+            value, dynamic = shell_word(match["value"])
+            return ("set", value, dynamic)
+    return None
+
+
+def shell_word(text: str) -> tuple[str, bool]:
+    """The first word of shell code, quotes removed; dynamic when it holds $ or backquotes outside '...'."""
+    out, dynamic, i = [], False, 0
+    text = text.lstrip()
+    while i < len(text):
+        ch = text[i]
+        if ch == "'":
+            end = text.find("'", i + 1)
+            end = len(text) if end < 0 else end
+            out.append(text[i + 1:end])
+            i = end + 1
+        elif ch == '"':
+            j, piece = i + 1, []
+            while j < len(text) and text[j] != '"':
+                if text[j] == "\\" and j + 1 < len(text) and text[j + 1] in '"\\$`':
+                    j += 1
+                elif text[j] in "$`":
+                    dynamic = True
+                piece.append(text[j])
+                j += 1
+            out.append("".join(piece))
+            i = j + 1
+        elif ch == "\\":
+            out.append(text[i + 1:i + 2])
+            i += 2
+        elif ch in " \t;&|":
+            break
+        else:
+            if ch in "$`(":
+                dynamic = True
+            out.append(ch)
+            i += 1
+    return "".join(out), dynamic
+
+
+@dataclass(frozen=True)
+class StartupPlace:
+    """A file doctor reads: hfenv's targets (the same persist writes) and well-known others."""
+
+    path: Path
+    shells: tuple[str, ...]
+    markers: object | None = None  # blocks.Markers for hfenv's targets
+    hfenv_target: bool = False
+
+
+def startup_places(platform, host, root: Path | None = None) -> list[StartupPlace]:
+    """Every file that can set HF_ENDPOINT for a shell here, each once (symlinks joined)."""
+    from . import persist, shells
+    from .blocks import HASH_MARKERS
+
+    root = persist.SYSTEM_ROOT if root is None else root
+    found: dict[str, dict] = {}
+
+    def add(path, shell_names, markers=None, target=False):
+        key = os.path.realpath(str(path))
+        entry = found.setdefault(key, {"path": Path(str(path)), "shells": [], "markers": markers, "target": target})
+        for name in shell_names:
+            if name not in entry["shells"]:
+                entry["shells"].append(name)
+        if target and not entry["target"]:
+            entry.update(markers=markers, target=True)
+
+    for shell in shells.SHELLS.values():
+        for slot in persist.shell_slots(shell, platform, host):
+            add(slot.target.path, [shell.name], slot.target.markers, True)
+    for slot in persist.system_file_slots(root):
+        names = ["fish"] if slot.target.path.suffix == ".fish" else ["sh", "bash", "zsh"]
+        add(slot.target.path, names, slot.target.markers, True)
+    for path, names in _other_places(platform, root):
+        add(path, names, HASH_MARKERS)
+    return [StartupPlace(e["path"], tuple(e["shells"]), e["markers"], e["target"]) for e in found.values()]
+
+
+def _other_places(platform, root: Path) -> list[tuple[Path, list[str]]]:
+    """Startup files hfenv does not write but users (and tutorials) put HF_ENDPOINT in."""
+    home = Path(str(platform.home))
+    zdot = platform.env.get("ZDOTDIR")
+    zbase = Path(zdot) if zdot and os.path.isabs(zdot) else home
+    config = Path(str(platform.config_home()))
+    every: list[str] = []  # read for every login session, whatever the shell
+    places = [
+        (home / ".bashrc", ["bash"]), (home / ".bash_profile", ["bash"]), (home / ".bash_login", ["bash"]),
+        (home / ".profile", ["bash", "sh"]), (home / ".bash_aliases", ["bash"]),
+        (home / ".zshenv", ["zsh"]),  # read first, even when it is what sets ZDOTDIR
+        (zbase / ".zshenv", ["zsh"]), (zbase / ".zprofile", ["zsh"]), (zbase / ".zshrc", ["zsh"]),
+        (zbase / ".zlogin", ["zsh"]),
+        (config / "fish" / "config.fish", ["fish"]),
+        (home / ".tcshrc", ["tcsh"]), (home / ".cshrc", ["tcsh"]), (home / ".login", ["tcsh"]),
+        (home / ".xonshrc", ["xonsh"]), (config / "xonsh" / "rc.xsh", ["xonsh"]),
+        (config / "elvish" / "rc.elv", ["elvish"]), (home / ".elvish" / "rc.elv", ["elvish"]),
+        (home / ".pam_environment", every),
+        (root / "etc" / "environment", every),
+        (root / "etc" / "profile", ["sh", "bash", "zsh"]),
+        (root / "etc" / "bash.bashrc", ["bash"]), (root / "etc" / "bashrc", ["bash"]),
+        (root / "etc" / "zsh" / "zshenv", ["zsh"]), (root / "etc" / "zshenv", ["zsh"]),
+        (root / "etc" / "fish" / "config.fish", ["fish"]),
+    ]
+    for folder, names in ((root / "etc" / "profile.d", ["sh", "bash", "zsh"]),
+                          (config / "environment.d", every), (config / "fish" / "conf.d", ["fish"])):
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        places += [(p, names) for p in entries if p.suffix in (".sh", ".conf", ".fish")][:200]
+    return places
+
+
+def read_settings(places: list[StartupPlace], home: PurePath) -> tuple[list[Setting], list[tuple[str, str]]]:
+    """The HF_ENDPOINT lines of each file, and (label, problem) for files doctor could not judge."""
+    from .blocks import BlockError
+    from .blocks import find_block
+
+    settings, problems = [], []
+    for place in places:
+        try:
+            data = place.path.read_bytes()
+        except OSError:
+            continue
+        if b"HF_ENDPOINT" not in data:
+            continue
+        block_lines = None
+        if place.markers is not None:
+            try:
+                span = find_block(data, place.markers, str(place.path))
+            except BlockError as exc:
+                problems.append((pretty_path(place.path, home), str(exc)))
+                span = None
+            if span is not None:
+                block_lines = (data.count(b"\n", 0, span[0]) + 1, data.count(b"\n", 0, max(span[1] - 1, 0)) + 1)
+        for number, line in enumerate(data.splitlines(), 1):
+            stripped = line.strip()
+            if b"HF_ENDPOINT" not in line or stripped.startswith(b"#"):
+                continue
+            text = stripped.decode("utf-8", "replace")
+            parsed = parse_line(text)
+            if parsed is None:
+                continue
+            kind, value, dynamic = parsed
+            settings.append(Setting(
+                where="file", label=f"{pretty_path(place.path, home)}:{number}", value=value,
+                path=str(place.path), line=number,
+                in_block=bool(block_lines and block_lines[0] <= number <= block_lines[1]),
+                shells=place.shells, dynamic=dynamic, hfenv_target=place.hfenv_target,
+            ))
+    return settings, problems
+
+
+def read_windows_environment(host) -> tuple[list[Setting], list[tuple[str, str]]]:
+    """HF_ENDPOINT in the Windows user and machine environment, through persist's seam (the host)."""
+    from . import persist
+
+    settings, problems = [], []
+    for where, (hive, key), label in (("windows-user", persist.USER_ENVIRONMENT, "Windows user environment"),
+                                      ("windows-machine", persist.MACHINE_ENVIRONMENT,
+                                       "Windows machine environment")):
+        try:
+            found = host.read_value(hive, key, "HF_ENDPOINT")
+        except OSError as exc:
+            problems.append((label, f"cannot read {hive}\\{key}: {exc}"))
+            continue
+        if found is not None:
+            value = str(found[0])
+            settings.append(Setting(where=where, label=label, value=value, path=f"{hive}\\{key}",
+                                    dynamic="%" in value, hfenv_target=True))
+    return settings, problems
+
+
+def pretty_path(path, home: PurePath) -> str:
+    text, home_text = str(path), str(home)
+    if home_text and (text == home_text or text.startswith(home_text.rstrip("/\\") + os.sep)):
+        return "~" + text[len(home_text.rstrip("/\\")):]
+    return text
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _labels(settings: list[Setting]) -> str:
+    return _join([s.label for s in settings])
+
+
+def final_settings(settings: list[Setting]) -> list[Setting]:
+    """Per file (or environment), the assignment that wins: the last one."""
+    last: dict[str, Setting] = {}
+    for setting in settings:
+        last[setting.path or setting.label] = setting
+    return list(last.values())
+
+
+def _eval_hint(shell: str | None, value: str | None, saved: Endpoint | None) -> str:
+    from . import shells
+
+    hint = 'eval "$(hfenv shell)"'
+    if shell:
+        try:
+            hint = shells.get(shell).eval_hint
+        except shells.UnknownShell:
+            pass
+    if value is not None and (saved is None or normalized(saved.url) != normalized(value)):
+        hint = hint.replace("hfenv shell", f"hfenv shell --endpoint {value}", 1)
+    return hint
+
+
+def judge_layers(settings: list[Setting], process: str | None, shell: str | None, saved: Endpoint | None,
+                 saved_problem: str | None, problems: list[tuple[str, str]], platform_system: str) -> list[Finding]:
+    """Where HF_ENDPOINT is set, and whether the places agree (pure)."""
+    out = _Findings("layers")
+    finals = final_settings(settings)
+    setters = [s for s in finals if s.value is not None and not s.dynamic]
+    mine = [s for s in setters if s.applies_to(shell)]
+    values = list(dict.fromkeys(normalized(s.value) for s in setters))
+    new_terminal = "open a new terminal" + (" (windows already open keep the old environment)"
+                                            if platform_system == "windows" else "")
+    where_shell = f"{shell}, your shell," if shell else "this shell"
+
+    if len(values) > 1:
+        listing = "; ".join(f"{s.label} sets {s.value}" for s in setters)
+        by_hand = [s.label for s in setters if not s.in_block and s.where == "file"]
+        fix = "keep one: `hfenv setup --persist --endpoint NAME|URL` (with --shell for each shell you use) " \
+              "rewrites hfenv's blocks"
+        if by_hand:
+            fix += f"; lines outside hfenv's block ({', '.join(by_hand)}) must be edited by hand"
+        out.error("files-disagree", f"the startup files disagree: {listing}; shells started from them "
+                                    "use different endpoints", fix)
+
+    if process is None:
+        if mine:
+            value = mine[-1].value
+            out.error("not-in-process", f"set in {_labels(mine)} but not in this shell: programs started "
+                                        f"here use {DEFAULT_ENDPOINT}, new terminals use {value}",
+                      f"{new_terminal}, or run `{_eval_hint(shell, value, saved)}` in this one")
+        elif setters:
+            names = sorted({n for s in setters for n in s.shells}) or ["other programs"]
+            value = setters[-1].value
+            out.error("other-shells-only", f"set for {', '.join(names)} ({_labels(setters)}) but not for "
+                                           f"{where_shell} nor in this process: new {shell or 'terminals'} "
+                                           f"use {DEFAULT_ENDPOINT}, the others {value}",
+                      f"`hfenv setup --persist --shell {shell or 'NAME'} --endpoint {value}` "
+                      "(or remove those lines if they are stale)")
+        else:
+            out.ok("unset", f"HF_ENDPOINT is set nowhere: every client uses the official Hub {DEFAULT_ENDPOINT}")
+    else:
+        differing = [s for s in mine if normalized(s.value) != normalized(process)]
+        if not setters:
+            out.warn("process-only", f"HF_ENDPOINT={process} is set in this shell only: new terminals, cron "
+                                     "jobs and `ssh host command` will not see it",
+                     f"to keep it: `hfenv setup --persist --endpoint {process}`")
+        elif differing:
+            value = differing[-1].value
+            out.error("process-differs", f"this shell has HF_ENDPOINT={process}, but {_labels(differing)} "
+                                         f"set{'s' if len(differing) == 1 else ''} {value}: new terminals "
+                                         f"will use {value}",
+                      f"to use {value} here: {new_terminal} or run `{_eval_hint(shell, value, saved)}`; "
+                      f"to keep {normalized(process)}: `hfenv setup --persist --endpoint {normalized(process)}`")
+        elif not mine:
+            out.error("not-for-this-shell", f"this shell has HF_ENDPOINT={process}, but none of the startup "
+                                            f"files of {where_shell} sets it (only {_labels(setters)}): new "
+                                            f"{shell or 'terminals'} use {DEFAULT_ENDPOINT}",
+                      f"`hfenv setup --persist --shell {shell or 'NAME'} --endpoint {process}`")
+        else:
+            out.ok("agree", f"{_join(['this shell'] + [s.label for s in mine])} agree: {process}")
+
+    for setting in settings:
+        malformed = value_problem(setting.value) if setting.value is not None and not setting.dynamic else None
+        if malformed and malformed[0] == "error":
+            out.error("malformed", f"{setting.label} sets a malformed value: {malformed[1]}", malformed[2])
+    for setting in settings:
+        out.add(*_describe(setting))
+    multiple: dict[str, list[Setting]] = {}
+    for setting in settings:
+        multiple.setdefault(setting.path or setting.label, []).append(setting)
+    for group in multiple.values():
+        distinct = {s.value for s in group}
+        if len(distinct) > 1:
+            out.warn("same-file-twice", f"{_labels(group)} assign HF_ENDPOINT more than once: the last one "
+                                        f"({group[-1].label}) wins", "keep one assignment")
+    for label, problem in problems:
+        out.warn("unreadable", f"{label}: {problem}")
+
+    if saved_problem:
+        out.warn("saved-choice-unreadable", saved_problem)
+    elif saved is None:
+        out.info("no-saved-choice", "hfenv has no saved choice (`hfenv setup` saves one; `hfenv shell` "
+                                    "without --endpoint probes instead)")
+    else:
+        effective = normalized(process) if process is not None else DEFAULT_ENDPOINT
+        # When the saved choice matches the process or the files, the findings above already say it all.
+        if normalized(saved.url) != effective and normalized(saved.url) not in values:
+            out.warn("saved-differs", f"hfenv's saved choice is {saved.name} ({saved.url}), but clients here "
+                                      f"use {effective}: `hfenv shell` without --endpoint gives {saved.url}",
+                     "run `hfenv setup --persist --endpoint NAME|URL` with the one you want: it updates both")
+        else:
+            out.ok("saved-choice", f"hfenv's saved choice: {saved.name} ({saved.url})")
+    return out.items
+
+
+def _describe(setting: Setting) -> tuple[str, str, str, str | None]:
+    """A detail line for one place (level, code, message, fix)."""
+    readers = ", ".join(setting.shells) if setting.shells else "every new program"
+    if setting.value is None:
+        return ("info", "unsets", f"{setting.label} unsets HF_ENDPOINT (read by {readers})", None)
+    if setting.dynamic:
+        return ("info", "dynamic", f"{setting.label} computes HF_ENDPOINT when the shell starts "
+                                   f"({setting.value}); doctor cannot tell its value (read by {readers})", None)
+    if setting.where == "file":
+        if setting.in_block:
+            where = "hfenv's block"
+        elif setting.hfenv_target:
+            where = "outside hfenv's block: `hfenv setup`/`reset` leave this line alone"
+        else:
+            where = "a file hfenv does not manage"
+        level = "ok" if setting.in_block else "info"
+        return (level, "place", f"{setting.label} ({where}; read by {readers}): {setting.value}", None)
+    return ("ok", "place", f"{setting.label}: {setting.value} (every new program)", None)
+
+
+# ---- the client: a fresh interpreter ----------------------------------------------
+
+CLIENT_SCRIPT = r"""
+import importlib.util, json, os, sys
+out = {"python": sys.executable, "python_version": sys.version.split()[0],
+       "raw_endpoint": os.environ.get("HF_ENDPOINT")}
+def version(dist):
+    try:
+        from importlib.metadata import version as v
+        return v(dist)
+    except Exception:
+        return None
+try:
+    import huggingface_hub
+    from huggingface_hub import constants as c
+except Exception as exc:
+    out["error"] = "%s: %s" % (type(exc).__name__, exc)
+else:
+    g = lambda *names: next((getattr(c, n) for n in names if hasattr(c, n)), None)
+    out.update(
+        version=getattr(huggingface_hub, "__version__", None), endpoint=g("ENDPOINT"),
+        hf_home=g("HF_HOME"), hub_cache=g("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"),
+        xet_cache=g("HF_XET_CACHE"), token_path=g("HF_TOKEN_PATH"),
+        offline=bool(g("HF_HUB_OFFLINE")), disable_xet=bool(g("HF_HUB_DISABLE_XET")),
+        disable_implicit_token=bool(g("HF_HUB_DISABLE_IMPLICIT_TOKEN")),
+    )
+out["hf_xet"] = importlib.util.find_spec("hf_xet") is not None
+out["hf_xet_version"] = version("hf_xet") or version("hf-xet")
+out["socksio"] = importlib.util.find_spec("socksio") is not None
+out["libraries"] = {d: version(d) for d in ("transformers", "datasets", "diffusers", "sentence-transformers")
+                    if version(d)}
+print(json.dumps(out))
+"""
+
+
+def ask_client(python: str, timeout: float = CLIENT_TIMEOUT) -> dict:
+    """What huggingface_hub computes from this environment, asked of a fresh interpreter."""
+    try:
+        done = subprocess.run([python, "-c", CLIENT_SCRIPT], capture_output=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, env=dict(os.environ))
+    except subprocess.TimeoutExpired:
+        return {"python": python, "error": f"{python} did not answer within {timeout:g} s"}
+    except OSError as exc:
+        return {"python": python, "error": f"cannot run {python}: {exc.strerror or exc}"}
+    try:
+        data = json.loads(done.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+        if not isinstance(data, dict):
+            raise ValueError
+        return data
+    except (ValueError, IndexError):
+        words = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return {"python": python, "error": f"{python} exited {done.returncode}: {words[-1] if words else 'no output'}"}
+
+
+def fallback_client(env: Mapping[str, str], home: PurePath) -> dict:
+    """huggingface_hub's rules, applied here, for when no interpreter could answer."""
+    hf_home = os.path.expanduser(env.get("HF_HOME") or os.path.join(
+        env.get("XDG_CACHE_HOME") or os.path.join(str(home), ".cache"), "huggingface"))
+    raw = env.get("HF_ENDPOINT")
+    return {
+        "endpoint": normalized(raw) if raw is not None else DEFAULT_ENDPOINT,
+        "hf_home": hf_home,
+        "hub_cache": os.path.expanduser(env.get("HF_HUB_CACHE") or env.get("HUGGINGFACE_HUB_CACHE")
+                                        or os.path.join(hf_home, "hub")),
+        "xet_cache": env.get("HF_XET_CACHE") or os.path.join(hf_home, "xet"),
+        "token_path": os.path.expanduser(env.get("HF_TOKEN_PATH") or os.path.join(hf_home, "token")),
+    }
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def judge_client(client: dict, env: Mapping[str, str]) -> list[Finding]:
+    out = _Findings("client")
+    raw = env.get("HF_ENDPOINT")
+    python = client.get("python") or "python"
+    if client.get("error"):
+        missing = "ModuleNotFoundError" in client["error"] or "ImportError" in client["error"]
+        out.error("unavailable", f"huggingface_hub could not be asked: {client['error']}",
+                  f"install it for that Python: `{python} -m pip install -U huggingface_hub`" if missing
+                  else "check the interpreter (`hfenv doctor --python PATH` asks another one)")
+        endpoint = client.get("endpoint") or DEFAULT_ENDPOINT
+    else:
+        endpoint = client.get("endpoint")
+        source = f"HF_ENDPOINT={raw!r}" if raw is not None else "the default: HF_ENDPOINT is not set"
+        out.ok("endpoint", f"huggingface_hub {client.get('version')} (in {python}) will use {endpoint!r}, "
+                           f"from {source}")
+        expected = normalized(raw) if raw is not None else DEFAULT_ENDPOINT
+        if endpoint != expected:
+            out.warn("endpoint-overridden", f"huggingface_hub uses {endpoint!r} although HF_ENDPOINT gives "
+                                            f"{expected!r} (HUGGINGFACE_CO_STAGING?)",
+                     "unset HUGGINGFACE_CO_STAGING")
+    if raw is not None:
+        problem = value_problem(raw)
+        if problem:
+            out.add(problem[0], "malformed" if problem[0] == "error" else "plain-http",
+                    f"HF_ENDPOINT in this process: {problem[1]}", problem[2])
+    out.info("import-time", "HF_ENDPOINT is read once, when huggingface_hub is imported: setting "
+                            "os.environ['HF_ENDPOINT'] after `import transformers` or `import datasets` has "
+                            "no effect; set it before Python starts (restart a notebook's kernel after "
+                            "changing it)")
+    offline = [n for n in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE") if _truthy(env.get(n))]
+    if offline:
+        out.warn("offline", f"{', '.join(offline)} is on: clients never contact the endpoint and only read "
+                            "what is already in the cache", f"unset {' '.join(offline)} to download")
+    if not client.get("error"):
+        if client.get("disable_xet"):
+            out.info("xet-disabled", "HF_HUB_DISABLE_XET is on: Xet-backed files download over plain HTTP")
+        elif client.get("hf_xet"):
+            out.ok("hf-xet", f"hf_xet {client.get('hf_xet_version') or ''} is installed: Xet-backed files "
+                             "download through Xet storage".replace("  ", " "))
+        else:
+            out.info("no-hf-xet", "hf_xet is not installed: Xet-backed files download over plain HTTP "
+                                  "from the redirect's host (slower)", "`pip install hf_xet` for faster downloads")
+    libraries = client.get("libraries") or {}
+    if libraries:
+        listing = ", ".join(f"{k} {v}" for k, v in libraries.items())
+        out.info("libraries", f"also installed there: {listing} (each reads HF_ENDPOINT through huggingface_hub "
+                              "or on its own, at import time)")
+    return out.items
+
+
+# ---- network checks ------------------------------------------------------------------
+
+
+def _session():
+    import requests
+
+    session = requests.Session()
+    session.headers.update({"User-Agent": f"hfenv/{__version__} (doctor)", "Accept-Encoding": "identity"})
+    return session
+
+
+def same_origin(a: str, b: str) -> bool:
+    from .probe import origin
+
+    return origin(a) == origin(b)
+
+
+def short_url(url: str) -> str:
+    """A URL without its query (signed storage URLs carry credentials there)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?..." if parts.query else "")
+
+
+def check_endpoint(url: str, timeout: float) -> dict:
+    """The probe's Hub check, once: does `url` answer like a Hub?"""
+    from . import probe
+
+    proxy = probe.proxy_for(probe.hub_check_url(url))
+    sample = probe.measure_once(url, time.monotonic() + timeout, proxy)
+    return {"url": url, "status": sample.verdict.status, "detail": sample.verdict.detail,
+            "latency_ms": round(sample.ms, 1), "proxy": proxy, "ok": sample.verdict.status == "ok"}
+
+
+def follow_large_file(url: str, timeout: float, use_xet: bool) -> dict:
+    """Where the bytes of a large file come from through `url`, as huggingface_hub would find out.
+
+    HEAD of the file's resolve URL, following same-origin redirects only (as
+    huggingface_hub does); an answer that redirects elsewhere names the host
+    the bytes come from. For a Xet-backed file, and with hf_xet in use, the
+    Xet token route names the storage host instead. Nothing is downloaded.
+    """
+    from . import probe
+
+    start = current = f"{url}/{TEST_REPO}/resolve/main/{LARGE_FILE}"
+    facts: dict = {"file": f"{TEST_REPO}/{LARGE_FILE}", "checked": True}
+    session = _session()
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            response = session.head(current, allow_redirects=False, timeout=timeout)
+            response.close()
+            code, headers = response.status_code, response.headers
+            location = headers.get("Location")
+            if code in probe.REDIRECT_CODES and location:
+                target = urljoin(current, location.strip())
+                if same_origin(target, start):
+                    current = target
+                    continue
+                facts.update(status=code, kind="redirect", host=host_of(target), target=short_url(target),
+                             target_url=target)
+            elif 200 <= code < 300:
+                facts.update(status=code, kind="served", host=host_of(current))
+            else:
+                facts.update(status=code, kind="http_error", detail=probe.classify_answer(
+                    start, current, code, headers).detail)
+            facts["commit"] = bool((headers.get("X-Repo-Commit") or "").strip())
+            facts["size"] = headers.get("X-Linked-Size") or (headers.get("Content-Length") if code < 300 else None)
+            xet_hash = headers.get("X-Xet-Hash")
+            route = (response.links.get("xet-auth") or {}).get("url") or headers.get("X-Xet-Refresh-Route")
+            facts["xet"] = bool(xet_hash and route)
+            if facts["xet"] and use_xet and facts.get("kind") != "http_error":
+                facts.update(_xet_storage(session, url, route, timeout))
+            break
+        else:
+            facts.update(kind="error", detail=f"more than {MAX_REDIRECTS} redirects")
+    except Exception as exc:  # requests, urllib3 and socket errors: all are "could not tell"
+        status, detail = probe.classify_error(exc, current, probe.proxy_for(current))
+        facts.update(kind="error", status=None, detail=detail)
+    finally:
+        session.close()
+    return facts
+
+
+def _xet_storage(session, endpoint: str, route: str, timeout: float) -> dict:
+    # huggingface_hub sends a route that points at huggingface.co to the configured endpoint instead.
+    home = "https://huggingface.co"
+    if route.startswith(home + "/"):
+        route = endpoint + route[len(home):]
+    try:
+        response = session.get(route, allow_redirects=False, timeout=timeout)
+        response.close()
+    except Exception as exc:
+        from . import probe
+
+        return {"xet_error": probe.classify_error(exc, route, probe.proxy_for(route))[1]}
+    cas = response.headers.get("X-Xet-Cas-Url")
+    if response.status_code != 200 or not cas:
+        return {"xet_error": f"the Xet token route answered {response.status_code} without X-Xet-Cas-Url"}
+    return {"xet_host": host_of(cas), "xet_url": cas.rstrip("/")}
+
+
+def reach(url: str, timeout: float) -> dict:
+    """Whether a host answers at all (any HTTP status counts): a HEAD, no redirect followed."""
+    from . import probe
+
+    session = _session()
+    try:
+        response = session.head(url, allow_redirects=False, timeout=timeout)
+        response.close()
+        return {"reachable": True, "status": response.status_code}
+    except Exception as exc:
+        return {"reachable": False, "detail": probe.classify_error(exc, url, probe.proxy_for(url))[1]}
+    finally:
+        session.close()
+
+
+def check_whoami(url: str, token: str, timeout: float) -> dict:
+    """GET /api/whoami-v2 with the token; the answer's status and account name only."""
+    from . import probe
+
+    session = _session()
+    target = f"{url}/api/whoami-v2"
+    try:
+        response = session.get(target, headers={"Authorization": f"Bearer {token}"}, allow_redirects=False,
+                               timeout=timeout)
+        name = None
+        if response.status_code == 200:
+            try:
+                body = response.json()
+                name = body.get("name") if isinstance(body, dict) and isinstance(body.get("name"), str) else None
+            except ValueError:
+                name = None
+        response.close()
+        return {"status": response.status_code, "name": name}
+    except Exception as exc:
+        return {"status": None, "detail": probe.classify_error(exc, target, probe.proxy_for(target))[1]}
+    finally:
+        session.close()
+
+
+# ---- the token -----------------------------------------------------------------------
+
+
+@dataclass
+class TokenState:
+    sources: list[str]  # where a token is stored, in huggingface_hub's order; names and paths only
+    in_effect: str | None
+    blank: list[str]  # variables that are set but empty (ignored by huggingface_hub)
+    values: tuple[str, ...] = field(default=(), repr=False)  # every stored token, for redaction only
+    value: str | None = field(default=None, repr=False)  # the one huggingface_hub sends
+
+    def to_json(self) -> dict:
+        return {"present": self.in_effect is not None, "source": self.in_effect, "sources": self.sources}
+
+
+def _clean_token(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return text.replace("\r", "").replace("\n", "").strip() or None
+
+
+def find_token(env: Mapping[str, str], token_path: str | None) -> TokenState:
+    """Where huggingface_hub would take a token from (HF_TOKEN, the legacy variable, the token file)."""
+    sources, values, blank = [], [], []
+    chosen = value = None
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        if name in env:
+            cleaned = _clean_token(env[name])
+            if cleaned is None:
+                blank.append(name)
+                continue
+            sources.append(f"${name}")
+            values.append(cleaned)
+    if token_path:
+        try:
+            cleaned = _clean_token(Path(token_path).read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            cleaned = None
+        if cleaned:
+            sources.append(f"the token file {token_path}")
+            values.append(cleaned)
+    if sources:
+        chosen, value = sources[0], values[0]
+    return TokenState(sources, chosen, blank, tuple(values), value)
+
+
+def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mapping[str, str],
+                check: dict | None, reason_unchecked: str | None) -> list[Finding]:
+    out = _Findings("token")
+    host = host_of(endpoint)
+    if env.get("HF_OIDC_RESOURCE"):
+        out.info("oidc", "HF_OIDC_RESOURCE is set: huggingface_hub first exchanges a CI OIDC token, "
+                         "before any stored token")
+    for name in state.blank:
+        out.info("blank", f"${name} is set but empty: huggingface_hub ignores it")
+    if state.in_effect is None:
+        out.ok("none", "no token is stored: public repos download without one; gated and private repos "
+                       "need `hf auth login`")
+        return out.items
+    out.ok("present", f"a token is set, from {state.in_effect} (its value is never shown)")
+    for other in state.sources[1:]:
+        out.info("shadowed", f"{other} holds a token too; {state.in_effect} wins")
+    third_party = not is_official(endpoint, official_url)
+    if third_party:
+        if _truthy(env.get("HF_HUB_DISABLE_IMPLICIT_TOKEN")):
+            out.ok("not-sent", f"HF_HUB_DISABLE_IMPLICIT_TOKEN is on: the token is not sent to {host} unless "
+                               "a program passes it explicitly")
+        else:
+            out.warn("third-party", f"with HF_ENDPOINT={endpoint}, every request huggingface_hub makes, token "
+                                    f"included, goes to {host}, a third party",
+                     "for public downloads: export HF_HUB_DISABLE_IMPLICIT_TOKEN=1 (the token is then sent "
+                     "only when a program passes it explicitly)")
+    if check is None:
+        if reason_unchecked:
+            out.info("not-checked", reason_unchecked)
+        return out.items
+    status = check.get("status")
+    if status == 200:
+        account = f" (account {check['name']})" if check.get("name") else ""
+        out.ok("valid", f"the token is valid on {host}{account}")
+    elif status == 401:
+        out.error("invalid", f"{host} refuses the token (401): huggingface_hub sends it with every request, "
+                             "and with an invalid token even public downloads fail",
+                  f"`hf auth login` with a fresh token (https://huggingface.co/settings/tokens), or remove "
+                  f"{state.in_effect}")
+    else:
+        detail = check.get("detail") or f"answered {status}"
+        out.warn("unchecked", f"could not check the token on {host}: {detail}")
+    return out.items
+
+
+# ---- large files ----------------------------------------------------------------------
+
+
+def _hf_storage(host: str) -> bool:
+    name = host.split(":")[0].lower()
+    return any(name == s or name.endswith("." + s) for s in HF_STORAGE_SUFFIXES)
+
+
+def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dict) -> list[Finding]:
+    out = _Findings("large_files")
+    if not facts.get("checked"):
+        out.info("skipped", facts.get("reason", "not checked"))
+        return out.items
+    what = facts["file"]
+    kind = facts.get("kind")
+    third_party = not is_official(endpoint, official_url)
+    if kind in ("error", "http_error"):
+        out.warn("unknown", f"could not tell where large files come from: {endpoint} answered the HEAD of "
+                            f"{what} with: {facts.get('detail')}",
+                 "`hfenv doctor --download` still proves small files; try a large one with `hf download`")
+        return out.items
+    if not facts.get("commit"):
+        out.error("no-commit", f"{endpoint} answers {what} ({facts.get('status')}) without X-Repo-Commit: "
+                               "huggingface_hub refuses such an answer, so large files fail",
+                  "use an endpoint that answers like the Hub (`hfenv probe`)")
+    size = facts.get("size")
+    size_text = f" ({_size(int(size))})" if size and str(size).isdigit() else ""
+    if kind == "served":
+        out.ok("served-here", f"large files come from {facts['host']} itself: it answers {what}{size_text} "
+                              f"with {facts['status']}")
+    else:
+        host = facts["host"]
+        reach_facts = facts.get("reach") or {}
+        how = f"{endpoint} answers {what}{size_text} with a {facts['status']} redirect to {host}"
+        if reach_facts.get("reachable"):
+            out.ok("redirect", f"large files come from {host}: {how}; {host} answers "
+                               f"({reach_facts.get('status')})")
+        else:
+            out.error("unreachable", f"large files come from {host}, which cannot be reached: "
+                                     f"{reach_facts.get('detail')} ({how})",
+                      f"{host} must be reachable from here (directly or through HTTPS_PROXY), or use an "
+                      "endpoint that serves large files itself")
+        if third_party and _hf_storage(host):
+            out.info("hf-storage", f"this mirror hands large files to Hugging Face's own storage ({host}): "
+                                   "where huggingface.co is blocked, small files work but large ones fail")
+    if facts.get("xet"):
+        use_xet = client.get("hf_xet") and not client.get("disable_xet")
+        if not use_xet:
+            out.info("xet", "the file is Xet-backed; without hf_xet (or with HF_HUB_DISABLE_XET) "
+                            "huggingface_hub follows the redirect above")
+        elif facts.get("xet_error"):
+            out.error("xet-route", f"the file is Xet-backed, but its Xet route failed: {facts['xet_error']}; "
+                                  "hf_xet downloads will fail", "HF_HUB_DISABLE_XET=1 makes huggingface_hub use "
+                                                                "the plain redirect instead")
+        elif facts.get("xet_host"):
+            xet_reach = facts.get("xet_reach") or {}
+            host = facts["xet_host"]
+            if xet_reach.get("reachable"):
+                out.ok("xet-storage", f"the file is Xet-backed: with hf_xet, huggingface_hub fetches its bytes "
+                                      f"through {host}, which answers ({xet_reach.get('status')})")
+            else:
+                out.error("xet-unreachable", f"the file is Xet-backed and hf_xet fetches it through {host}, "
+                                             f"which cannot be reached: {xet_reach.get('detail')}",
+                          f"make {host} reachable, or set HF_HUB_DISABLE_XET=1 to use the plain redirect")
+            if third_party and _hf_storage(host):
+                out.info("xet-hf-storage", f"Xet storage ({host}) is Hugging Face's own, whatever the mirror")
+    return out.items
+
+
+# ---- the end-to-end download ------------------------------------------------------------
+
+DOWNLOAD_SCRIPT = r"""
+import json, os, sys, time
+began = time.monotonic()
+try:
+    from huggingface_hub import hf_hub_download
+    path = hf_hub_download(sys.argv[1], sys.argv[2])
+    print(json.dumps({"ok": True, "size": os.path.getsize(path), "seconds": time.monotonic() - began}))
+except BaseException as exc:
+    chain, seen, current = [], set(), exc
+    while current is not None and id(current) not in seen and len(chain) < 8:
+        seen.add(id(current))
+        chain.append([type(current).__module__ + "." + type(current).__name__, str(current)[:600]])
+        current = current.__cause__ or current.__context__
+    print(json.dumps({"ok": False, "chain": chain, "seconds": time.monotonic() - began}))
+"""
+
+_TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH")
+_OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def run_download(python: str, endpoint: str, timeout: float, send_token: bool, token_path: str | None) -> dict:
+    """hf_hub_download of one tiny public file in a fresh interpreter, into a temporary cache."""
+    # huggingface_hub retries failed requests with growing pauses (1, 2, 4, 8 s...): a proof that
+    # has not come within a few request timeouts will not come; its log says what it was retrying.
+    budget = max(5.0, 3 * timeout)
+    with tempfile.TemporaryDirectory(prefix="hfenv-doctor-") as tmp:
+        env = dict(os.environ)
+        for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_XET_CACHE", "HF_ASSETS_CACHE", *_OFFLINE_VARS):
+            env.pop(name, None)
+        env.update(HF_ENDPOINT=endpoint, HF_HOME=tmp, HF_HUB_ETAG_TIMEOUT=f"{timeout:g}",
+                   HF_HUB_DOWNLOAD_TIMEOUT=f"{timeout:g}", HF_HUB_DISABLE_PROGRESS_BARS="1")
+        if send_token:
+            if token_path and "HF_TOKEN_PATH" not in env:
+                env["HF_TOKEN_PATH"] = token_path  # HF_HOME moved; the token file did not
+        else:
+            for name in _TOKEN_VARS:
+                env.pop(name, None)
+            env["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
+        try:
+            done = subprocess.run([python, "-c", DOWNLOAD_SCRIPT, TEST_REPO, SMALL_FILE], capture_output=True,
+                                  timeout=budget, stdin=subprocess.DEVNULL, env=env, cwd=tmp)
+        except subprocess.TimeoutExpired as exc:
+            log = (exc.stderr or b"").decode("utf-8", "replace").splitlines()
+            retried = [line.strip() for line in log if "thrown while requesting" in line][-1:]
+            return {"ran": True, "ok": False, "timed_out": True, "seconds": budget,
+                    "chain": [["retrying", line[:600]] for line in retried], "token_sent": send_token}
+        except OSError as exc:
+            return {"ran": True, "ok": False, "chain": [["OSError", str(exc)]]}
+    try:
+        data = json.loads(done.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        data = {"ok": False, "chain": [["error", tail[-1] if tail else f"exit status {done.returncode}"]]}
+    data["ran"] = True
+    data["token_sent"] = send_token
+    return data
+
+
+def explain_download_error(chain: list) -> tuple[str, str]:
+    """(what went wrong in words, fix) from huggingface_hub's exception chain."""
+    text = " ".join(f"{kind} {message}" for kind, message in chain)
+    if "X-Repo-Commit" in text:
+        return ("the answer has no X-Repo-Commit header: this endpoint is not a Hub (a captive portal, a login "
+                "page or a plain web server answered)", "log in to the network, or choose a working endpoint "
+                                                        "(`hfenv probe`)")
+    if "OfflineModeIsEnabled" in text:
+        return ("offline mode is on", "unset HF_HUB_OFFLINE")
+    if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text or "SSL:" in text:
+        return ("the certificate is not trusted; huggingface_hub (httpx) reads SSL_CERT_FILE or SSL_CERT_DIR, "
+                "not REQUESTS_CA_BUNDLE", "export SSL_CERT_FILE=/path/to/your-ca-bundle.pem")
+    if "ProxyError" in text or "proxy" in text.lower():
+        return ("the proxy failed", "check HTTPS_PROXY / HTTP_PROXY / NO_PROXY")
+    if re.search(r"GatedRepo|\b401\b", text):
+        return ("authentication was refused (401): an invalid token is sent with every request",
+                "`hf auth login` again, or unset HF_TOKEN")
+    if "RepositoryNotFound" in text or "EntryNotFound" in text or re.search(r"\b404\b", text):
+        return ("404: the endpoint does not have that repo (not a Hub, or a wrong path prefix in HF_ENDPOINT)",
+                "check the endpoint URL")
+    if re.search(r"\b403\b", text):
+        return ("403: forbidden (blocked, or a private mirror)", "ask the endpoint's administrator")
+    match = re.search(r"\b(5\d\d)\b", text)
+    if match:
+        return (f"the endpoint answered {match.group(1)}, a server error (huggingface_hub retried)",
+                "try again later, or choose another endpoint (`hfenv probe`)")
+    if re.search(r"ConnectError|ConnectTimeout|Timeout|ConnectionError|Name or service|resolve", text):
+        return ("the endpoint could not be reached", "check the network, proxy and name resolution")
+    return ("see huggingface_hub's message below", "check the endpoint (`hfenv probe`)")
+
+
+def judge_download(facts: dict, endpoint: str) -> list[Finding]:
+    out = _Findings("download")
+    if not facts.get("ran"):
+        out.info("skipped", facts.get("reason") or "not run: `hfenv doctor --download` fetches one tiny file "
+                                                   "with huggingface_hub as the end-to-end proof")
+        return out.items
+    what = f"{TEST_REPO}/{SMALL_FILE}"
+    if facts.get("ok"):
+        out.ok("ok", f"huggingface_hub downloaded {what} ({facts.get('size')} bytes) through {endpoint} in "
+                     f"{facts.get('seconds', 0):.1f} s")
+    elif facts.get("timed_out"):
+        chain = facts.get("chain") or []
+        why, fix = explain_download_error(chain) if chain else ("", "choose a working endpoint (`hfenv probe`)")
+        out.error("timeout", f"huggingface_hub did not finish downloading {what} within {facts['seconds']:g} s: "
+                             "it kept retrying" + (f" ({why})" if why else ""), fix)
+        if chain:
+            out.info("client-error", f"huggingface_hub said: {chain[-1][1]}")
+    else:
+        chain = facts.get("chain") or []
+        why, fix = explain_download_error(chain)
+        out.error("failed", f"huggingface_hub could not download {what} through {endpoint}: {why}", fix)
+        if chain:
+            kind, message = chain[0]
+            first = message.strip().splitlines()[0] if message.strip() else ""
+            out.info("client-error", f"huggingface_hub said: {kind.rsplit('.', 1)[-1]}: {first}")
+    if facts.get("ran") and facts.get("token_withheld"):
+        out.info("no-token", "the test download ran without the token (a public file; the token is not sent "
+                             "to a third party to prove it)")
+    return out.items
+
+
+# ---- proxies and certificates ------------------------------------------------------------
+
+_PROXY_NAMES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def _without_credentials(value: str) -> str:
+    if "://" not in value and "@" not in value:
+        return value
+    parts = urlsplit(value if "://" in value else f"http://{value}")
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{netloc}{parts.path}".rstrip("/")
+
+
+def proxy_facts(env: Mapping[str, str], endpoint: str | None) -> dict:
+    found = {name: (_without_credentials(value) if not name.lower().startswith("no_") else value)
+             for name, value in sorted(env.items()) if name.lower() in _PROXY_NAMES and value}
+    used = None
+    if endpoint:
+        try:
+            from .probe import proxy_for
+
+            used = proxy_for(endpoint)
+        except Exception:  # a malformed URL or proxy variable: reported by the checks themselves
+            used = None
+    ca = {name: env[name] for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+          if env.get(name)}
+    return {"variables": found, "endpoint_proxy": used, "ca": ca}
+
+
+def judge_network(facts: dict, endpoint: str, client: dict) -> list[Finding]:
+    out = _Findings("network")
+    variables = facts["variables"]
+    if not any(not n.lower().startswith("no_") for n in variables):
+        out.ok("direct", "no proxy variables: connections go direct")
+    elif facts["endpoint_proxy"]:
+        out.ok("proxy", f"requests to {host_of(endpoint)} go through the proxy {facts['endpoint_proxy']} "
+                        "(huggingface_hub and hfenv both honour the proxy variables)")
+    else:
+        out.ok("bypass", f"requests to {host_of(endpoint)} bypass the proxy (NO_PROXY)")
+    for name, value in variables.items():
+        out.info("variable", f"{name}={value}")
+    lowered: dict[str, set] = {}
+    for name, value in variables.items():
+        lowered.setdefault(name.lower(), set()).add(value)
+    for name, values in lowered.items():
+        if len(values) > 1:
+            out.warn("case-differs", f"{name} and {name.upper()} differ: most tools use the lowercase one, some "
+                                     "the uppercase", f"give {name} and {name.upper()} the same value")
+    socks = [n for n, v in variables.items() if v.lower().startswith("socks")]
+    if socks and not client.get("socksio") and not client.get("error"):
+        out.error("socks", f"{', '.join(socks)} is a SOCKS proxy, but huggingface_hub's HTTP client needs the "
+                           "socksio package for it: downloads fail", "`pip install socksio`")
+    ca = facts["ca"]
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if name in ca and not os.path.isfile(ca[name]):
+            out.error("ca-missing", f"{name}={ca[name]} does not exist: TLS connections fail",
+                      f"point {name} at an existing PEM file, or unset it")
+    version = str(client.get("version") or "")
+    uses_httpx = version[:1].isdigit() and int(version.split(".")[0]) >= 1
+    requests_ca = ca.get("REQUESTS_CA_BUNDLE") or ca.get("CURL_CA_BUNDLE")
+    if requests_ca and uses_httpx and not (ca.get("SSL_CERT_FILE") or ca.get("SSL_CERT_DIR")):
+        out.warn("ca-bundle", f"REQUESTS_CA_BUNDLE is set, but huggingface_hub {version} (httpx) reads "
+                              "SSL_CERT_FILE or SSL_CERT_DIR instead: a certificate trusted through it is not "
+                              "trusted by huggingface_hub", f"export SSL_CERT_FILE={requests_ca}")
+    elif ca:
+        out.info("ca", "certificates: " + ", ".join(f"{k}={v}" for k, v in ca.items()))
+    return out.items
+
+
+# ---- cache and disk --------------------------------------------------------------------
+
+
+def storage_facts(client: dict) -> list[dict]:
+    out, seen = [], set()
+    for name, key in (("HF_HOME", "hf_home"), ("HF_HUB_CACHE", "hub_cache"), ("HF_XET_CACHE", "xet_cache")):
+        path = client.get(key)
+        if not path or path in seen:
+            continue
+        seen.add(path)
+        existing = Path(path)
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        entry = {"name": name, "path": path, "exists": Path(path).exists(), "checked": str(existing)}
+        try:
+            entry["free_bytes"] = shutil.disk_usage(existing).free
+            entry["device"] = os.stat(existing).st_dev
+        except OSError:
+            entry["free_bytes"] = None
+        entry["writable"] = os.access(existing, os.W_OK | os.X_OK)
+        out.append(entry)
+    return out
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return str(n)
+
+
+def judge_storage(entries: list[dict], home: PurePath) -> list[Finding]:
+    out = _Findings("storage")
+    told_devices = set()
+    for entry in entries:
+        shown = pretty_path(entry["path"], home)
+        free = entry.get("free_bytes")
+        state = "" if entry["exists"] else "not created yet; "
+        if not entry["writable"]:
+            parent = "" if entry["exists"] else f" (nor created: {pretty_path(entry['checked'], home)} is read-only)"
+            out.error("not-writable", f"{entry['name']} {shown} cannot be written{parent}: downloads fail",
+                      f"fix its permissions, or point {entry['name']} at a writable directory")
+            continue
+        where = "" if entry["exists"] else f" in {pretty_path(entry['checked'], home)}"
+        free_text = f"{_size(free)} free{where}" if free is not None else "free space unknown"
+        if free is not None and free < LOW_DISK and entry.get("device") not in told_devices:
+            told_devices.add(entry.get("device"))
+            out.warn("low-disk", f"{entry['name']} {shown}: only {free_text}; a 7B model needs about 15 GB",
+                     f"free space, or point {entry['name']} at a larger disk (`hfenv setup --cache-dir PATH`)")
+        else:
+            out.ok("path", f"{entry['name']} {shown} ({state}{free_text})")
+    return out.items
+
+
+# ---- tools ------------------------------------------------------------------------------
+
+
+def _run(argv: list[str], timeout: float = 5.0) -> str | None:
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                              cwd=tempfile.gettempdir())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.decode("utf-8", "replace").strip()
+
+
+def tool_facts(client: dict) -> dict:
+    facts: dict = {}
+    git = shutil.which("git")
+    facts["git"] = {"path": git, "version": (_run([git, "--version"]) or "").replace("git version ", "")} \
+        if git else None
+    lfs = shutil.which("git-lfs")
+    facts["git_lfs"] = {"path": lfs, "version": (_run([lfs, "version"]) or "").split(" (")[0]} if lfs else None
+    if git:
+        facts["lfs_filter"] = bool(_run([git, "config", "--get", "filter.lfs.process"]))
+        rules = []
+        for line in (_run([git, "config", "--get-regexp", r"^url\..*\.insteadof$"]) or "").splitlines():
+            key, _, value = line.partition(" ")
+            base = key[len("url."):-len(".insteadof")] if key.lower().endswith(".insteadof") else key
+            if value.startswith(("https://huggingface.co", "http://huggingface.co", "https://hf.co")):
+                rules.append({"base": base, "instead_of": value})
+        facts["git_rules"] = rules
+    hf = shutil.which("hf")
+    facts["hf"] = {"path": hf, "runs": _shebang(hf)} if hf else None
+    if hf and client.get("python") and facts["hf"]["runs"]:
+        try:
+            same = os.path.samefile(facts["hf"]["runs"], client["python"])
+        except OSError:
+            same = False
+        facts["hf"]["version"] = client.get("version") if same else None
+    legacy = shutil.which("huggingface-cli")
+    facts["huggingface_cli"] = legacy
+    return facts
+
+
+def _shebang(path: str) -> str | None:
+    """The interpreter a script runs (read, not run: starting the CLI would be slow)."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    words = first[2:].decode("utf-8", "replace").split()
+    if not words:
+        return None
+    if os.path.basename(words[0]) == "env" and len(words) > 1:
+        return shutil.which(words[-1]) or words[-1]
+    return words[0]
+
+
+def judge_tools(facts: dict, endpoint: str, official_url: str) -> list[Finding]:
+    out = _Findings("tools")
+    git = facts.get("git")
+    if git:
+        out.ok("git", f"git {git['version'] or '(version unknown)'} ({git['path']})")
+    else:
+        out.info("no-git", "git is not on PATH: needed only to `git clone` repos (huggingface_hub does not use it)")
+    lfs = facts.get("git_lfs")
+    if lfs:
+        if git and not facts.get("lfs_filter"):
+            out.info("lfs-not-installed", f"{lfs['version'] or 'git-lfs'} is installed but not set up for git: "
+                                          "clones get pointer files instead of weights", "`git lfs install`")
+        else:
+            out.ok("git-lfs", f"{lfs['version'] or 'git-lfs'} ({lfs['path']})")
+    elif git:
+        out.info("no-git-lfs", "git-lfs is not on PATH: `git clone` of a model repo gets small pointer files "
+                               "instead of the weights", "install git-lfs, then `git lfs install`")
+    hf = facts.get("hf")
+    if hf:
+        version = f" (huggingface_hub {hf['version']})" if hf.get("version") else ""
+        runs = "" if hf.get("version") or not hf.get("runs") else f", runs {hf['runs']}"
+        out.ok("hf", f"the hf CLI: {hf['path']}{version}{runs}")
+    else:
+        out.info("no-hf", "the hf CLI is not on PATH (it comes with huggingface_hub: "
+                          "`pip install -U huggingface_hub`)")
+    if facts.get("huggingface_cli") and not hf:
+        out.info("legacy-cli", f"huggingface-cli ({facts['huggingface_cli']}) is the old name of `hf`")
+    rules = facts.get("git_rules") or []
+    mirror = not is_official(endpoint, official_url)
+    for rule in rules:
+        base = normalized(rule["base"])
+        if normalized(base) == normalized(endpoint):
+            out.ok("git-mirror", f"`git clone {rule['instead_of']}...` goes to {base} (git's url.insteadOf)")
+        else:
+            out.warn("git-mirror-differs", f"`git clone {rule['instead_of']}...` goes to {base}, but HF_ENDPOINT "
+                                           f"gives {endpoint}",
+                     "`hfenv setup --git --endpoint NAME|URL` with the one you want (or `hfenv reset --git`)")
+    if mirror and not rules and git:
+        out.info("git-direct", f"`git clone https://huggingface.co/...` goes to huggingface.co itself, not to "
+                               f"{endpoint}", f"`hfenv setup --git --endpoint {endpoint}` routes it there")
+    return out.items
+
+
+# ---- the whole diagnosis ------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    offline: bool = False
+    download: bool = False
+    check_token: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    python: str = sys.executable
+    shell: str | None = None  # the shell whose startup files count as this shell's (None: detected)
+    candidates: list[Endpoint] | None = None  # for the fallback probe (None: catalog and user endpoints)
+    official_url: str = DEFAULT_ENDPOINT
+    root: Path | None = None  # prefix for machine-wide files (tests)
+    platform: object | None = None
+    host: object | None = None
+    progress: Callable[[str], None] | None = None
+
+
+def diagnose(options: Options) -> Report:
+    """Run every check and return the findings (network only without --offline)."""
+    from . import detect
+    from .endpoints import known_endpoints, load_config, saved_choice
+
+    say = options.progress or (lambda line: None)
+    platform = options.platform or detect.current_platform()
+    env = platform.env
+    home = platform.home
+    host = options.host
+    if host is None:
+        from .host import system_host
+
+        host = system_host()
+    findings: list[Finding] = []
+    facts: dict = {}
+
+    # Layers.
+    shell = options.shell
+    if shell is None:
+        shell = detect.detect_shell(env)[0]
+    places = startup_places(platform, host, options.root)
+    settings, problems = read_settings(places, home)
+    if platform.system == "windows":
+        win, win_problems = read_windows_environment(host)
+        settings += win
+        problems += win_problems
+    saved, saved_problem = None, None
+    try:
+        config = load_config()
+        saved = saved_choice(config)
+    except EndpointError as exc:
+        saved_problem = str(exc)
+    process = env.get("HF_ENDPOINT")
+    findings += judge_layers(settings, process, shell, saved, saved_problem, problems, platform.system)
+    facts["layers"] = {"process": process, "shell": shell, "settings": [s.to_json() for s in settings],
+                       "saved_choice": saved.as_dict() if saved else None}
+
+    # The client.
+    say("hfenv: asking a fresh interpreter what huggingface_hub will use...")
+    client = ask_client(options.python)
+    if client.get("error"):
+        client = {**fallback_client(env, home), **client}
+    findings += judge_client(client, env)
+    facts["client"] = client
+    endpoint = client.get("endpoint") or DEFAULT_ENDPOINT
+    source = "process" if process is not None else "default"
+    problem = value_problem(endpoint)
+    usable_url = problem is None or problem[0] == "warn"
+    endpoint_info = {"url": endpoint, "source": source, "raw": process}
+
+    # The endpoint (and the fallback probe).
+    out = _Findings("endpoint")
+    check = None
+    skip_reason = None
+    if options.offline:
+        skip_reason = "not checked (--offline)"
+    elif not usable_url:
+        skip_reason = f"not checked: huggingface_hub's endpoint {endpoint!r} is malformed (see above)"
+    if skip_reason:
+        out.info("skipped", skip_reason)
+    else:
+        say(f"hfenv: checking {endpoint}...")
+        check = check_endpoint(endpoint, options.timeout)
+        if check["ok"]:
+            out.ok("usable", f"{endpoint} answers like a Hub ({check['latency_ms']:.0f} ms; {check['detail']})")
+        else:
+            alternatives = _fallback_probe(options, endpoint, known_endpoints, say)
+            facts["probe"] = alternatives.to_json() if alternatives else None
+            chosen = alternatives.chosen if alternatives else None
+            if chosen:
+                fix = (f"switch to {chosen.name} ({chosen.url}), which works from here: "
+                       f"`hfenv setup --persist --endpoint {chosen.name}`, then open a new terminal")
+            else:
+                fix = None  # the next finding says what is left
+            out.error("unusable", f"{endpoint} is not usable: {check['status']}: {check['detail']}", fix)
+            if alternatives is not None:
+                for result in alternatives.results:
+                    level = "ok" if result.ok else "info"
+                    out.add(level, "alternative", f"probed {result.name} ({result.url}): {result.status}"
+                                                  + (f", {result.latency_ms:.0f} ms" if result.latency_ms else "")
+                                                  + (f"; {result.detail}" if result.detail else ""))
+            if not chosen:
+                out.error("nothing-usable", "no Hugging Face endpoint is usable from here: not the Hub, not a "
+                                            "mirror", "fix the network (proxy, captive portal), or use ModelScope")
+                switches = ", ".join(f"{n}={v} ({tool})" for n, v, tool in MODELSCOPE_SWITCHES)
+                out.info("modelscope", "fallback: ModelScope (modelscope.cn) hosts many of the same models; tools "
+                                       f"that support it switch with {switches}. hfenv does not set these: "
+                                       "model names and revisions differ between the two hubs")
+    findings += out.items
+    facts["endpoint"] = {**check, "checked": True} if check else {"url": endpoint, "checked": False}
+    reachable = bool(check and check["ok"])
+
+    # Token and large files (independent: run together, each bounded).
+    state = find_token(env, client.get("token_path"))
+    official = is_official(endpoint, options.official_url)
+    whoami = None
+    unchecked = None
+    large: dict = {"checked": False}
+    jobs = {}
+    if options.offline:
+        unchecked = "validity not checked (--offline)"
+        large["reason"] = "not checked (--offline)"
+    elif not reachable:
+        unchecked = "validity not checked: the endpoint is not usable"
+        large["reason"] = "not checked: the endpoint is not usable" if usable_url else skip_reason
+    else:
+        if state.value is not None:
+            if official or options.check_token:
+                jobs["whoami"] = lambda: check_whoami(endpoint, state.value, options.timeout)
+            else:
+                unchecked = (f"validity not checked: that would send the token to {host_of(endpoint)}; "
+                             "`hfenv doctor --check-token` checks it there anyway")
+        use_xet = bool(client.get("hf_xet") and not client.get("disable_xet"))
+        jobs["large"] = lambda: _large_with_reach(endpoint, options.timeout, use_xet)
+    if jobs:
+        say("hfenv: following a large file" + (" and checking the token..." if "whoami" in jobs else "..."))
+        results = _run_together(jobs)
+        whoami = results.get("whoami")
+        large = results.get("large", large)
+    findings += judge_token(state, endpoint, options.official_url, env, whoami, unchecked)
+    facts["token"] = {**state.to_json(), "valid": None if whoami is None else whoami.get("status") == 200,
+                      "checked_at": host_of(endpoint) if whoami is not None else None}
+    findings += judge_large_files(large, endpoint, options.official_url, client)
+    facts["large_files"] = {k: v for k, v in large.items() if k not in ("target_url",)}
+
+    # The end-to-end download.
+    download: dict = {"ran": False}
+    if options.download:
+        if options.offline:
+            download["reason"] = "not run (--offline)"
+        elif not usable_url:
+            download["reason"] = skip_reason
+        else:
+            say(f"hfenv: downloading {TEST_REPO}/{SMALL_FILE} with huggingface_hub...")
+            send = state.value is not None and (official or options.check_token)
+            download = run_download(options.python, endpoint, options.timeout, send, client.get("token_path"))
+            download["token_withheld"] = state.value is not None and not send
+    findings += judge_download(download, endpoint)
+    facts["download"] = download
+
+    # Proxies, storage, tools.
+    network = proxy_facts(env, endpoint if usable_url else None)
+    findings += judge_network(network, endpoint, client)
+    facts["network"] = network
+    storage = storage_facts(client)
+    findings += judge_storage(storage, home)
+    facts["storage"] = [{k: v for k, v in e.items() if k != "device"} for e in storage]
+    tools = tool_facts(client)
+    findings += judge_tools(tools, endpoint, options.official_url)
+    facts["tools"] = tools
+
+    return Report(endpoint=endpoint_info, findings=findings, facts=facts, offline=options.offline,
+                  secrets=state.values)
+
+
+def _large_with_reach(endpoint: str, timeout: float, use_xet: bool) -> dict:
+    facts = follow_large_file(endpoint, timeout, use_xet)
+    if facts.get("kind") == "redirect":
+        facts["reach"] = reach(facts["target_url"], timeout)
+    if facts.get("xet_url"):
+        facts["xet_reach"] = reach(facts["xet_url"], timeout)
+    return facts
+
+
+def _run_together(jobs: dict[str, Callable[[], dict]]) -> dict[str, dict]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="hfenv-doctor") as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _fallback_probe(options: Options, endpoint: str, known_endpoints, say):
+    """Probe the other endpoints when the effective one is not usable (None when there are none)."""
+    from . import probe
+
+    if options.candidates is not None:
+        candidates = list(options.candidates)
+    else:
+        try:
+            known = known_endpoints()
+        except EndpointError:
+            known = dict(CATALOG)
+        candidates = [Endpoint(n, u) for n, u in known.items()]
+    candidates = [c for c in candidates if normalized(c.url) != normalized(endpoint)]
+    if not candidates:
+        return None
+    say(f"hfenv: {endpoint} is not usable; probing {len(candidates)} other endpoint(s)...")
+    return probe.run_probe(candidates, timeout=min(options.timeout, probe.DEFAULT_TIMEOUT), samples=1,
+                           official_url=options.official_url)
+
+
+# ---- human report ------------------------------------------------------------------------
+
+_TAGS = {"ok": "ok", "info": "info", "warn": "warn", "error": "ERROR"}
+
+
+def format_report(report: Report) -> str:
+    """One verdict line per section, then its details (with fixes)."""
+    endpoint = report.endpoint
+    source = "HF_ENDPOINT in this process" if endpoint["source"] == "process" else "default; HF_ENDPOINT is not set"
+    lines = [f"hfenv doctor: clients here use {endpoint['url']} ({source})"
+             + (" [offline: no network checks]" if report.offline else ""), ""]
+    for section, title in SECTIONS.items():
+        found = report.in_section(section)
+        if not found:
+            continue
+        verdict = report.verdict(section)
+        lines.append(f"[{_TAGS[verdict.level]:^5}] {title}: {verdict.message}")
+        if verdict.fix:
+            lines.append(f"          fix: {verdict.fix}")
+        for finding in found:
+            if finding is verdict:
+                continue
+            lines.append(f"  {_TAGS[finding.level]:>5}  {finding.message}")
+            if finding.fix:
+                lines.append(f"          fix: {finding.fix}")
+        lines.append("")
+    counts = report.counts()
+    if report.needs_action:
+        lines.append(f"Result: {_s(counts['error'], 'problem')} need{'s' if counts['error'] == 1 else ''} action "
+                     f"(exit status 1); {_s(counts['warn'], 'warning')}.")
+    else:
+        lines.append(f"Result: nothing needs action (exit status 0); {_s(counts['warn'], 'warning')}.")
+    return "\n".join(lines)

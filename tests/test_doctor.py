@@ -1,0 +1,349 @@
+"""hfenv.doctor's pure parts: values, startup lines, layers, token, errors, redaction, the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hfenv import doctor, persist, render, shells
+from hfenv.blocks import HASH_MARKERS
+from hfenv.doctor import Finding, Report, Setting
+from hfenv.endpoints import Endpoint
+
+MIRROR = "https://hf-mirror.com"
+LAB = "https://hub.lab.example"
+
+
+def codes(findings, level=None):
+    return [f.code for f in findings if level is None or f.level == level]
+
+
+def only(findings, code):
+    [found] = [f for f in findings if f.code == code]
+    return found
+
+
+# ---- values ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw, level, words", [
+    ("", "error", "empty"),
+    (" https://hf-mirror.com", "error", "spaces"),
+    ("https://hf-mirror.com ", "error", "spaces"),
+    ("hf-mirror.com", "error", "no scheme"),
+    ("https://hf-mirror.com/", "error", "`//` URLs"),
+    ("ftp://hf-mirror.com", "error", "scheme 'ftp'"),
+    ("https://user:pw@hf-mirror.com", "error", "user:password"),
+    ("http://10.0.0.5:8080", "warn", "plain http"),
+])
+def test_malformed_values_are_explained(raw, level, words):
+    found_level, reason, fix = doctor.value_problem(raw)
+    assert found_level == level
+    assert words in reason
+    assert fix
+
+
+def test_good_values_have_no_problem():
+    for raw in (MIRROR, "https://huggingface.co", "https://hub.lab.example:8443/hf"):
+        assert doctor.value_problem(raw) is None
+    assert doctor.value_problem("hf-mirror.com")[2] == "write https://hf-mirror.com"
+    assert doctor.value_problem("https://hf-mirror.com/")[2] == "write https://hf-mirror.com"
+
+
+# ---- startup lines ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(shells.SHELLS))
+@pytest.mark.parametrize("key", ["set", "persist"])
+def test_every_line_hfenv_writes_is_read_back(name, key):
+    shell = shells.get(name)
+    value = "https://hub.lab.example:8443/hf-mirror"
+    [line] = render.render_lines(shell, [("HF_ENDPOINT", value)], key=key)
+    assert doctor.parse_line(line) == ("set", value, False)
+    [unset] = render.render_lines(shell, [("HF_ENDPOINT", None)])
+    assert doctor.parse_line(unset) == ("unset", None, False)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('export HF_ENDPOINT="https://hf-mirror.com"', ("set", MIRROR, False)),
+    ("HF_ENDPOINT=https://hf-mirror.com", ("set", MIRROR, False)),  # /etc/environment, environment.d
+    ("export HF_ENDPOINT=https://hf-mirror.com  # the mirror", ("set", MIRROR, False)),
+    ("declare -x HF_ENDPOINT='https://hf-mirror.com'", ("set", MIRROR, False)),
+    ("$Env:HF_ENDPOINT = \"https://hf-mirror.com\"", ("set", MIRROR, False)),
+    ('export HF_ENDPOINT="${MIRROR:-https://hf-mirror.com}"', ("set", "${MIRROR:-https://hf-mirror.com}", True)),
+    ("export HF_ENDPOINT=$(cat ~/.mirror)", ("set", "$(cat", True)),
+    ("echo $HF_ENDPOINT", None),
+    ("export HF_ENDPOINT", None),
+])
+def test_parse_line(line, expected):
+    assert doctor.parse_line(line) == expected
+
+
+def test_read_settings_tells_inside_from_outside_the_block(isolated_home):
+    rc = isolated_home / ".bashrc"
+    rc.write_text("# >>> hfenv >>>\nexport HF_ENDPOINT='https://hf-mirror.com'\n# <<< hfenv <<<\n"
+                  "alias ll='ls -l'\n# export HF_ENDPOINT=commented\nexport HF_ENDPOINT=https://hub.lab.example\n")
+    places = [doctor.StartupPlace(rc, ("bash",), HASH_MARKERS, True)]
+    settings, problems = doctor.read_settings(places, isolated_home)
+    assert problems == []
+    assert [(s.label, s.value, s.in_block) for s in settings] == [
+        ("~/.bashrc:2", MIRROR, True), ("~/.bashrc:6", LAB, False)]
+    found = doctor.judge_layers(settings, LAB, "bash", None, None, [], "linux")
+    assert "layers.same-file-twice" in codes(found, "warn")
+    places_found = [f.message for f in found if f.code == "layers.place"]
+    assert places_found == [f"~/.bashrc:2 (hfenv's block; read by bash): {MIRROR}",
+                            "~/.bashrc:6 (outside hfenv's block: `hfenv setup`/`reset` leave this line alone; "
+                            f"read by bash): {LAB}"]
+
+
+def test_read_settings_reports_broken_markers_without_failing(isolated_home):
+    rc = isolated_home / ".bashrc"
+    rc.write_text("# >>> hfenv >>>\nexport HF_ENDPOINT=https://hf-mirror.com\n# >>> hfenv >>>\n")
+    settings, problems = doctor.read_settings([doctor.StartupPlace(rc, ("bash",), HASH_MARKERS, True)],
+                                              isolated_home)
+    assert [s.value for s in settings] == [MIRROR]
+    [(label, problem)] = problems
+    assert label == "~/.bashrc" and "line" in problem
+
+
+def test_startup_places_are_the_targets_persist_writes(isolated_home):
+    from hfenv.detect import current_platform
+
+    platform = current_platform()
+    places = doctor.startup_places(platform, None, isolated_home / "root")
+    targets = {str(p.path) for p in places if p.hfenv_target}
+    for shell in shells.SHELLS.values():
+        for slot in persist.shell_slots(shell, platform, None):
+            assert str(slot.target.path) in targets
+    bashrc = next(p for p in places if p.path == isolated_home / ".bashrc")
+    profile = next(p for p in places if p.path == isolated_home / ".profile")
+    assert bashrc.shells == ("bash",) and set(profile.shells) == {"bash", "sh"}
+
+
+# ---- layers (pure) -----------------------------------------------------------------
+
+
+def file_setting(label, value, shells_=("bash",), in_block=True):
+    return Setting("file", label, value, path=label.split(":")[0], line=int(label.split(":")[1]),
+                   in_block=in_block, shells=shells_, hfenv_target=True)
+
+
+def test_layers_agree():
+    settings = [file_setting("~/.bashrc:2", MIRROR), file_setting("~/.profile:2", MIRROR, ("bash", "sh"))]
+    found = doctor.judge_layers(settings, MIRROR, "bash", Endpoint("hf-mirror", MIRROR), None, [], "linux")
+    assert codes(found, "error") == [] and codes(found, "warn") == []
+    assert only(found, "layers.agree").message == f"this shell, ~/.bashrc:2 and ~/.profile:2 agree: {MIRROR}"
+
+
+def test_set_in_a_startup_file_but_not_in_this_shell():
+    found = doctor.judge_layers([file_setting("~/.bashrc:2", MIRROR)], None, "bash",
+                                Endpoint("hf-mirror", MIRROR), None, [], "linux")
+    error = only(found, "layers.not-in-process")
+    assert error.level == "error"
+    assert "set in ~/.bashrc:2 but not in this shell" in error.message
+    assert error.fix == 'open a new terminal, or run `eval "$(hfenv shell --shell bash)"` in this one'
+
+
+def test_the_fix_names_the_endpoint_when_the_saved_choice_differs():
+    found = doctor.judge_layers([file_setting("~/.bashrc:2", MIRROR)], None, "bash", None, None, [], "linux")
+    assert f'eval "$(hfenv shell --endpoint {MIRROR} --shell bash)"' in only(found, "layers.not-in-process").fix
+
+
+def test_process_differs_from_the_files():
+    found = doctor.judge_layers([file_setting("~/.bashrc:2", MIRROR)], LAB, "bash", None, None, [], "linux")
+    error = only(found, "layers.process-differs")
+    assert f"this shell has HF_ENDPOINT={LAB}, but ~/.bashrc:2 sets {MIRROR}" in error.message
+    assert f"hfenv setup --persist --endpoint {LAB}" in error.fix
+
+
+def test_two_files_disagree():
+    settings = [file_setting("~/.bashrc:2", MIRROR), file_setting("~/.zshrc:9", LAB, ("zsh",), in_block=False)]
+    found = doctor.judge_layers(settings, MIRROR, "bash", None, None, [], "linux")
+    error = only(found, "layers.files-disagree")
+    assert f"~/.bashrc:2 sets {MIRROR}; ~/.zshrc:9 sets {LAB}" in error.message
+    assert "~/.zshrc:9" in error.fix and "by hand" in error.fix
+
+
+def test_set_for_another_shell_only():
+    found = doctor.judge_layers([file_setting("~/.bashrc:2", MIRROR)], None, "zsh", None, None, [], "linux")
+    error = only(found, "layers.other-shells-only")
+    assert "not for zsh" in error.message
+    assert "hfenv setup --persist --shell zsh" in error.fix
+
+
+def test_set_in_this_shell_only_is_a_warning():
+    found = doctor.judge_layers([], MIRROR, "bash", None, None, [], "linux")
+    assert codes(found, "error") == []
+    assert only(found, "layers.process-only").fix == f"to keep it: `hfenv setup --persist --endpoint {MIRROR}`"
+
+
+def test_trailing_slash_in_the_process_does_not_count_as_disagreeing():
+    found = doctor.judge_layers([file_setting("~/.bashrc:2", MIRROR)], MIRROR + "/", "bash", None, None, [],
+                                "linux")
+    assert "layers.agree" in codes(found)
+
+
+def test_saved_choice_that_differs_is_a_warning():
+    found = doctor.judge_layers([], None, "bash", Endpoint("hf-mirror", MIRROR), None, [], "linux")
+    assert only(found, "layers.saved-differs").level == "warn"
+    assert "layers.unset" in codes(found, "ok")
+    found = doctor.judge_layers([file_setting("~/.bashrc:2", MIRROR)], None, "bash", Endpoint("hf-mirror", MIRROR),
+                                None, [], "linux")
+    assert "layers.saved-differs" not in codes(found)  # the process lags behind the files: said once
+
+
+def test_an_interpreter_without_huggingface_hub():
+    found = doctor.judge_client({"python": "/venv/bin/python", "error": "ModuleNotFoundError: No module named "
+                                 "'huggingface_hub'"}, {})
+    error = only(found, "client.unavailable")
+    assert error.fix == "install it for that Python: `/venv/bin/python -m pip install -U huggingface_hub`"
+
+
+def test_malformed_value_in_a_file_is_an_error():
+    found = doctor.judge_layers([file_setting("~/.bashrc:2", "hf-mirror.com")], "hf-mirror.com", "bash",
+                                None, None, [], "linux")
+    assert "no scheme" in only(found, "layers.malformed").message
+
+
+class RegistryHost:
+    """The part of persist's host seam that doctor reads: registry values."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def read_value(self, hive, key, name):
+        return self.values.get((hive, key, name))
+
+
+def test_windows_user_and_machine_environment_through_the_seam():
+    user, machine = persist.USER_ENVIRONMENT, persist.MACHINE_ENVIRONMENT
+    host = RegistryHost({(*user, "HF_ENDPOINT"): (MIRROR, 1), (*machine, "HF_ENDPOINT"): (LAB, 1)})
+    settings, problems = doctor.read_windows_environment(host)
+    assert problems == []
+    assert [(s.where, s.value) for s in settings] == [("windows-user", MIRROR), ("windows-machine", LAB)]
+    found = doctor.judge_layers(settings[:1], None, "powershell", None, None, [], "windows")
+    error = only(found, "layers.not-in-process")
+    assert "Windows user environment" in error.message
+    assert "windows already open keep the old environment" in error.fix
+    assert "Invoke-Expression" in error.fix
+
+
+def test_windows_environment_absent_reads_as_nothing():
+    assert doctor.read_windows_environment(RegistryHost({})) == ([], [])
+
+
+# ---- token ------------------------------------------------------------------------
+
+
+def test_token_sources_in_huggingface_hub_order(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("hf_fromthefile0000000000000000000000\n")
+    state = doctor.find_token({"HUGGING_FACE_HUB_TOKEN": "hf_legacy000000000000000000000000000",
+                               "HF_TOKEN": "  "}, str(token_file))
+    assert state.in_effect == "$HUGGING_FACE_HUB_TOKEN"
+    assert state.sources == ["$HUGGING_FACE_HUB_TOKEN", f"the token file {token_file}"]
+    assert state.blank == ["HF_TOKEN"]
+    assert "hf_legacy" not in repr(state) and "hf_legacy" not in str(state.to_json())
+    assert doctor.find_token({}, str(tmp_path / "missing")).in_effect is None
+
+
+def test_third_party_token_warning_and_the_check_policy():
+    state = doctor.find_token({"HF_TOKEN": "hf_secret00000000000000000000000000"}, None)
+    found = doctor.judge_token(state, MIRROR, doctor.DEFAULT_ENDPOINT, {}, None, "not checked: would send it")
+    warning = only(found, "token.third-party")
+    assert "hf-mirror.com, a third party" in warning.message
+    assert "HF_HUB_DISABLE_IMPLICIT_TOKEN=1" in warning.fix
+    found = doctor.judge_token(state, MIRROR, doctor.DEFAULT_ENDPOINT, {"HF_HUB_DISABLE_IMPLICIT_TOKEN": "1"},
+                               None, None)
+    assert "token.not-sent" in codes(found, "ok") and "token.third-party" not in codes(found)
+    found = doctor.judge_token(state, doctor.DEFAULT_ENDPOINT, doctor.DEFAULT_ENDPOINT, {}, {"status": 401}, None)
+    assert only(found, "token.invalid").level == "error"
+    assert "token.third-party" not in codes(found)
+
+
+# ---- download errors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chain, words", [
+    ([["huggingface_hub.errors.LocalEntryNotFoundError", "... is missing the 'X-Repo-Commit' header ..."]],
+     "this endpoint is not a Hub"),
+    ([["huggingface_hub.errors.RepositoryNotFoundError", "404 Client Error"]], "404"),
+    ([["httpx2.ConnectError", "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"]], "SSL_CERT_FILE"),
+    ([["huggingface_hub.errors.HfHubHTTPError", "Server error '503 Service Unavailable'"]], "503"),
+    ([["httpx2.ConnectError", "[Errno 111] Connection refused"]], "could not be reached"),
+])
+def test_download_errors_are_explained(chain, words):
+    why, fix = doctor.explain_download_error(chain)
+    assert words in why and fix
+
+
+# ---- the report -------------------------------------------------------------------------
+
+
+def test_redact_removes_every_8_character_piece():
+    token = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+    text = f"a {token} b {token[5:13]} c {token[-9:]} d {token[:7]}"
+    clean = doctor.redact(text, [token])
+    assert all(token[i:i + 8] not in clean for i in range(len(token) - 7))
+    assert clean.startswith("a [redacted]")
+
+
+def test_warnings_alone_exit_0_and_the_verdict_is_the_worst_finding():
+    findings = [Finding("client", "info", "client.note", "a note"), Finding("client", "ok", "client.fine", "fine"),
+                Finding("token", "warn", "token.w", "careful", "do this")]
+    report = Report({"url": MIRROR, "source": "process", "raw": MIRROR}, findings, {})
+    assert report.exit_status == 0
+    assert [(s["id"], s["level"], s["verdict"]) for s in report.sections()] == [
+        ("client", "ok", "fine"), ("token", "warn", "careful")]
+    report.findings.append(Finding("layers", "error", "layers.x", "broken"))
+    assert report.exit_status == 1 and report.to_json()["needs_action"] is True
+    text = doctor.format_report(report)
+    assert "[ERROR] Where HF_ENDPOINT is set: broken" in text
+    assert "fix: do this" in text
+    assert text.endswith("Result: 1 problem needs action (exit status 1); 1 warning.")
+
+
+def test_findings_refuse_unknown_levels_and_sections():
+    with pytest.raises(ValueError):
+        Finding("client", "fatal", "x", "y")
+    with pytest.raises(ValueError):
+        Finding("nowhere", "ok", "x", "y")
+
+
+def test_storage_reports_the_nearest_existing_parent(tmp_path):
+    entries = doctor.storage_facts({"hf_home": str(tmp_path / "a" / "b"), "hub_cache": str(tmp_path)})
+    assert entries[0]["checked"] == str(tmp_path) and entries[0]["exists"] is False
+    assert entries[0]["free_bytes"] > 0 and entries[0]["writable"]
+    found = doctor.judge_storage(entries, Path("/nonexistent-home"))
+    assert codes(found, "error") == []
+
+
+def test_storage_judgement_on_synthetic_entries():
+    home = Path("/home/alice")
+    entries = [
+        {"name": "HF_HOME", "path": "/home/alice/.cache/huggingface", "exists": True,
+         "checked": "/home/alice/.cache/huggingface", "free_bytes": 2 * 10**9, "device": 1, "writable": True},
+        {"name": "HF_HUB_CACHE", "path": "/data/hub", "exists": False, "checked": "/data", "free_bytes": 10**12,
+         "device": 2, "writable": False},
+    ]
+    found = doctor.judge_storage(entries, home)
+    low = only(found, "storage.low-disk")
+    assert low.level == "warn" and "~/.cache/huggingface: only 2.0 GB free" in low.message
+    error = only(found, "storage.not-writable")
+    assert error.message == "HF_HUB_CACHE /data/hub cannot be written (nor created: /data is read-only): downloads fail"
+
+
+def test_network_judgement():
+    client = {"version": "2.4.0", "socksio": False}
+    facts = doctor.proxy_facts({"https_proxy": "http://user:pw@proxy.lab:3128", "HTTPS_PROXY": "http://other:3128",
+                                "ALL_PROXY": "socks5://127.0.0.1:1080", "REQUESTS_CA_BUNDLE": "/etc/lab-ca.pem"},
+                               None)
+    assert facts["variables"]["https_proxy"] == "http://proxy.lab:3128"  # no credentials
+    found = doctor.judge_network(facts, MIRROR, client)
+    assert "user:pw" not in str(found)
+    assert only(found, "network.case-differs").level == "warn"
+    assert "socksio" in only(found, "network.socks").fix
+    assert only(found, "network.ca-missing").level == "error"  # /etc/lab-ca.pem does not exist here
+    assert only(found, "network.ca-bundle").fix == "export SSL_CERT_FILE=/etc/lab-ca.pem"
+    assert "network.ca-bundle" not in codes(doctor.judge_network(facts, MIRROR, {"version": "0.36.0"}))

@@ -1,0 +1,373 @@
+"""`hfenv doctor` end to end: a temporary HOME, loopback servers, the real huggingface_hub client.
+
+As in test_probe_cli.py, HTTP(S)_PROXY point at a dead loopback port and NO_PROXY
+covers loopback: the loopback servers are reached directly, and anything that
+tried a real host would fail on this machine instead of leaving it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT, hfenv_cmd, need_program
+from hfenv import doctor
+from hfenv.cli import main
+
+from hubserver import (  # noqa: F401  (fixtures)
+    LARGE_FILES, WHOAMI_NAME, ca_bundle, dead_url, serve, server_tls, tls_ca,
+)
+
+
+@pytest.fixture(autouse=True)
+def nothing_leaves_this_machine(monkeypatch, tmp_path):
+    from hfenv import persist
+
+    monkeypatch.setattr(persist, "SYSTEM_ROOT", tmp_path / "root")  # /etc/... of this machine stay out of it
+    blackhole = dead_url()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, blackhole)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def run_json(*args: str) -> tuple[int, dict]:
+    result = run(*args, "--json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def codes(data: dict, level: str | None = None) -> list[str]:
+    return [f["code"] for f in data["findings"] if level is None or f["level"] == level]
+
+
+def finding(data: dict, code: str) -> dict:
+    [found] = [f for f in data["findings"] if f["code"] == code]
+    return found
+
+
+def make_token() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "hf_" + "".join(secrets.choice(alphabet) for _ in range(34))
+
+
+def setup_persist(url: str) -> None:
+    result = run("setup", "--persist", "--shell", "bash", "--endpoint", url)
+    assert result.exit_code == 0, result.output
+
+
+# ---- layers ------------------------------------------------------------------------------
+
+
+def test_consistent_setup_exits_0(serve, monkeypatch, isolated_home):
+    hub = serve("hub", large_files=LARGE_FILES)  # serves large files itself
+    setup_persist(hub.url)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    status, data = run_json("doctor", "--shell", "bash")
+    assert status == 0, json.dumps(data, indent=1)
+    assert data["exit_status"] == 0 and data["needs_action"] is False
+    assert data["endpoint"] == {"url": hub.url, "source": "process", "raw": hub.url}
+    assert codes(data, "error") == []
+    agree = finding(data, "layers.agree")
+    assert agree["message"] == f"this shell, ~/.bashrc:3 and ~/.profile:3 agree: {hub.url}"
+    assert "layers.saved-choice" in codes(data, "ok")
+    assert "endpoint.usable" in codes(data, "ok")
+    assert finding(data, "large_files.served-here")["level"] == "ok"
+    assert data["facts"]["client"]["endpoint"] == hub.url
+    assert data["facts"]["client"]["hub_cache"] == str(isolated_home / ".cache" / "huggingface" / "hub")
+    places = {s["label"]: s for s in data["facts"]["layers"]["settings"]}
+    assert places["~/.bashrc:3"]["in_block"] is True and places["~/.bashrc:3"]["hfenv_target"] is True
+    # The human report: one verdict line per section, the summary last.
+    human = run("doctor", "--shell", "bash")
+    assert human.exit_code == 0
+    verdicts = [line for line in human.stdout.splitlines() if line.startswith("[")]
+    assert [line.split("] ", 1)[1].split(":")[0] for line in verdicts] == list(doctor.SECTIONS.values())
+    assert human.stdout.rstrip().endswith("warning.") and "nothing needs action" in human.stdout
+
+
+def test_startup_file_set_but_not_this_process_exits_1_with_the_fix(serve):
+    setup_persist("hf-mirror")
+    result = run("doctor", "--shell", "bash", "--offline")
+    assert result.exit_code == 1
+    assert "set in ~/.bashrc:3 and ~/.profile:3 but not in this shell" in result.stdout
+    assert 'fix: open a new terminal, or run `eval "$(hfenv shell --shell bash)"` in this one' in result.stdout
+    assert "Result: 1 problem needs action (exit status 1)" in result.stdout
+
+
+def test_a_line_outside_the_block_that_disagrees(monkeypatch, isolated_home):
+    setup_persist("hf-mirror")
+    with open(isolated_home / ".bashrc", "a") as fh:
+        fh.write("export HF_ENDPOINT=https://hub.lab.example\n")
+    monkeypatch.setenv("HF_ENDPOINT", "https://hf-mirror.com")
+    status, data = run_json("doctor", "--shell", "bash", "--offline")
+    assert status == 1
+    error = finding(data, "layers.process-differs")
+    assert "~/.bashrc:5 sets https://hub.lab.example" in error["message"]
+    assert "layers.files-disagree" in codes(data, "error")  # ~/.profile still has the mirror
+
+
+@pytest.mark.parametrize("raw, words", [
+    ("https://hf-mirror.com/", "`//` URLs"),
+    (" https://hf-mirror.com", "spaces around it"),
+    ("", "set but empty"),
+    ("hf-mirror.com", "has no scheme"),
+    ("https://hf-mirror.com?x=1", "query string"),
+])
+def test_each_malformed_value_is_explained(monkeypatch, raw, words):
+    monkeypatch.setenv("HF_ENDPOINT", raw)
+    status, data = run_json("doctor", "--shell", "bash", "--offline")
+    assert status == 1
+    malformed = finding(data, "client.malformed")
+    assert malformed["level"] == "error" and words in malformed["message"] and malformed["fix"]
+    assert data["facts"]["client"]["raw_endpoint"] == raw  # what the fresh interpreter saw
+    assert "client.import-time" in codes(data, "info")
+
+
+# ---- the network ------------------------------------------------------------------------------
+
+
+def test_offline_makes_no_request(serve, monkeypatch, isolated_home):
+    hub = serve("hub", large_files=LARGE_FILES, token="x" * 20)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_TOKEN", "x" * 20)
+    status, data = run_json("doctor", "--shell", "bash", "--offline", "--download", "--check-token")
+    assert hub.connections == 0 and hub.requests == []
+    assert data["offline"] is True
+    assert finding(data, "endpoint.skipped")["message"] == "not checked (--offline)"
+    assert finding(data, "download.skipped")["message"] == "not run (--offline)"
+    assert status == 0  # the process-only setting is a warning
+
+
+def test_the_real_client_performs_the_download(serve, monkeypatch):
+    hub = serve("hub")
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    status, data = run_json("doctor", "--shell", "bash", "--download")
+    assert status == 0, json.dumps(data["findings"], indent=1)
+    ok = finding(data, "download.ok")
+    assert f"huggingface_hub downloaded openai-community/gpt2/config.json (76 bytes) through {hub.url}" \
+        in ok["message"]
+    gets = [r for r in hub.requests if r.method == "GET" and r.path.endswith("/config.json")]
+    agent = {k.lower(): v for k, v in gets[-1].headers.items()}.get("user-agent", "") if gets else ""
+    assert "hf_hub/" in agent  # huggingface_hub's own user agent
+
+
+def test_captive_portal_fails_the_download_with_the_explanation(serve, monkeypatch):
+    portal = serve("portal")
+    monkeypatch.setenv("HF_ENDPOINT", portal.url)
+    status, data = run_json("doctor", "--shell", "bash", "--download", "--only", "--candidate",
+                            f"wifi={portal.url}")
+    assert status == 1
+    failed = finding(data, "download.failed")
+    assert "X-Repo-Commit" in failed["message"] and "this endpoint is not a Hub" in failed["message"]
+    assert "X-Repo-Commit" in finding(data, "download.client-error")["message"]  # huggingface_hub's own words
+    assert finding(data, "endpoint.unusable")["level"] == "error"
+    assert any(r.method == "HEAD" and "/resolve/main/config.json" in r.path for r in portal.requests)
+
+
+def test_large_files_redirected_to_another_origin_name_its_host(serve, monkeypatch):
+    cdn = serve("cdn")
+    hub = serve("hub", large_files=LARGE_FILES, lfs_redirect=f"http://localhost:{cdn.port}")
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    status, data = run_json("doctor", "--shell", "bash")
+    assert status == 0
+    redirect = finding(data, "large_files.redirect")
+    assert redirect["message"].startswith(f"large files come from localhost:{cdn.port}: ")
+    assert data["facts"]["large_files"]["host"] == f"localhost:{cdn.port}"
+    assert "X-Amz-Signature" not in json.dumps(data)  # a signed URL's query is never shown
+    assert [r.method for r in cdn.requests] == ["HEAD"]  # reached, nothing downloaded
+
+
+def test_an_unreachable_large_file_host_exits_1(serve, monkeypatch):
+    gone = dead_url()
+    hub = serve("hub", large_files=LARGE_FILES, lfs_redirect=gone)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    status, data = run_json("doctor", "--shell", "bash")
+    assert status == 1
+    error = finding(data, "large_files.unreachable")
+    assert error["message"].startswith(f"large files come from {gone.split('//')[1]}, which cannot be reached")
+
+
+def test_xet_storage_host_is_named(serve, monkeypatch):
+    cdn, cas = serve("cdn"), serve("cdn")
+    hub = serve("hub", large_files=LARGE_FILES, lfs_redirect=cdn.url, xet_cas=f"http://localhost:{cas.port}")
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    status, data = run_json("doctor", "--shell", "bash")
+    assert status == 0
+    if data["facts"]["client"].get("hf_xet"):
+        assert f"through localhost:{cas.port}" in finding(data, "large_files.xet-storage")["message"]
+        assert cas.requests
+    else:
+        assert "large_files.xet" in codes(data, "info")
+
+
+def test_modelscope_is_named_when_nothing_is_usable(serve, monkeypatch, isolated_home):
+    portal = serve("portal")
+    monkeypatch.setenv("HF_ENDPOINT", dead_url())
+    before = sorted(p.name for p in isolated_home.rglob("*"))
+    result = run("doctor", "--shell", "bash", "--only", "--candidate", f"wifi={portal.url}",
+                 "--candidate", f"gone={dead_url()}")
+    assert result.exit_code == 1
+    assert "no Hugging Face endpoint is usable from here" in result.stdout
+    assert "USE_MODELSCOPE_HUB=1 (LLaMA-Factory)" in result.stdout
+    assert "VLLM_USE_MODELSCOPE=true (vLLM)" in result.stdout
+    assert "hfenv does not set these" in result.stdout
+    assert sorted(p.name for p in isolated_home.rglob("*")) == before  # nothing written
+    assert portal.requests  # the fallback probe asked it
+
+
+def test_another_working_endpoint_is_offered(serve, monkeypatch):
+    hub = serve("hub")
+    monkeypatch.setenv("HF_ENDPOINT", dead_url())
+    status, data = run_json("doctor", "--shell", "bash", "--only", "--candidate", f"lab={hub.url}")
+    assert status == 1
+    assert "`hfenv setup --persist --endpoint lab`" in finding(data, "endpoint.unusable")["fix"]
+    assert "endpoint.modelscope" not in codes(data)
+
+
+# ---- the token ---------------------------------------------------------------------------------
+
+
+def test_token_is_not_sent_to_a_third_party_without_check_token(serve, monkeypatch):
+    token = make_token()
+    hub = serve("hub", token=token)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_TOKEN", token)
+    status, data = run_json("doctor", "--shell", "bash", "--download")
+    assert status == 0
+    assert "token.third-party" in codes(data, "warn")
+    assert "--check-token" in finding(data, "token.not-checked")["message"]
+    assert all(r.path != "/api/whoami-v2" for r in hub.requests)
+    assert all("authorization" not in {k.lower() for k in r.headers} for r in hub.requests)  # nor downloading
+    assert data["facts"]["download"]["token_sent"] is False
+
+
+def test_check_token_reports_a_refused_token(serve, monkeypatch):
+    hub = serve("hub", token=make_token())
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_TOKEN", make_token())
+    status, data = run_json("doctor", "--shell", "bash", "--check-token")
+    assert status == 1
+    assert "refuses the token (401)" in finding(data, "token.invalid")["message"]
+
+
+def test_the_official_hub_gets_its_token_checked_without_a_flag(serve, monkeypatch):
+    token = make_token()
+    hub = serve("hub", token=token)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_TOKEN", token)
+    report = doctor.diagnose(doctor.Options(shell="bash", official_url=hub.url))
+    valid = [f for f in report.findings if f.code == "token.valid"]
+    assert valid and WHOAMI_NAME in valid[0].message
+    assert "token.third-party" not in [f.code for f in report.findings]
+    assert any(r.path == "/api/whoami-v2" for r in hub.requests)
+
+
+@pytest.mark.parametrize("variable", ["HF_TOKEN_PATH", "HF_HOME"])
+def test_the_token_file_follows_huggingface_hub(monkeypatch, tmp_path, variable):
+    token = make_token()
+    folder = tmp_path / "elsewhere"
+    path = folder / ("my-token" if variable == "HF_TOKEN_PATH" else "token")
+    folder.mkdir()
+    path.write_text(token)
+    monkeypatch.setenv(variable, str(path if variable == "HF_TOKEN_PATH" else folder))
+    result = run("doctor", "--shell", "bash", "--offline", "--json")
+    data = json.loads(result.stdout)
+    assert data["facts"]["token"] == {"present": True, "source": f"the token file {path}",
+                                      "sources": [f"the token file {path}"], "valid": None, "checked_at": None}
+    assert token[:8] not in result.stdout and token[-8:] not in result.stdout
+
+
+def test_no_byte_doctor_prints_holds_the_token(serve, monkeypatch, isolated_home):
+    token = make_token()
+    legacy, stored = make_token(), make_token()
+    hub = serve("hub", token=token, large_files=LARGE_FILES)
+    token_file = isolated_home / ".cache" / "huggingface" / "token"
+    token_file.parent.mkdir(parents=True)
+    token_file.write_text(stored + "\n")
+    env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": token, "HUGGING_FACE_HUB_TOKEN": legacy}
+    outputs = []
+    for extra in ([], ["--json"]):
+        done = subprocess.run([*hfenv_cmd(), "doctor", "--shell", "bash", "--download", "--check-token", *extra],
+                              env=env, capture_output=True, timeout=120, cwd=ROOT)
+        assert done.returncode == 0, done.stdout.decode()
+        outputs += [done.stdout, done.stderr]
+    assert b"$HF_TOKEN" in outputs[0] and WHOAMI_NAME.encode() in outputs[0]  # it did look at the token
+    for secret in (token, legacy, stored):
+        for data in outputs:
+            for i in range(len(secret) - 7):
+                assert secret[i:i + 8].encode() not in data
+    assert any(r.headers.get("Authorization") == f"Bearer {token}" for r in hub.requests)
+
+
+# ---- certificates ------------------------------------------------------------------------------
+
+
+def test_requests_ca_bundle_alone_is_not_enough_for_huggingface_hub(serve, monkeypatch, tls_ca, ca_bundle):
+    hub = serve("hub", tls=server_tls(tls_ca))
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle))
+    status, data = run_json("doctor", "--shell", "bash", "--download", "--timeout", "1")
+    assert "endpoint.usable" in codes(data, "ok")  # hfenv (requests) trusts it...
+    assert status == 1  # ...huggingface_hub (httpx) does not, and retries until doctor stops it
+    [failed] = [f for f in data["findings"] if f["section"] == "download" and f["level"] == "error"]
+    assert "certificate is not trusted" in failed["message"] and "SSL_CERT_FILE" in failed["message"]
+    assert finding(data, "network.ca-bundle")["fix"] == f"export SSL_CERT_FILE={ca_bundle}"
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
+    status, data = run_json("doctor", "--shell", "bash", "--download")
+    assert status == 0 and "download.ok" in codes(data, "ok")
+
+
+# ---- the command line ----------------------------------------------------------------------------
+
+
+def test_json_schema():
+    status, data = run_json("doctor", "--shell", "bash", "--offline")
+    assert set(data) == {"schema", "exit_status", "needs_action", "offline", "endpoint", "counts", "sections",
+                         "findings", "facts"}
+    assert data["schema"] == 1 and status == data["exit_status"]
+    assert set(data["counts"]) == set(doctor.LEVELS)
+    for section in data["sections"]:
+        assert set(section) == {"id", "title", "level", "verdict"}
+    for item in data["findings"]:
+        assert set(item) == {"section", "level", "code", "message", "fix"}
+        assert item["level"] in doctor.LEVELS and item["code"].startswith(item["section"] + ".")
+    assert set(data["facts"]) >= {"layers", "client", "endpoint", "token", "large_files", "download", "network",
+                                  "storage", "tools"}
+
+
+def test_doctor_does_not_import_huggingface_hub_in_process():
+    code = ("import sys\nfrom hfenv.cli import main\n"
+            "try:\n    main(['doctor', '--offline', '--shell', 'bash'], prog_name='hfenv')\n"
+            "except SystemExit:\n    pass\n"
+            "assert 'huggingface_hub' not in sys.modules, 'imported huggingface_hub'\nprint('clean')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, cwd=ROOT)
+    assert done.stdout.decode().strip().endswith("clean"), done.stderr.decode()
+
+
+def test_only_needs_a_candidate():
+    result = run("doctor", "--only")
+    assert result.exit_code == 2 and "--only needs at least one --candidate" in result.stderr
+
+
+def test_git_insteadof_rules_are_compared_with_the_endpoint(monkeypatch, isolated_home):
+    git = need_program("git")
+    subprocess.run([git, "config", "--global", "url.https://hf-mirror.com/.insteadOf", "https://huggingface.co/"],
+                   check=True, env={**os.environ, "HOME": str(isolated_home)})
+    monkeypatch.setenv("HF_ENDPOINT", "https://hf-mirror.com")
+    status, data = run_json("doctor", "--shell", "bash", "--offline")
+    assert "`git clone https://huggingface.co/...` goes to https://hf-mirror.com" in finding(data, "tools.git-mirror")[
+        "message"]
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.lab.example")
+    status, data = run_json("doctor", "--shell", "bash", "--offline")
+    assert "hfenv setup --git" in finding(data, "tools.git-mirror-differs")["fix"]
