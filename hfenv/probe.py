@@ -11,7 +11,8 @@ huggingface.co, a login page) is not usable, and the result says why.
 **What is measured.** Each sample opens a new connection, as the first request
 of a real download does: name lookup, TCP connect, TLS, and the time until the
 answer's headers (HEAD: no body is read). A candidate's latency is the median
-of its samples. ``REQUESTS_CA_BUNDLE`` and the proxy variables are honoured as
+of its samples. ``REQUESTS_CA_BUNDLE`` (else ``SSL_CERT_FILE``, which huggingface_hub
+2.x reads) and the proxy variables are honoured as
 requests honours them, and a result names the proxy it went through.
 
 **Choice.** The fastest usable candidate wins, except that the official Hub is
@@ -444,11 +445,22 @@ class Sample:
     ms: float
 
 
+def ca_bundle(environ: Mapping[str, str] | None = None) -> str | bool:
+    """The CA bundle to verify with: requests' own variables first, then SSL_CERT_FILE,
+    which huggingface_hub 2.x (httpx) reads, so that both trust the same certificates."""
+    environ = os.environ if environ is None else environ
+    for name in _CA_ENV + ("SSL_CERT_FILE",):
+        if environ.get(name):
+            return environ[name]
+    return True
+
+
 def measure_once(base_url: str, deadline: float, proxy: str | None = None) -> Sample:
     """One Hub check on a fresh connection, following same-origin redirects, stopping at headers."""
     start_url = url = hub_check_url(base_url)
     session = requests.Session()  # a fresh pool: every sample pays lookup, connect and TLS
     session.headers.update({"User-Agent": _user_agent(), "Accept-Encoding": "identity"})
+    session.verify = ca_bundle()
     began = time.perf_counter()
     try:
         for _ in range(MAX_REDIRECTS + 1):
@@ -739,7 +751,7 @@ def cache_path() -> Path:
 def network_fingerprint(environ: Mapping[str, str] | None = None) -> str:
     """A hash of the variables that change what a probe sees (proxies, CA bundle); never their values."""
     environ = os.environ if environ is None else environ
-    names = {n for n in environ if n.lower() in _PROXY_ENV} | {n for n in _CA_ENV if n in environ}
+    names = {n for n in environ if n.lower() in _PROXY_ENV} | {n for n in _CA_ENV + ("SSL_CERT_FILE",) if n in environ}
     relevant = sorted((name, environ[name]) for name in names)
     return hashlib.sha256(json.dumps(relevant).encode()).hexdigest()
 

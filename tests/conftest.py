@@ -30,7 +30,7 @@ def isolated_home(tmp_path, monkeypatch):
     for var in list(os.environ):
         if var.startswith(("HF_", "HUGGING_FACE_")) or var.lower() in (
             "http_proxy", "https_proxy", "all_proxy", "no_proxy",
-        ) or var in ("ZDOTDIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        ) or var in ("ZDOTDIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
             monkeypatch.delenv(var, raising=False)
     return home
 

@@ -212,6 +212,15 @@ def test_tls_untrusted_certificate_then_trusted_through_requests_ca_bundle(serve
     assert (x.status, x.ok) == ("ok", True)
 
 
+def test_ssl_cert_file_is_trusted_like_huggingface_hub_does(serve, tls_ca, ca_bundle, monkeypatch):
+    """huggingface_hub 2.x (httpx) reads SSL_CERT_FILE: the probe must not call such a mirror `tls`."""
+    hub = serve("hub", tls=server_tls(tls_ca))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
+    assert only(probe.run_probe([Endpoint("secure", hub.url)]), "secure").status == "ok"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle.parent / "missing.pem"))  # requests' own wins
+    assert only(probe.run_probe([Endpoint("secure", hub.url)]), "secure").status != "ok"
+
+
 def test_https_speaking_to_a_plain_http_port_is_tls(serve):
     hub = serve("hub")
     x = only(probe.run_probe([Endpoint("x", hub.url.replace("http://", "https://"))]), "x")
