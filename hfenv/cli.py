@@ -85,7 +85,8 @@ def detect(as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON (docs/doctor.md).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print the findings as JSON (schema: the README section "hfenv doctor").')
 @click.option("--offline", is_flag=True, help="Make no network request at all.")
 @click.option("--download", is_flag=True,
               help="Also fetch one tiny file with huggingface_hub into a temporary cache (the end-to-end proof).")
@@ -111,6 +112,7 @@ def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, time
     if only and not candidates:
         fail("--only needs at least one --candidate")
     entry = pick_shell(shell_name) if shell_name else None
+    # Progress lines go through the report's redaction inside diagnose() too.
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() and not as_json else None
     options = doctor_mod.Options(
         offline=offline, download=download, check_token=check_token, timeout=timeout,
@@ -118,11 +120,12 @@ def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, time
         candidates=all_candidates(candidates, only) if (candidates or only) else None, progress=progress,
     )
     report = doctor_mod.diagnose(options)
+    # Redacted before serializing: every string value on its own, so the JSON stays JSON.
     if as_json:
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+        text = json.dumps(report.to_safe_json(), indent=2, ensure_ascii=False)
     else:
-        text = doctor_mod.format_report(report)
-    click.echo(report.redact(text))
+        text = report.redact(doctor_mod.format_report(report))
+    click.echo(text)
     raise click.exceptions.Exit(report.exit_status)
 
 

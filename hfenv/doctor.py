@@ -3,7 +3,7 @@
 The result is data: a list of :class:`Finding` (section, level, code, message,
 fix) plus plain facts per section. ``format_report`` turns it into the human
 report (one verdict line per section, then the details); ``Report.to_json``
-is the ``--json`` shape (docs/doctor.md documents both).
+is the ``--json`` shape (the README's section "hfenv doctor" documents both).
 
 **Levels.** ``ok``: as it should be. ``info``: worth knowing, nothing to do.
 ``warn``: works, but something deserves attention (a third party sees the
@@ -77,6 +77,9 @@ LARGE_FILE = "model.safetensors"
 MAX_REDIRECTS = 5
 LOW_DISK = 10 * 1024**3  # a 7B model in 16 bits is about 15 GB
 SCHEMA_VERSION = 1
+# Hub-check statuses where the endpoint answered: huggingface_hub's own error says more about these.
+ANSWERED = ("not_a_hub", "http_error", "redirect_offsite")
+MIN_SECRET = 8  # redaction removes every piece this long of a token; a real token is 37 characters
 MODELSCOPE_SWITCHES = (("USE_MODELSCOPE_HUB", "1", "LLaMA-Factory"), ("VLLM_USE_MODELSCOPE", "true", "vLLM"))
 # Hosts where the Hub keeps file bytes; a mirror that hands large files there depends on them.
 HF_STORAGE_SUFFIXES = ("huggingface.co", "hf.co")
@@ -155,23 +158,58 @@ class Report:
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
 
+    def to_safe_json(self) -> dict:
+        """to_json() with every string redacted, ready for json.dumps."""
+        return redact_data(self.to_json(), self.secrets)
+
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """text without any secret, nor any 8-character piece of one."""
-    for secret in secrets:
-        if len(secret) < 8:
-            if len(secret) >= 4:
-                text = text.replace(secret, "[redacted]")
-            continue
-        changed = True
-        while changed:  # a replacement can make a new window appear only in theory; loop anyway
-            changed = False
-            for i in range(len(secret) - 7):
-                piece = secret[i:i + 8]
-                if piece in text:
-                    text = text.replace(piece, "[redacted]")
-                    changed = True
-    return text
+    """text without any 8-character piece of a secret: one pass over the original text.
+
+    Every place where a piece occurs is found in `text` as given, overlapping
+    places are merged, and each merged span becomes "[redacted]" once; the
+    result is never searched again, so the marker cannot feed a new match.
+    Secrets shorter than MIN_SECRET are not searched for: no real token is that
+    short (doctor reports such a token as malformed), and replacing a word like
+    "true" everywhere would corrupt the report, not protect anything. Doctor
+    never prints a token's value itself; this is the second line of defence.
+    """
+    pieces = {secret[i:i + MIN_SECRET] for secret in secrets if len(secret) >= MIN_SECRET
+              for i in range(len(secret) - MIN_SECRET + 1)}
+    if not pieces or not text:
+        return text
+    spans = []
+    for piece in pieces:
+        start = text.find(piece)
+        while start >= 0:
+            spans.append((start, start + len(piece)))
+            start = text.find(piece, start + 1)
+    if not spans:
+        return text
+    spans.sort()
+    out, kept, end = [], 0, -1
+    for start, stop in spans:
+        if start > end:
+            if end >= 0:
+                out.append("[redacted]")
+            out.append(text[kept:start])
+        end = max(end, stop)
+        kept = end
+    out.append("[redacted]")
+    out.append(text[kept:])
+    return "".join(out)
+
+
+def redact_data(data, secrets: tuple[str, ...]):
+    """The same JSON-like data with every string (keys too) redacted: the structure never changes."""
+    if isinstance(data, str):
+        return redact(data, secrets)
+    if isinstance(data, dict):
+        return {redact_data(k, secrets) if isinstance(k, str) else k: redact_data(v, secrets)
+                for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [redact_data(v, secrets) for v in data]
+    return data
 
 
 class _Findings:
@@ -249,89 +287,220 @@ def _s(count: int, word: str) -> str:
 
 @dataclass(frozen=True)
 class Setting:
-    """One place that sets (or unsets) HF_ENDPOINT."""
+    """One line that sets, exports or unsets HF_ENDPOINT."""
 
     where: str  # "file", "windows-user", "windows-machine"
     label: str  # "~/.bashrc:3"
-    value: str | None  # None: this line unsets it
+    value: str | None  # None: this line unsets it, or only exports it
     path: str | None = None
     line: int | None = None
     in_block: bool | None = None  # inside hfenv's marker block
     shells: tuple[str, ...] = ()  # the shells that read it; () = every new program
     dynamic: bool = False  # computed when the shell starts ($VAR, $(...)); value is the text
     hfenv_target: bool = False  # a place `hfenv setup --persist` writes
+    action: str = "set"  # "set", "unset", or "export" (exports what an earlier line assigned)
+    exported: bool | None = True  # for "set": True exports it, False does not, None keeps what it was
 
     def applies_to(self, shell: str | None) -> bool:
         return shell is None or not self.shells or shell in self.shells
 
+    @property
+    def assigns(self) -> bool:
+        return self.action == "set" and self.value is not None
+
     def to_json(self) -> dict:
         return {"where": self.where, "label": self.label, "value": self.value, "path": self.path,
                 "line": self.line, "in_block": self.in_block, "shells": list(self.shells),
-                "dynamic": self.dynamic, "hfenv_target": self.hfenv_target}
+                "dynamic": self.dynamic, "hfenv_target": self.hfenv_target, "action": self.action,
+                "exported": self.exported}
 
 
-_UNSETTER = re.compile(
-    r"^(?:unset|unsetenv|unset-env)\s+(?:-v\s+)?HF_ENDPOINT\b|^set\s+-e\s+HF_ENDPOINT\b"
-    r"|Remove-Item\b.*\bEnv:HF_ENDPOINT\b|\.pop\(\s*['\"]HF_ENDPOINT['\"]"
-    r'|^set\s+"?HF_ENDPOINT="?\s*$', re.IGNORECASE)  # the last: cmd's way to unset
-_SETTERS = [re.compile(pattern, flags) for pattern, flags in (
-    (r"^(?:export\s+|(?:declare|typeset)\s+-\w*x\w*\s+)?HF_ENDPOINT=(?P<value>.*)$", 0),  # POSIX, /etc/environment
-    (r"^set\s+(?:-[A-Za-z]+\s+)*HF_ENDPOINT\s+(?P<value>.*)$", 0),  # fish
-    (r"^setenv\s+HF_ENDPOINT\s+(?P<value>.*)$", 0),  # tcsh
-    (r"^\$HF_ENDPOINT\s*=\s*(?P<value>.*)$", 0),  # xonsh
-    (r"^\$env:HF_ENDPOINT\s*=\s*(?P<value>.*)$", re.IGNORECASE),  # PowerShell
-    (r"^set-env\s+HF_ENDPOINT\s+(?P<value>.*)$", 0),  # elvish
-    (r"^set\s+E:HF_ENDPOINT\s*=\s*(?P<value>.*)$", 0),  # elvish
-    (r'^set\s+"HF_ENDPOINT=(?P<value>[^"]*)"', re.IGNORECASE),  # cmd
-)]
+NAME = "HF_ENDPOINT"
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+# One action of a line: ("set", value, dynamic, exported), ("export", None, False, True)
+# or ("unset", None, False, None).
+Action = tuple
 
 
-def parse_line(text: str) -> tuple[str, str | None, bool] | None:
-    """("set", value, dynamic) or ("unset", None, False) for a line assigning HF_ENDPOINT, else None."""
-    text = text.strip()
-    if _UNSETTER.search(text):
-        return ("unset", None, False)
-    for pattern in _SETTERS:
-        match = pattern.match(text)
-        if match:
-            value, dynamic = shell_word(match["value"])
-            return ("set", value, dynamic)
-    return None
+def shell_commands(text: str) -> list[list[tuple[str, bool]]]:
+    """Shell code cut into simple commands (at ; & |), each a list of (word, dynamic), quotes removed.
 
+    A word is dynamic when it holds $ or backquotes outside '...'; $(...), ${...}
+    and `...` stay one word. A # that starts a word ends the line.
+    """
+    commands: list[list[tuple[str, bool]]] = [[]]
+    word: list[str] | None = None
+    dynamic = False
+    i, n = 0, len(text)
 
-def shell_word(text: str) -> tuple[str, bool]:
-    """The first word of shell code, quotes removed; dynamic when it holds $ or backquotes outside '...'."""
-    out, dynamic, i = [], False, 0
-    text = text.lstrip()
-    while i < len(text):
+    def close():
+        nonlocal word, dynamic
+        if word is not None:
+            commands[-1].append(("".join(word), dynamic))
+        word, dynamic = None, False
+
+    while i < n:
         ch = text[i]
+        if ch in " \t":
+            close()
+            i += 1
+            continue
+        if ch in ";&|":
+            close()
+            if commands[-1]:
+                commands.append([])
+            i += 1
+            continue
+        if ch == "#" and word is None:
+            break
+        word = [] if word is None else word
         if ch == "'":
             end = text.find("'", i + 1)
-            end = len(text) if end < 0 else end
-            out.append(text[i + 1:end])
+            end = n if end < 0 else end
+            word.append(text[i + 1:end])
             i = end + 1
         elif ch == '"':
-            j, piece = i + 1, []
-            while j < len(text) and text[j] != '"':
-                if text[j] == "\\" and j + 1 < len(text) and text[j + 1] in '"\\$`':
+            j = i + 1
+            while j < n and text[j] != '"':
+                if text[j] == "\\" and j + 1 < n and text[j + 1] in '"\\$`':
                     j += 1
                 elif text[j] in "$`":
                     dynamic = True
-                piece.append(text[j])
+                word.append(text[j])
                 j += 1
-            out.append("".join(piece))
             i = j + 1
         elif ch == "\\":
-            out.append(text[i + 1:i + 2])
+            word.append(text[i + 1:i + 2])
             i += 2
-        elif ch in " \t;&|":
-            break
+        elif ch == "`" or (ch == "$" and text[i + 1:i + 2] in ("(", "{")):
+            dynamic = True
+            opener = text[i + 1:i + 2] if ch == "$" else "`"
+            closer = {"(": ")", "{": "}", "`": "`"}[opener]
+            j, depth = i + (2 if ch == "$" else 1), 1
+            while j < n and depth:
+                if text[j] == closer:
+                    depth -= 1
+                elif text[j] == opener and opener != "`":
+                    depth += 1
+                j += 1
+            word.append(text[i:j])
+            i = j
         else:
-            if ch in "$`(":
+            if ch == "$":
                 dynamic = True
-            out.append(ch)
+            word.append(ch)
             i += 1
-    return "".join(out), dynamic
+    close()
+    return [c for c in commands if c]
+
+
+def _posix_actions(words: list[tuple[str, bool]]) -> list[Action]:
+    head = words[0][0]
+    if head in ("export", "declare", "typeset"):
+        options = [w for w, _ in words[1:] if w.startswith(("-", "+"))]
+        if head == "export":
+            exported: bool | None = "-n" not in options
+        else:
+            exported = True if any("x" in o for o in options if o.startswith("-")) else None
+        out = []
+        for word, dynamic in words[1:]:
+            if word.startswith(NAME + "="):
+                out.append(("set", word[len(NAME) + 1:], dynamic, exported))
+            elif word == NAME and exported:
+                out.append(("export", None, False, True))
+        return out
+    if head == "unset":
+        return [("unset", None, False, None)] if any(w == NAME for w, _ in words[1:]) else []
+    assignments = []
+    for index, (word, dynamic) in enumerate(words):
+        if not _ASSIGNMENT.match(word):
+            return []  # NAME=value before a command: that command's environment only
+        if word.startswith(NAME + "="):
+            assignments.append(("set", word[len(NAME) + 1:], dynamic, None))
+    return assignments
+
+
+def _environment_actions(words: list[tuple[str, bool]]) -> list[Action]:
+    # /etc/environment and environment.d: NAME=value (pam_env skips an "export "); ~/.pam_environment:
+    # NAME DEFAULT=value OVERRIDE=value. Everything there ends up in every program's environment.
+    if words[0][0] == "export":
+        words = words[1:]
+    if not words:
+        return []
+    word, dynamic = words[0]
+    if word.startswith(NAME + "="):
+        return [("set", word[len(NAME) + 1:], dynamic, True)]
+    if word == NAME:
+        found = {w.split("=", 1)[0]: (w.split("=", 1)[1], d) for w, d in words[1:] if "=" in w}
+        chosen = found.get("OVERRIDE") or found.get("DEFAULT")
+        if chosen is not None:
+            return [("set", chosen[0], chosen[1] or "${" in chosen[0] or "@{" in chosen[0], True)]
+    return []
+
+
+def _fish_actions(words: list[tuple[str, bool]]) -> list[Action]:
+    head = words[0][0]
+    if head == "export":  # fish's `export NAME=value` wraps `set -gx`
+        return [("set", w[len(NAME) + 1:], d, True) for w, d in words[1:] if w.startswith(NAME + "=")]
+    if head != "set":
+        return []
+    flags: set[str] = set()
+    rest = words[1:]
+    while rest and rest[0][0].startswith("-"):
+        option = rest.pop(0)[0]
+        long = {"--export": "x", "--unexport": "u", "--erase": "e", "--local": "l", "--global": "g",
+                "--universal": "U"}
+        flags |= {long[option]} if option in long else set(option.lstrip("-"))
+    if not rest or rest[0][0] != NAME or "l" in flags:
+        return []
+    if "e" in flags:
+        return [("unset", None, False, None)]
+    values = rest[1:]
+    # Without -x or -u, fish keeps the variable's export state: a new one is not exported.
+    exported = True if "x" in flags else False if "u" in flags else None
+    return [("set", " ".join(w for w, _ in values), any(d for _, d in values), exported)]
+
+
+def _csh_actions(words: list[tuple[str, bool]]) -> list[Action]:
+    head = words[0][0]
+    if head == "setenv" and len(words) > 1 and words[1][0] == NAME:
+        value = words[2] if len(words) > 2 else ("", False)
+        return [("set", value[0], value[1], True)]
+    if head == "unsetenv" and any(w == NAME for w, _ in words[1:]):
+        return [("unset", None, False, None)]
+    return []  # `set NAME = value` is a shell variable: csh never exports those
+
+
+_LINE_SYNTAX = {  # (unset pattern, set pattern) of the shells whose lines are not shell words
+    "xonsh": (re.compile(r"^del\s+\$HF_ENDPOINT\b|\.pop\(\s*['\"]HF_ENDPOINT['\"]"),
+              re.compile(r"^\$HF_ENDPOINT\s*=\s*(?P<value>.*)$")),
+    "elvish": (re.compile(r"^(?:unset-env\s+HF_ENDPOINT|del\s+E:HF_ENDPOINT)\b"),
+               re.compile(r"^(?:set-env\s+HF_ENDPOINT\s+|set\s+E:HF_ENDPOINT\s*=\s*)(?P<value>.*)$")),
+    "powershell": (re.compile(r"Remove-Item\b.*\bEnv:HF_ENDPOINT\b", re.IGNORECASE),
+                   re.compile(r"^\$env:HF_ENDPOINT\s*=\s*(?P<value>.*)$", re.IGNORECASE)),
+    "cmd": (re.compile(r'^set\s+"?HF_ENDPOINT="?\s*$', re.IGNORECASE),
+            re.compile(r'^set\s+"?HF_ENDPOINT=(?P<value>[^"]*)"?', re.IGNORECASE)),
+}
+_WORD_SYNTAX = {"posix": _posix_actions, "environment": _environment_actions, "fish": _fish_actions,
+                "csh": _csh_actions}
+
+
+def parse_line(text: str, syntax: str = "posix") -> list[Action]:
+    """What one line of a startup file does to HF_ENDPOINT, in the syntax of the shells that read it."""
+    text = text.strip()
+    if syntax in _LINE_SYNTAX:
+        unset, setter = _LINE_SYNTAX[syntax]
+        if unset.search(text):
+            return [("unset", None, False, None)]
+        match = setter.match(text)
+        if not match:
+            return []
+        if syntax == "cmd":
+            return [("set", match["value"], "%" in match["value"], True)]
+        [first, *_] = shell_commands(match["value"]) or [[("", False)]]
+        return [("set", first[0][0], first[0][1], True)]
+    reader = _WORD_SYNTAX.get(syntax, _posix_actions)
+    return [action for words in shell_commands(text) for action in reader(words)]
 
 
 @dataclass(frozen=True)
@@ -339,13 +508,19 @@ class StartupPlace:
     """A file doctor reads: hfenv's targets (the same persist writes) and well-known others."""
 
     path: Path
-    shells: tuple[str, ...]
+    shells: tuple[str, ...]  # () = every program of the session (environment files)
     markers: object | None = None  # blocks.Markers for hfenv's targets
     hfenv_target: bool = False
 
+    @property
+    def syntax(self) -> str:
+        from . import shells
+
+        return shells.get(self.shells[0]).syntax if self.shells else "environment"
+
 
 def startup_places(platform, host, root: Path | None = None) -> list[StartupPlace]:
-    """Every file that can set HF_ENDPOINT for a shell here, each once (symlinks joined)."""
+    """Every file that can set HF_ENDPOINT for a shell here, each once (symlinks joined), in read order."""
     from . import persist, shells
     from .blocks import HASH_MARKERS
 
@@ -361,53 +536,69 @@ def startup_places(platform, host, root: Path | None = None) -> list[StartupPlac
         if target and not entry["target"]:
             entry.update(markers=markers, target=True)
 
+    for path, names in _other_places(platform, root):
+        add(path, names, HASH_MARKERS)
     for shell in shells.SHELLS.values():
         for slot in persist.shell_slots(shell, platform, host):
             add(slot.target.path, [shell.name], slot.target.markers, True)
     for slot in persist.system_file_slots(root):
         names = ["fish"] if slot.target.path.suffix == ".fish" else ["sh", "bash", "zsh"]
         add(slot.target.path, names, slot.target.markers, True)
-    for path, names in _other_places(platform, root):
-        add(path, names, HASH_MARKERS)
     return [StartupPlace(e["path"], tuple(e["shells"]), e["markers"], e["target"]) for e in found.values()]
 
 
+def _listing(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    try:
+        return [p for p in sorted(folder.iterdir()) if p.suffix in suffixes][:200]
+    except OSError:
+        return []
+
+
 def _other_places(platform, root: Path) -> list[tuple[Path, list[str]]]:
-    """Startup files hfenv does not write but users (and tutorials) put HF_ENDPOINT in."""
+    """Startup files users (and tutorials) put HF_ENDPOINT in, in the order shells read them.
+
+    The session's environment files first, then per shell its system files and
+    its user files as a new terminal reads them. One list serves every shell:
+    each reads its own part of it in this order (zsh reads ~/.zshenv before
+    /etc/profile, which its distributions' zprofile sources; bash reads the
+    login files, then ~/.bashrc).
+    """
     home = Path(str(platform.home))
     zdot = platform.env.get("ZDOTDIR")
     zbase = Path(zdot) if zdot and os.path.isabs(zdot) else home
     config = Path(str(platform.config_home()))
     every: list[str] = []  # read for every login session, whatever the shell
-    places = [
-        (home / ".bashrc", ["bash"]), (home / ".bash_profile", ["bash"]), (home / ".bash_login", ["bash"]),
-        (home / ".profile", ["bash", "sh"]), (home / ".bash_aliases", ["bash"]),
-        (home / ".zshenv", ["zsh"]),  # read first, even when it is what sets ZDOTDIR
-        (zbase / ".zshenv", ["zsh"]), (zbase / ".zprofile", ["zsh"]), (zbase / ".zshrc", ["zsh"]),
-        (zbase / ".zlogin", ["zsh"]),
-        (config / "fish" / "config.fish", ["fish"]),
-        (home / ".tcshrc", ["tcsh"]), (home / ".cshrc", ["tcsh"]), (home / ".login", ["tcsh"]),
-        (home / ".xonshrc", ["xonsh"]), (config / "xonsh" / "rc.xsh", ["xonsh"]),
-        (config / "elvish" / "rc.elv", ["elvish"]), (home / ".elvish" / "rc.elv", ["elvish"]),
-        (home / ".pam_environment", every),
-        (root / "etc" / "environment", every),
-        (root / "etc" / "profile", ["sh", "bash", "zsh"]),
-        (root / "etc" / "bash.bashrc", ["bash"]), (root / "etc" / "bashrc", ["bash"]),
+    posix = ["sh", "bash", "zsh"]
+    places = [(root / "etc" / "environment", every), (home / ".pam_environment", every)]
+    places += [(p, every) for p in _listing(config / "environment.d", (".conf",))]
+    places += [
         (root / "etc" / "zsh" / "zshenv", ["zsh"]), (root / "etc" / "zshenv", ["zsh"]),
-        (root / "etc" / "fish" / "config.fish", ["fish"]),
+        (home / ".zshenv", ["zsh"]),  # read first, even when it is what sets ZDOTDIR
+        (zbase / ".zshenv", ["zsh"]),
+        (root / "etc" / "profile", posix),
     ]
-    for folder, names in ((root / "etc" / "profile.d", ["sh", "bash", "zsh"]),
-                          (config / "environment.d", every), (config / "fish" / "conf.d", ["fish"])):
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            continue
-        places += [(p, names) for p in entries if p.suffix in (".sh", ".conf", ".fish")][:200]
+    places += [(p, posix) for p in _listing(root / "etc" / "profile.d", (".sh",))]
+    places += [
+        (root / "etc" / "bash.bashrc", ["bash"]), (root / "etc" / "bashrc", ["bash"]),
+        (home / ".bash_profile", ["bash"]), (home / ".bash_login", ["bash"]), (home / ".profile", ["bash", "sh"]),
+        (home / ".bashrc", ["bash"]), (home / ".bash_aliases", ["bash"]),
+        (zbase / ".zprofile", ["zsh"]), (zbase / ".zshrc", ["zsh"]), (zbase / ".zlogin", ["zsh"]),
+    ]
+    # fish runs the conf.d snippets of every directory together, sorted by file name, then config.fish.
+    snippets = _listing(config / "fish" / "conf.d", (".fish",)) + _listing(root / "etc" / "fish" / "conf.d",
+                                                                          (".fish",))
+    places += [(p, ["fish"]) for p in sorted(snippets, key=lambda p: p.name)]
+    places += [
+        (root / "etc" / "fish" / "config.fish", ["fish"]), (config / "fish" / "config.fish", ["fish"]),
+        (home / ".tcshrc", ["tcsh"]), (home / ".cshrc", ["tcsh"]), (home / ".login", ["tcsh"]),
+        (config / "xonsh" / "rc.xsh", ["xonsh"]), (home / ".xonshrc", ["xonsh"]),
+        (config / "elvish" / "rc.elv", ["elvish"]), (home / ".elvish" / "rc.elv", ["elvish"]),
+    ]
     return places
 
 
 def read_settings(places: list[StartupPlace], home: PurePath) -> tuple[list[Setting], list[tuple[str, str]]]:
-    """The HF_ENDPOINT lines of each file, and (label, problem) for files doctor could not judge."""
+    """The HF_ENDPOINT lines of each file (in read order), and (label, problem) for files doctor could not judge."""
     from .blocks import BlockError
     from .blocks import find_block
 
@@ -432,28 +623,25 @@ def read_settings(places: list[StartupPlace], home: PurePath) -> tuple[list[Sett
             stripped = line.strip()
             if b"HF_ENDPOINT" not in line or stripped.startswith(b"#"):
                 continue
-            text = stripped.decode("utf-8", "replace")
-            parsed = parse_line(text)
-            if parsed is None:
-                continue
-            kind, value, dynamic = parsed
-            settings.append(Setting(
-                where="file", label=f"{pretty_path(place.path, home)}:{number}", value=value,
-                path=str(place.path), line=number,
-                in_block=bool(block_lines and block_lines[0] <= number <= block_lines[1]),
-                shells=place.shells, dynamic=dynamic, hfenv_target=place.hfenv_target,
-            ))
+            for action, value, dynamic, exported in parse_line(stripped.decode("utf-8", "replace"), place.syntax):
+                settings.append(Setting(
+                    where="file", label=f"{pretty_path(place.path, home)}:{number}", value=value,
+                    path=str(place.path), line=number,
+                    in_block=bool(block_lines and block_lines[0] <= number <= block_lines[1]),
+                    shells=place.shells, dynamic=dynamic, hfenv_target=place.hfenv_target,
+                    action=action, exported=exported,
+                ))
     return settings, problems
 
 
 def read_windows_environment(host) -> tuple[list[Setting], list[tuple[str, str]]]:
-    """HF_ENDPOINT in the Windows user and machine environment, through persist's seam (the host)."""
+    """HF_ENDPOINT in the Windows machine and user environment (the user's wins), through persist's seam."""
     from . import persist
 
     settings, problems = [], []
-    for where, (hive, key), label in (("windows-user", persist.USER_ENVIRONMENT, "Windows user environment"),
-                                      ("windows-machine", persist.MACHINE_ENVIRONMENT,
-                                       "Windows machine environment")):
+    for where, (hive, key), label in (("windows-machine", persist.MACHINE_ENVIRONMENT,
+                                       "Windows machine environment"),
+                                      ("windows-user", persist.USER_ENVIRONMENT, "Windows user environment")):
         try:
             found = host.read_value(hive, key, "HF_ENDPOINT")
         except OSError as exc:
@@ -478,15 +666,53 @@ def _join(words: list[str]) -> str:
 
 
 def _labels(settings: list[Setting]) -> str:
-    return _join([s.label for s in settings])
+    return _join(list(dict.fromkeys(s.label for s in settings)))
+
+
+def _shown(value: str) -> str:
+    """A value in a sentence: quoted when spaces (or nothing) would hide where it starts or ends."""
+    return value if value and value == value.strip() and " " not in value else repr(value)
+
+
+def _arg(value: str, shell: str | None = None) -> str:
+    """A value as one argument of a command in a fix, quoted for the user's shell when it needs it."""
+    from . import shells
+
+    if re.fullmatch(r"[A-Za-z0-9_./:@%+,=~-]+", value):
+        return value
+    try:
+        return shells.get(shell or "sh").quote(value)
+    except (shells.UnknownShell, shells.UnsafeValue):
+        import shlex
+
+        return shlex.quote(value)
 
 
 def final_settings(settings: list[Setting]) -> list[Setting]:
     """Per file (or environment), the assignment that wins: the last one."""
     last: dict[str, Setting] = {}
     for setting in settings:
-        last[setting.path or setting.label] = setting
+        if setting.assigns:
+            last[setting.path or setting.label] = setting
     return list(last.values())
+
+
+def new_shell_value(settings: list[Setting], shell: str | None) -> tuple[Setting | None, Setting | None]:
+    """What a new `shell` ends with, reading `settings` in order: (the assignment whose value it
+    exports, or None; the assignment it keeps as an unexported shell variable, or None)."""
+    current, exported = None, False
+    for setting in settings:
+        if not setting.applies_to(shell):
+            continue
+        if setting.action == "unset":
+            current, exported = None, False
+        elif setting.action == "export":
+            exported = True
+        elif setting.value is not None:
+            current = setting
+            if setting.exported is not None:
+                exported = setting.exported
+    return (current, None) if exported else (None, current)
 
 
 def _eval_hint(shell: str | None, value: str | None, saved: Endpoint | None) -> str:
@@ -499,81 +725,132 @@ def _eval_hint(shell: str | None, value: str | None, saved: Endpoint | None) -> 
         except shells.UnknownShell:
             pass
     if value is not None and (saved is None or normalized(saved.url) != normalized(value)):
-        hint = hint.replace("hfenv shell", f"hfenv shell --endpoint {value}", 1)
+        hint = hint.replace("hfenv shell", f"hfenv shell --endpoint {_arg(value, shell)}", 1)
     return hint
+
+
+def _export_line(setting: Setting) -> str | None:
+    """The line that would export this assignment, from the shell's own template."""
+    from . import render, shells
+
+    try:
+        [line] = render.render_lines(shells.get(setting.shells[0]), [("HF_ENDPOINT", setting.value)], key="persist")
+    except Exception:  # an unknown shell, a value no line can carry, a template without a persist line
+        return None
+    return line
 
 
 def judge_layers(settings: list[Setting], process: str | None, shell: str | None, saved: Endpoint | None,
                  saved_problem: str | None, problems: list[tuple[str, str]], platform_system: str) -> list[Finding]:
-    """Where HF_ENDPOINT is set, and whether the places agree (pure)."""
+    """Where HF_ENDPOINT is set, and whether the places agree (pure).
+
+    `settings` come in the order a new shell reads them: the last exported
+    assignment a shell reads is what its programs get. This shell is compared
+    with that value only; shells whose own files set it are compared with each
+    other; a place that every shell reading it overrides later is only noted.
+    """
     out = _Findings("layers")
-    finals = final_settings(settings)
-    setters = [s for s in finals if s.value is not None and not s.dynamic]
-    mine = [s for s in setters if s.applies_to(shell)]
-    values = list(dict.fromkeys(normalized(s.value) for s in setters))
+    own = [shell] + sorted({s.shells[0] for s in settings if s.where == "file" and len(s.shells) == 1} - {shell})
+    outcome = {name: new_shell_value(settings, name) for name in own}
+    this, this_unexported = outcome[shell]
+    winners = {name: won for name, (won, _) in outcome.items() if won is not None and not won.dynamic}
+    elsewhere = [s for s in final_settings(settings) if not s.dynamic and s.exported is not False
+                 and not s.applies_to(shell)]
+    values = list(dict.fromkeys([normalized(s.value) for s in winners.values()]
+                                + [normalized(s.value) for s in elsewhere]))
     new_terminal = "open a new terminal" + (" (windows already open keep the old environment)"
                                             if platform_system == "windows" else "")
     where_shell = f"{shell}, your shell," if shell else "this shell"
 
-    if len(values) > 1:
-        listing = "; ".join(f"{s.label} sets {s.value}" for s in setters)
-        by_hand = [s.label for s in setters if not s.in_block and s.where == "file"]
+    def agreeing(won: Setting) -> list[Setting]:
+        return [s for s in final_settings(settings) if s.applies_to(shell) and not s.dynamic
+                and s.exported is not False and normalized(s.value) == normalized(won.value)]
+
+    distinct = list(dict.fromkeys(winners.values()))
+    if len({normalized(s.value) for s in distinct}) > 1:
+        listing = "; ".join(f"{s.label} sets {_shown(s.value)}" for s in distinct)
+        users = ", ".join(f"{name or 'this shell'} {_shown(s.value)}" for name, s in winners.items())
+        by_hand = [s.label for s in distinct if not s.in_block and s.where == "file"]
         fix = "keep one: `hfenv setup --persist --endpoint NAME|URL` (with --shell for each shell you use) " \
               "rewrites hfenv's blocks"
         if by_hand:
             fix += f"; lines outside hfenv's block ({', '.join(by_hand)}) must be edited by hand"
-        out.error("files-disagree", f"the startup files disagree: {listing}; shells started from them "
-                                    "use different endpoints", fix)
+        out.error("files-disagree", f"the startup files disagree: {listing}; new shells use different "
+                                    f"endpoints ({users})", fix)
 
-    if process is None:
-        if mine:
-            value = mine[-1].value
-            out.error("not-in-process", f"set in {_labels(mine)} but not in this shell: programs started "
-                                        f"here use {DEFAULT_ENDPOINT}, new terminals use {value}",
-                      f"{new_terminal}, or run `{_eval_hint(shell, value, saved)}` in this one")
-        elif setters:
-            names = sorted({n for s in setters for n in s.shells}) or ["other programs"]
-            value = setters[-1].value
-            out.error("other-shells-only", f"set for {', '.join(names)} ({_labels(setters)}) but not for "
+    if this is not None and this.dynamic:
+        out.info("computed", f"{this.label}, read last by {shell or 'this shell'}, computes HF_ENDPOINT when the shell "
+                             f"starts ({this.value}): doctor cannot compare it with this shell")
+    elif process is None:
+        if this is not None:
+            out.error("not-in-process", f"set in {_labels(agreeing(this))} but not in this shell: programs "
+                                        f"started here use {DEFAULT_ENDPOINT}, new terminals use {_shown(this.value)}",
+                      f"{new_terminal}, or run `{_eval_hint(shell, this.value, saved)}` in this one")
+        elif elsewhere or winners:
+            others = [s for s in elsewhere + list(winners.values())]
+            names = sorted({n for s in others for n in s.shells}) or ["other programs"]
+            value = others[-1].value
+            out.error("other-shells-only", f"set for {', '.join(names)} ({_labels(others)}) but not for "
                                            f"{where_shell} nor in this process: new {shell or 'terminals'} "
-                                           f"use {DEFAULT_ENDPOINT}, the others {value}",
-                      f"`hfenv setup --persist --shell {shell or 'NAME'} --endpoint {value}` "
+                                           f"use {DEFAULT_ENDPOINT}, the others {_shown(value)}",
+                      f"`hfenv setup --persist --shell {shell or 'NAME'} --endpoint {_arg(value, shell)}` "
                       "(or remove those lines if they are stale)")
-        else:
+        elif this_unexported is None:
             out.ok("unset", f"HF_ENDPOINT is set nowhere: every client uses the official Hub {DEFAULT_ENDPOINT}")
     else:
-        differing = [s for s in mine if normalized(s.value) != normalized(process)]
-        if not setters:
-            out.warn("process-only", f"HF_ENDPOINT={process} is set in this shell only: new terminals, cron "
-                                     "jobs and `ssh host command` will not see it",
-                     f"to keep it: `hfenv setup --persist --endpoint {process}`")
-        elif differing:
-            value = differing[-1].value
-            out.error("process-differs", f"this shell has HF_ENDPOINT={process}, but {_labels(differing)} "
-                                         f"set{'s' if len(differing) == 1 else ''} {value}: new terminals "
-                                         f"will use {value}",
-                      f"to use {value} here: {new_terminal} or run `{_eval_hint(shell, value, saved)}`; "
-                      f"to keep {normalized(process)}: `hfenv setup --persist --endpoint {normalized(process)}`")
-        elif not mine:
-            out.error("not-for-this-shell", f"this shell has HF_ENDPOINT={process}, but none of the startup "
-                                            f"files of {where_shell} sets it (only {_labels(setters)}): new "
-                                            f"{shell or 'terminals'} use {DEFAULT_ENDPOINT}",
-                      f"`hfenv setup --persist --shell {shell or 'NAME'} --endpoint {process}`")
+        keep = f"`hfenv setup --persist --endpoint {_arg(normalized(process), shell)}`"
+        if this is None and not elsewhere and not winners:
+            out.warn("process-only", f"HF_ENDPOINT={_shown(process)} is set in this shell only: new terminals, "
+                                     "cron jobs and `ssh host command` will not see it", f"to keep it: {keep}")
+        elif this is not None and normalized(this.value) != normalized(process):
+            value = this.value
+            out.error("process-differs", f"this shell has HF_ENDPOINT={_shown(process)}, but {this.label}, read "
+                                         f"last by {shell or 'this shell'}, sets {_shown(value)}: new terminals "
+                                         f"will use "
+                                         f"{_shown(value)}",
+                      f"to use {_shown(value)} here: {new_terminal} or run `{_eval_hint(shell, value, saved)}`; "
+                      f"to keep {_shown(normalized(process))}: {keep}")
+        elif this is None:
+            only = _labels(elsewhere or list(winners.values()))
+            unexported = f"; {this_unexported.label} assigns it without exporting it" if this_unexported else ""
+            out.error("not-for-this-shell", f"this shell has HF_ENDPOINT={_shown(process)}, but none of the "
+                                            f"startup files of {where_shell} exports it (only {only}{unexported}): "
+                                            f"new {shell or 'terminals'} use {DEFAULT_ENDPOINT}",
+                      f"`hfenv setup --persist --shell {shell or 'NAME'} "
+                      f"--endpoint {_arg(normalized(process), shell)}`")
         else:
-            out.ok("agree", f"{_join(['this shell'] + [s.label for s in mine])} agree: {process}")
+            out.ok("agree", f"{_join(['this shell'] + [s.label for s in agreeing(this)])} agree: {_shown(process)}")
+
+    for name, (_, unexported) in outcome.items():
+        if unexported is not None:
+            line = _export_line(unexported) if unexported.shells else None
+            out.warn("not-exported", f"{unexported.label} assigns HF_ENDPOINT={_shown(unexported.value)} without "
+                                     f"exporting it: {name or 'the shell'} keeps it to itself, and the programs it "
+                                     "starts (python, hf, git) do not see it",
+                     f"write `{line}` instead" if line else "export it")
+    for setting in settings:
+        if not setting.assigns or setting.dynamic or setting.exported is False:
+            continue
+        readers = [n for n in own if setting.applies_to(n)]
+        later = [outcome[n][0] for n in readers]
+        if readers and all(w is not setting and w is not None and w.path != setting.path
+                           and normalized(w.value) != normalized(setting.value) for w in later):
+            out.info("overridden", f"{setting.label} sets {_shown(setting.value)}, but "
+                                   f"{_labels([w for w in later if w is not None])}, read later, "
+                                   f"override{'s' if len({w.label for w in later}) == 1 else ''} it")
 
     for setting in settings:
-        malformed = value_problem(setting.value) if setting.value is not None and not setting.dynamic else None
+        malformed = value_problem(setting.value) if setting.assigns and not setting.dynamic else None
         if malformed and malformed[0] == "error":
             out.error("malformed", f"{setting.label} sets a malformed value: {malformed[1]}", malformed[2])
     for setting in settings:
         out.add(*_describe(setting))
     multiple: dict[str, list[Setting]] = {}
     for setting in settings:
-        multiple.setdefault(setting.path or setting.label, []).append(setting)
+        if setting.assigns:
+            multiple.setdefault(setting.path or setting.label, []).append(setting)
     for group in multiple.values():
-        distinct = {s.value for s in group}
-        if len(distinct) > 1:
+        if len({s.value for s in group}) > 1:
             out.warn("same-file-twice", f"{_labels(group)} assign HF_ENDPOINT more than once: the last one "
                                         f"({group[-1].label}) wins", "keep one assignment")
     for label, problem in problems:
@@ -589,7 +866,7 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
         # When the saved choice matches the process or the files, the findings above already say it all.
         if normalized(saved.url) != effective and normalized(saved.url) not in values:
             out.warn("saved-differs", f"hfenv's saved choice is {saved.name} ({saved.url}), but clients here "
-                                      f"use {effective}: `hfenv shell` without --endpoint gives {saved.url}",
+                                      f"use {_shown(effective)}: `hfenv shell` without --endpoint gives {saved.url}",
                      "run `hfenv setup --persist --endpoint NAME|URL` with the one you want: it updates both")
         else:
             out.ok("saved-choice", f"hfenv's saved choice: {saved.name} ({saved.url})")
@@ -599,11 +876,16 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
 def _describe(setting: Setting) -> tuple[str, str, str, str | None]:
     """A detail line for one place (level, code, message, fix)."""
     readers = ", ".join(setting.shells) if setting.shells else "every new program"
-    if setting.value is None:
+    if setting.action == "unset":
         return ("info", "unsets", f"{setting.label} unsets HF_ENDPOINT (read by {readers})", None)
+    if setting.action == "export":
+        return ("info", "exports", f"{setting.label} exports HF_ENDPOINT, assigned before it (read by {readers})",
+                None)
     if setting.dynamic:
         return ("info", "dynamic", f"{setting.label} computes HF_ENDPOINT when the shell starts "
                                    f"({setting.value}); doctor cannot tell its value (read by {readers})", None)
+    exported = {True: "", False: ", not exported", None: ", exported only if an earlier line exports it"}[
+        setting.exported]
     if setting.where == "file":
         if setting.in_block:
             where = "hfenv's block"
@@ -612,8 +894,9 @@ def _describe(setting: Setting) -> tuple[str, str, str, str | None]:
         else:
             where = "a file hfenv does not manage"
         level = "ok" if setting.in_block else "info"
-        return (level, "place", f"{setting.label} ({where}; read by {readers}): {setting.value}", None)
-    return ("ok", "place", f"{setting.label}: {setting.value} (every new program)", None)
+        return (level, "place", f"{setting.label} ({where}; read by {readers}{exported}): {_shown(setting.value)}",
+                None)
+    return ("ok", "place", f"{setting.label}: {_shown(setting.value)} (every new program)", None)
 
 
 # ---- the client: a fresh interpreter ----------------------------------------------
@@ -628,6 +911,37 @@ def version(dist):
         return v(dist)
     except Exception:
         return None
+def clean(text):
+    return None if text is None else (text.replace("\r", "").replace("\n", "").strip() or None)
+def token_source(c):
+    # Names only, never a value. huggingface_hub's own readers, without get_token(): that one may
+    # refresh an OAuth token (a request, and a write) or run an OIDC exchange.
+    present = ["$" + n for n in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN") if clean(os.environ.get(n))]
+    blank = [n for n in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN") if n in os.environ and not clean(os.environ[n])]
+    try:
+        from huggingface_hub.utils import _auth as a
+    except Exception:
+        a = None
+    path = getattr(c, "HF_TOKEN_PATH", None)
+    try:
+        in_file = bool(path and clean(open(path, encoding="utf-8", errors="replace").read()))
+    except OSError:
+        in_file = False
+    if in_file:
+        present.append("the token file " + path)
+    source = None
+    if os.environ.get("HF_OIDC_RESOURCE"):
+        source = "an OIDC token exchange ($HF_OIDC_RESOURCE)"
+    elif a is None or not hasattr(a, "_get_token_from_environment") or not hasattr(a, "_get_token_from_file"):
+        source = "unknown"
+    elif a._get_token_from_environment():
+        source = "$HF_TOKEN" if os.environ.get("HF_TOKEN") else "$HUGGING_FACE_HUB_TOKEN"
+    else:
+        try:
+            source = "the token file " + path if a._get_token_from_file() else None
+        except OSError:
+            source = None
+    return {"token_source": source, "token_present": present, "token_blank": blank}
 try:
     import huggingface_hub
     from huggingface_hub import constants as c
@@ -642,6 +956,7 @@ else:
         offline=bool(g("HF_HUB_OFFLINE")), disable_xet=bool(g("HF_HUB_DISABLE_XET")),
         disable_implicit_token=bool(g("HF_HUB_DISABLE_IMPLICIT_TOKEN")),
     )
+    out.update(token_source(c))
 out["hf_xet"] = importlib.util.find_spec("hf_xet") is not None
 out["hf_xet_version"] = version("hf_xet") or version("hf-xet")
 out["socksio"] = importlib.util.find_spec("socksio") is not None
@@ -672,6 +987,8 @@ def ask_client(python: str, timeout: float = CLIENT_TIMEOUT) -> dict:
 
 def fallback_client(env: Mapping[str, str], home: PurePath) -> dict:
     """huggingface_hub's rules, applied here, for when no interpreter could answer."""
+    from . import persist
+
     hf_home = os.path.expanduser(env.get("HF_HOME") or os.path.join(
         env.get("XDG_CACHE_HOME") or os.path.join(str(home), ".cache"), "huggingface"))
     raw = env.get("HF_ENDPOINT")
@@ -681,7 +998,7 @@ def fallback_client(env: Mapping[str, str], home: PurePath) -> dict:
         "hub_cache": os.path.expanduser(env.get("HF_HUB_CACHE") or env.get("HUGGINGFACE_HUB_CACHE")
                                         or os.path.join(hf_home, "hub")),
         "xet_cache": env.get("HF_XET_CACHE") or os.path.join(hf_home, "xet"),
-        "token_path": os.path.expanduser(env.get("HF_TOKEN_PATH") or os.path.join(hf_home, "token")),
+        "token_path": str(persist.token_file(env, home)),
     }
 
 
@@ -745,8 +1062,12 @@ def judge_client(client: dict, env: Mapping[str, str]) -> list[Finding]:
 def _session():
     import requests
 
+    from . import probe
+
     session = requests.Session()
     session.headers.update({"User-Agent": f"hfenv/{__version__} (doctor)", "Accept-Encoding": "identity"})
+    # The Hub check's CA choice (REQUESTS_CA_BUNDLE, else SSL_CERT_FILE): every check trusts the same certificates.
+    session.verify = probe.ca_bundle()
     return session
 
 
@@ -754,12 +1075,6 @@ def same_origin(a: str, b: str) -> bool:
     from .probe import origin
 
     return origin(a) == origin(b)
-
-
-def short_url(url: str) -> str:
-    """A URL without its query (signed storage URLs carry credentials there)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?..." if parts.query else "")
 
 
 def check_endpoint(url: str, timeout: float) -> dict:
@@ -796,7 +1111,7 @@ def follow_large_file(url: str, timeout: float, use_xet: bool) -> dict:
                 if same_origin(target, start):
                     current = target
                     continue
-                facts.update(status=code, kind="redirect", host=host_of(target), target=short_url(target),
+                facts.update(status=code, kind="redirect", host=host_of(target), target=probe._short_url(target),
                              target_url=target)
             elif 200 <= code < 300:
                 facts.update(status=code, kind="served", host=host_of(current))
@@ -883,11 +1198,12 @@ def check_whoami(url: str, token: str, timeout: float) -> dict:
 
 @dataclass
 class TokenState:
-    sources: list[str]  # where a token is stored, in huggingface_hub's order; names and paths only
-    in_effect: str | None
-    blank: list[str]  # variables that are set but empty (ignored by huggingface_hub)
-    values: tuple[str, ...] = field(default=(), repr=False)  # every stored token, for redaction only
-    value: str | None = field(default=None, repr=False)  # the one huggingface_hub sends
+    """Which token huggingface_hub sends, as the fresh interpreter says: names and paths only."""
+
+    sources: list[str]  # where a token is stored ($HF_TOKEN, $HUGGING_FACE_HUB_TOKEN, the token file)
+    in_effect: str | None  # the one huggingface_hub sends; "unknown" when it could not be asked
+    blank: list[str]  # variables that are set but blank
+    value: str | None = field(default=None, repr=False)  # the value of in_effect, for the checks only
 
     def to_json(self) -> dict:
         return {"present": self.in_effect is not None, "source": self.in_effect, "sources": self.sources}
@@ -899,29 +1215,47 @@ def _clean_token(text: str | None) -> str | None:
     return text.replace("\r", "").replace("\n", "").strip() or None
 
 
-def find_token(env: Mapping[str, str], token_path: str | None) -> TokenState:
-    """Where huggingface_hub would take a token from (HF_TOKEN, the legacy variable, the token file)."""
-    sources, values, blank = [], [], []
-    chosen = value = None
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
-        if name in env:
-            cleaned = _clean_token(env[name])
-            if cleaned is None:
-                blank.append(name)
-                continue
-            sources.append(f"${name}")
-            values.append(cleaned)
-    if token_path:
+def token_state(client: dict, env: Mapping[str, str]) -> TokenState:
+    """The token in effect, from the fresh interpreter's answer (it applies huggingface_hub's own rules).
+
+    Only the value of the source it names is read here, to check it; without an
+    answer (no huggingface_hub) no client sends a token, and doctor says so.
+    """
+    if client.get("error"):
+        return TokenState([], None, [], None)
+    source = client.get("token_source")
+    value = None
+    if source in ("$HF_TOKEN", "$HUGGING_FACE_HUB_TOKEN"):
+        value = _clean_token(env.get(source[1:]))
+    elif source and source.startswith("the token file ") and client.get("token_path"):
         try:
-            cleaned = _clean_token(Path(token_path).read_text(encoding="utf-8", errors="replace"))
+            value = _clean_token(Path(client["token_path"]).read_text(encoding="utf-8", errors="replace"))
         except OSError:
-            cleaned = None
-        if cleaned:
-            sources.append(f"the token file {token_path}")
-            values.append(cleaned)
-    if sources:
-        chosen, value = sources[0], values[0]
-    return TokenState(sources, chosen, blank, tuple(values), value)
+            value = None
+    return TokenState(list(client.get("token_present") or []), source, list(client.get("token_blank") or []),
+                      value)
+
+
+def stored_secrets(env: Mapping[str, str], home: PurePath, token_path: str | None = None) -> tuple[str, ...]:
+    """Every token stored for huggingface_hub here (variables, token file, stored_tokens), for redaction only."""
+    from . import persist
+
+    found = [_clean_token(env.get(name)) for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")]
+    files = [persist.token_file(env, home)] + ([Path(token_path)] if token_path else [])
+    stored = Path(env.get("HF_STORED_TOKENS_PATH") or files[0].parent / "stored_tokens")
+    for path in files:
+        try:
+            found.append(_clean_token(path.read_text(encoding="utf-8", errors="replace")[:4096]))
+        except OSError:
+            pass
+    try:  # an INI file: [name] sections with hf_token = value
+        for line in stored.read_text(encoding="utf-8", errors="replace").splitlines()[:1000]:
+            key, sep, value = line.partition("=")
+            if sep and key.strip() == "hf_token":
+                found.append(_clean_token(value))
+    except OSError:
+        pass
+    return tuple(dict.fromkeys(t for t in found if t))
 
 
 def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mapping[str, str],
@@ -932,14 +1266,25 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
         out.info("oidc", "HF_OIDC_RESOURCE is set: huggingface_hub first exchanges a CI OIDC token, "
                          "before any stored token")
     for name in state.blank:
-        out.info("blank", f"${name} is set but empty: huggingface_hub ignores it")
+        out.info("blank", f"${name} is set but blank: huggingface_hub does not use it")
+    if state.blank and "$HUGGING_FACE_HUB_TOKEN" in state.sources and state.in_effect != "$HUGGING_FACE_HUB_TOKEN":
+        out.warn("legacy-ignored", "$HUGGING_FACE_HUB_TOKEN holds a token, but huggingface_hub never reads it "
+                                   "while $HF_TOKEN is set, even blank", "unset HF_TOKEN, or put the token in it")
+    if state.in_effect == "unknown":
+        out.info("unknown", "could not tell which token huggingface_hub sends (this version reads it differently)")
+        return out.items
     if state.in_effect is None:
         out.ok("none", "no token is stored: public repos download without one; gated and private repos "
                        "need `hf auth login`")
         return out.items
     out.ok("present", f"a token is set, from {state.in_effect} (its value is never shown)")
-    for other in state.sources[1:]:
-        out.info("shadowed", f"{other} holds a token too; {state.in_effect} wins")
+    if state.value is not None and len(state.value) < MIN_SECRET:
+        out.warn("malformed", f"the token in {state.in_effect} looks malformed: far shorter than a Hugging Face "
+                              "token (hf_ and 34 characters); it is never shown",
+                 "`hf auth login` with a token from https://huggingface.co/settings/tokens")
+    for other in state.sources:
+        if other != state.in_effect and not (state.blank and other == "$HUGGING_FACE_HUB_TOKEN"):
+            out.info("shadowed", f"{other} holds a token too; {state.in_effect} wins")
     third_party = not is_official(endpoint, official_url)
     if third_party:
         if _truthy(env.get("HF_HUB_DISABLE_IMPLICIT_TOKEN")):
@@ -1041,8 +1386,19 @@ def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dic
 # ---- the end-to-end download ------------------------------------------------------------
 
 DOWNLOAD_SCRIPT = r"""
-import json, os, sys, time
+import json, logging, os, sys, time
 began = time.monotonic()
+class FirstFailure(logging.Handler):
+    # huggingface_hub logs "... thrown while requesting ..." before each retry, with growing pauses:
+    # one attempt is the proof; report its failure at once instead of retrying for many seconds.
+    def emit(self, record):
+        message = record.getMessage()
+        if "thrown while requesting" in message:
+            print(json.dumps({"ok": False, "chain": [["attempt", message[:600]]], "retried": False,
+                              "seconds": time.monotonic() - began}), flush=True)
+            os._exit(0)
+logging.getLogger("huggingface_hub").addHandler(FirstFailure())
+logging.getLogger("huggingface_hub.utils._http").setLevel(logging.WARNING)  # whatever HF_HUB_VERBOSITY says
 try:
     from huggingface_hub import hf_hub_download
     path = hf_hub_download(sys.argv[1], sys.argv[2])
@@ -1057,17 +1413,17 @@ except BaseException as exc:
 """
 
 _TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH")
-_OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 def run_download(python: str, endpoint: str, timeout: float, send_token: bool, token_path: str | None) -> dict:
     """hf_hub_download of one tiny public file in a fresh interpreter, into a temporary cache."""
-    # huggingface_hub retries failed requests with growing pauses (1, 2, 4, 8 s...): a proof that
-    # has not come within a few request timeouts will not come; its log says what it was retrying.
-    budget = max(5.0, 3 * timeout)
+    # One attempt (see DOWNLOAD_SCRIPT): the interpreter's start, the metadata request and the file.
+    budget = 10.0 + 3 * timeout
     with tempfile.TemporaryDirectory(prefix="hfenv-doctor-") as tmp:
         env = dict(os.environ)
-        for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_XET_CACHE", "HF_ASSETS_CACHE", *_OFFLINE_VARS):
+        # The offline switches stay: the proof runs as every client here would (diagnose does not
+        # start it when HF_HUB_OFFLINE is on).
+        for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_XET_CACHE", "HF_ASSETS_CACHE"):
             env.pop(name, None)
         env.update(HF_ENDPOINT=endpoint, HF_HOME=tmp, HF_HUB_ETAG_TIMEOUT=f"{timeout:g}",
                    HF_HUB_DOWNLOAD_TIMEOUT=f"{timeout:g}", HF_HUB_DISABLE_PROGRESS_BARS="1")
@@ -1087,7 +1443,7 @@ def run_download(python: str, endpoint: str, timeout: float, send_token: bool, t
             return {"ran": True, "ok": False, "timed_out": True, "seconds": budget,
                     "chain": [["retrying", line[:600]] for line in retried], "token_sent": send_token}
         except OSError as exc:
-            return {"ran": True, "ok": False, "chain": [["OSError", str(exc)]]}
+            return {"ran": True, "ok": False, "chain": [["OSError", str(exc)]], "token_sent": send_token}
     try:
         data = json.loads(done.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -1098,7 +1454,7 @@ def run_download(python: str, endpoint: str, timeout: float, send_token: bool, t
     return data
 
 
-def explain_download_error(chain: list) -> tuple[str, str]:
+def explain_download_error(chain: list, token_sent: bool = False) -> tuple[str, str]:
     """(what went wrong in words, fix) from huggingface_hub's exception chain."""
     text = " ".join(f"{kind} {message}" for kind, message in chain)
     if "X-Repo-Commit" in text:
@@ -1113,8 +1469,12 @@ def explain_download_error(chain: list) -> tuple[str, str]:
     if "ProxyError" in text or "proxy" in text.lower():
         return ("the proxy failed", "check HTTPS_PROXY / HTTP_PROXY / NO_PROXY")
     if re.search(r"GatedRepo|\b401\b", text):
-        return ("authentication was refused (401): an invalid token is sent with every request",
-                "`hf auth login` again, or unset HF_TOKEN")
+        if token_sent:
+            return ("authentication was refused (401): an invalid token is sent with every request",
+                    "`hf auth login` again, or unset HF_TOKEN")
+        return ("authentication was refused (401) although no token was sent: this endpoint wants a login "
+                "even for public files (a private mirror), or the repo is gated there",
+                "ask the endpoint's administrator for access, or choose another endpoint (`hfenv probe`)")
     if "RepositoryNotFound" in text or "EntryNotFound" in text or re.search(r"\b404\b", text):
         return ("404: the endpoint does not have that repo (not a Hub, or a wrong path prefix in HF_ENDPOINT)",
                 "check the endpoint URL")
@@ -1122,7 +1482,7 @@ def explain_download_error(chain: list) -> tuple[str, str]:
         return ("403: forbidden (blocked, or a private mirror)", "ask the endpoint's administrator")
     match = re.search(r"\b(5\d\d)\b", text)
     if match:
-        return (f"the endpoint answered {match.group(1)}, a server error (huggingface_hub retried)",
+        return (f"the endpoint answered {match.group(1)}, a server error (huggingface_hub would retry it)",
                 "try again later, or choose another endpoint (`hfenv probe`)")
     if re.search(r"ConnectError|ConnectTimeout|Timeout|ConnectionError|Name or service|resolve", text):
         return ("the endpoint could not be reached", "check the network, proxy and name resolution")
@@ -1131,6 +1491,10 @@ def explain_download_error(chain: list) -> tuple[str, str]:
 
 def judge_download(facts: dict, endpoint: str) -> list[Finding]:
     out = _Findings("download")
+    if facts.get("refused"):
+        out.error("offline", f"not run: {facts['refused']} is on, so huggingface_hub refuses every download and "
+                             "only reads what is already in the cache", f"unset {facts['refused']}")
+        return out.items
     if not facts.get("ran"):
         out.info("skipped", facts.get("reason") or "not run: `hfenv doctor --download` fetches one tiny file "
                                                    "with huggingface_hub as the end-to-end proof")
@@ -1141,14 +1505,15 @@ def judge_download(facts: dict, endpoint: str) -> list[Finding]:
                      f"{facts.get('seconds', 0):.1f} s")
     elif facts.get("timed_out"):
         chain = facts.get("chain") or []
-        why, fix = explain_download_error(chain) if chain else ("", "choose a working endpoint (`hfenv probe`)")
-        out.error("timeout", f"huggingface_hub did not finish downloading {what} within {facts['seconds']:g} s: "
-                             "it kept retrying" + (f" ({why})" if why else ""), fix)
+        why, fix = explain_download_error(chain, facts.get("token_sent", False)) if chain \
+            else ("", "choose a working endpoint (`hfenv probe`)")
+        out.error("timeout", f"huggingface_hub did not finish downloading {what} within {facts['seconds']:g} s"
+                  + (f" ({why})" if why else ""), fix)
         if chain:
             out.info("client-error", f"huggingface_hub said: {chain[-1][1]}")
     else:
         chain = facts.get("chain") or []
-        why, fix = explain_download_error(chain)
+        why, fix = explain_download_error(chain, facts.get("token_sent", False))
         out.error("failed", f"huggingface_hub could not download {what} through {endpoint}: {why}", fix)
         if chain:
             kind, message = chain[0]
@@ -1162,9 +1527,6 @@ def judge_download(facts: dict, endpoint: str) -> list[Finding]:
 
 # ---- proxies and certificates ------------------------------------------------------------
 
-_PROXY_NAMES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-
-
 def _without_credentials(value: str) -> str:
     if "://" not in value and "@" not in value:
         return value
@@ -1174,8 +1536,10 @@ def _without_credentials(value: str) -> str:
 
 
 def proxy_facts(env: Mapping[str, str], endpoint: str | None) -> dict:
+    from .probe import _PROXY_ENV
+
     found = {name: (_without_credentials(value) if not name.lower().startswith("no_") else value)
-             for name, value in sorted(env.items()) if name.lower() in _PROXY_NAMES and value}
+             for name, value in sorted(env.items()) if name.lower() in _PROXY_ENV and value}
     used = None
     if endpoint:
         try:
@@ -1411,10 +1775,15 @@ def diagnose(options: Options) -> Report:
     from . import detect
     from .endpoints import known_endpoints, load_config, saved_choice
 
-    say = options.progress or (lambda line: None)
     platform = options.platform or detect.current_platform()
     env = platform.env
     home = platform.home
+    secrets = stored_secrets(env, home)
+    progress = options.progress
+
+    def say(line: str) -> None:
+        if progress is not None:
+            progress(redact(line, secrets))
     host = options.host
     if host is None:
         from .host import system_host
@@ -1447,6 +1816,8 @@ def diagnose(options: Options) -> Report:
     # The client.
     say("hfenv: asking a fresh interpreter what huggingface_hub will use...")
     client = ask_client(options.python)
+    if client.get("token_path"):
+        secrets = tuple(dict.fromkeys(secrets + stored_secrets(env, home, client["token_path"])))
     if client.get("error"):
         client = {**fallback_client(env, home), **client}
     findings += judge_client(client, env)
@@ -1500,7 +1871,7 @@ def diagnose(options: Options) -> Report:
     reachable = bool(check and check["ok"])
 
     # Token and large files (independent: run together, each bounded).
-    state = find_token(env, client.get("token_path"))
+    state = token_state(client, env)
     official = is_official(endpoint, options.official_url)
     whoami = None
     unchecked = None
@@ -1540,10 +1911,18 @@ def diagnose(options: Options) -> Report:
         elif not usable_url:
             download["reason"] = skip_reason
         else:
-            say(f"hfenv: downloading {TEST_REPO}/{SMALL_FILE} with huggingface_hub...")
             send = state.value is not None and (official or options.check_token)
-            download = run_download(options.python, endpoint, options.timeout, send, client.get("token_path"))
-            download["token_withheld"] = state.value is not None and not send
+            if client.get("offline") or _truthy(env.get("HF_HUB_OFFLINE")):
+                download["refused"] = "HF_HUB_OFFLINE"
+            elif check is not None and not check["ok"] and check["status"] not in ANSWERED:
+                # huggingface_hub would meet the same failure the Hub check met; only an endpoint
+                # that answers (not like a Hub, or with an HTTP error) gets its own explanation.
+                download["reason"] = (f"not run: the endpoint check already failed ({check['status']}); "
+                                      "huggingface_hub would fail the same way")
+            else:
+                say(f"hfenv: downloading {TEST_REPO}/{SMALL_FILE} with huggingface_hub...")
+                download = run_download(options.python, endpoint, options.timeout, send, client.get("token_path"))
+                download["token_withheld"] = state.in_effect is not None and not send
     findings += judge_download(download, endpoint)
     facts["download"] = download
 
@@ -1559,7 +1938,7 @@ def diagnose(options: Options) -> Report:
     facts["tools"] = tools
 
     return Report(endpoint=endpoint_info, findings=findings, facts=facts, offline=options.offline,
-                  secrets=state.values)
+                  secrets=secrets)
 
 
 def _large_with_reach(endpoint: str, timeout: float, use_xet: bool) -> dict:

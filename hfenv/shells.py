@@ -90,6 +90,8 @@ class Shell:
     template: str = ""
     eval_hint: str = ""
     block_markers: tuple[str, str] = ("# >>> hfenv >>>", "# <<< hfenv <<<")
+    # How its startup files assign variables (doctor reads them back): "posix", "fish", "csh", ...
+    syntax: str = ""
 
     def quote(self, value: str) -> str:
         raise NotImplementedError
@@ -115,6 +117,7 @@ def _first_existing(candidates: list[PurePath], default: PurePath) -> PurePath:
 
 class Posix(Shell):
     template = "posix.sh"
+    syntax = "posix"
 
     def quote(self, value: str) -> str:
         # Single quotes keep everything literal; a space is written as an escaped
@@ -188,6 +191,7 @@ class Sh(Posix):
 
 class Fish(Shell):
     name = "fish"
+    syntax = "fish"
     template = "fish.fish"
     eval_hint = "hfenv shell --shell fish | source"
 
@@ -212,6 +216,7 @@ class Fish(Shell):
 
 class Tcsh(Shell):
     name = "tcsh"
+    syntax = "csh"
     aliases = ("csh",)
     template = "tcsh.csh"
     eval_hint = 'eval "`hfenv shell --shell tcsh`"'
@@ -241,6 +246,7 @@ class Tcsh(Shell):
 
 class Xonsh(Shell):
     name = "xonsh"
+    syntax = "xonsh"
     template = "xonsh.xsh"
     eval_hint = "execx($(hfenv shell --shell xonsh))"
 
@@ -255,6 +261,7 @@ class Xonsh(Shell):
 
 class Elvish(Shell):
     name = "elvish"
+    syntax = "elvish"
     template = "elvish.elv"
     eval_hint = "eval (hfenv shell --shell elvish | slurp)"
 
@@ -274,6 +281,7 @@ PS_QUOTES = "'\u2018\u2019\u201a\u201b"
 
 class PowerShell(Shell):
     name = "powershell"
+    syntax = "powershell"
     aliases = ("pwsh",)
     template = "powershell.ps1"
     eval_hint = "hfenv shell --shell powershell | Invoke-Expression"
@@ -336,6 +344,7 @@ def _windows_documents(platform: Platform) -> PurePath:
 
 class Cmd(Shell):
     name = "cmd"
+    syntax = "cmd"
     template = "cmd.bat"
     eval_hint = "for /f \"delims=\" %i in ('hfenv shell --shell cmd') do %i"
 

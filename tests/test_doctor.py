@@ -60,24 +60,41 @@ def test_every_line_hfenv_writes_is_read_back(name, key):
     shell = shells.get(name)
     value = "https://hub.lab.example:8443/hf-mirror"
     [line] = render.render_lines(shell, [("HF_ENDPOINT", value)], key=key)
-    assert doctor.parse_line(line) == ("set", value, False)
+    assert doctor.parse_line(line, shell.syntax) == [("set", value, False, True)]  # exported
     [unset] = render.render_lines(shell, [("HF_ENDPOINT", None)])
-    assert doctor.parse_line(unset) == ("unset", None, False)
+    assert doctor.parse_line(unset, shell.syntax) == [("unset", None, False, None)]
 
 
-@pytest.mark.parametrize("line, expected", [
-    ('export HF_ENDPOINT="https://hf-mirror.com"', ("set", MIRROR, False)),
-    ("HF_ENDPOINT=https://hf-mirror.com", ("set", MIRROR, False)),  # /etc/environment, environment.d
-    ("export HF_ENDPOINT=https://hf-mirror.com  # the mirror", ("set", MIRROR, False)),
-    ("declare -x HF_ENDPOINT='https://hf-mirror.com'", ("set", MIRROR, False)),
-    ("$Env:HF_ENDPOINT = \"https://hf-mirror.com\"", ("set", MIRROR, False)),
-    ('export HF_ENDPOINT="${MIRROR:-https://hf-mirror.com}"', ("set", "${MIRROR:-https://hf-mirror.com}", True)),
-    ("export HF_ENDPOINT=$(cat ~/.mirror)", ("set", "$(cat", True)),
-    ("echo $HF_ENDPOINT", None),
-    ("export HF_ENDPOINT", None),
+@pytest.mark.parametrize("syntax, line, expected", [
+    ("posix", 'export HF_ENDPOINT="https://hf-mirror.com"', [("set", MIRROR, False, True)]),
+    ("posix", "export HF_ENDPOINT=https://hf-mirror.com  # the mirror", [("set", MIRROR, False, True)]),
+    ("posix", "declare -x HF_ENDPOINT='https://hf-mirror.com'", [("set", MIRROR, False, True)]),
+    ("posix", "export HF_HOME=/data/hf HF_ENDPOINT=https://hf-mirror.com", [("set", MIRROR, False, True)]),
+    ("posix", "export HF_HOME=/data/hf; export HF_ENDPOINT=https://hf-mirror.com", [("set", MIRROR, False, True)]),
+    # Without export, a shell variable: exported only if an earlier line exported the name.
+    ("posix", "HF_ENDPOINT=https://hf-mirror.com", [("set", MIRROR, False, None)]),
+    ("posix", "HF_ENDPOINT=https://hf-mirror.com; export HF_ENDPOINT",
+     [("set", MIRROR, False, None), ("export", None, False, True)]),
+    ("posix", "HF_ENDPOINT=https://hf-mirror.com python train.py", []),  # that command's environment only
+    ("posix", 'export HF_ENDPOINT="${MIRROR:-https://hf-mirror.com}"',
+     [("set", "${MIRROR:-https://hf-mirror.com}", True, True)]),
+    ("posix", "export HF_ENDPOINT=$(cat ~/.mirror)", [("set", "$(cat ~/.mirror)", True, True)]),
+    ("posix", "echo $HF_ENDPOINT", []),
+    ("posix", "export HF_ENDPOINT", [("export", None, False, True)]),
+    ("posix", "unset HF_ENDPOINT", [("unset", None, False, None)]),
+    ("environment", "HF_ENDPOINT=https://hf-mirror.com", [("set", MIRROR, False, True)]),  # /etc/environment
+    ("environment", "HF_ENDPOINT DEFAULT=https://hf-mirror.com", [("set", MIRROR, False, True)]),  # pam
+    ("fish", "set -gx HF_ENDPOINT https://hf-mirror.com", [("set", MIRROR, False, True)]),
+    ("fish", "set --export --global HF_ENDPOINT https://hf-mirror.com", [("set", MIRROR, False, True)]),
+    ("fish", "set -g HF_ENDPOINT https://hf-mirror.com", [("set", MIRROR, False, None)]),
+    ("fish", "set -l HF_ENDPOINT https://hf-mirror.com", []),
+    ("fish", "set -e HF_ENDPOINT", [("unset", None, False, None)]),
+    ("csh", "setenv HF_ENDPOINT https://hf-mirror.com", [("set", MIRROR, False, True)]),
+    ("csh", "set HF_ENDPOINT = https://hf-mirror.com", []),  # a csh shell variable is never exported
+    ("powershell", "$Env:HF_ENDPOINT = \"https://hf-mirror.com\"", [("set", MIRROR, False, True)]),
 ])
-def test_parse_line(line, expected):
-    assert doctor.parse_line(line) == expected
+def test_parse_line(syntax, line, expected):
+    assert doctor.parse_line(line, syntax) == expected
 
 
 def test_read_settings_tells_inside_from_outside_the_block(isolated_home):
@@ -105,6 +122,83 @@ def test_read_settings_reports_broken_markers_without_failing(isolated_home):
     assert [s.value for s in settings] == [MIRROR]
     [(label, problem)] = problems
     assert label == "~/.bashrc" and "line" in problem
+
+
+def layers_of(home, root, process, shell="bash"):
+    from hfenv.detect import current_platform
+
+    settings, problems = doctor.read_settings(doctor.startup_places(current_platform(), None, root), home)
+    return settings, doctor.judge_layers(settings, process, shell, None, None, problems, "linux")
+
+
+def test_a_bare_assignment_is_not_exported(isolated_home, tmp_path):
+    (isolated_home / ".bashrc").write_text(f"HF_ENDPOINT={MIRROR}\n")
+    settings, found = layers_of(isolated_home, tmp_path / "root", None)
+    assert codes(found, "error") == []  # a new terminal's programs do not get it: nothing to "open" for
+    warning = only(found, "layers.not-exported")
+    assert "~/.bashrc:1 assigns HF_ENDPOINT=https://hf-mirror.com without exporting it" in warning.message
+    assert warning.fix == f"write `export HF_ENDPOINT='{MIRROR}'` instead"
+    # Exported on a later line, it is what new shells get.
+    (isolated_home / ".bashrc").write_text(f"HF_ENDPOINT={MIRROR}\nexport HF_ENDPOINT\n")
+    settings, found = layers_of(isolated_home, tmp_path / "root", None)
+    assert "set in ~/.bashrc:1 but not in this shell" in only(found, "layers.not-in-process").message
+
+
+def test_fish_set_without_x_is_not_exported(isolated_home, tmp_path):
+    conf = isolated_home / ".config" / "fish" / "config.fish"
+    conf.parent.mkdir(parents=True)
+    conf.write_text(f"set -g HF_ENDPOINT {MIRROR}\n")
+    settings, found = layers_of(isolated_home, tmp_path / "root", None, "fish")
+    assert codes(found, "error") == [] and "layers.not-exported" in codes(found, "warn")
+    assert "set -gx HF_ENDPOINT" in only(found, "layers.not-exported").fix
+
+
+def test_etc_environment_exports_a_bare_assignment(isolated_home, tmp_path):
+    (tmp_path / "root" / "etc").mkdir(parents=True)
+    (tmp_path / "root" / "etc" / "environment").write_text(f'PATH="/usr/bin"\nHF_ENDPOINT="{MIRROR}"\n')
+    settings, found = layers_of(isolated_home, tmp_path / "root", MIRROR)
+    assert codes(found, "error") == [] and "layers.agree" in codes(found, "ok")
+
+
+def test_every_assignment_of_an_export_line_counts(isolated_home, tmp_path):
+    (isolated_home / ".bashrc").write_text(f"export HF_HOME=/data/hf HF_ENDPOINT={MIRROR}\n")
+    settings, found = layers_of(isolated_home, tmp_path / "root", None)
+    assert f"new terminals use {MIRROR}" in only(found, "layers.not-in-process").message
+
+
+def test_the_file_read_last_wins(isolated_home, tmp_path):
+    profile_d = tmp_path / "root" / "etc" / "profile.d"
+    profile_d.mkdir(parents=True)
+    (profile_d / "lab.sh").write_text(f"export HF_ENDPOINT={LAB}\n")
+    (isolated_home / ".bashrc").write_text(f"export HF_ENDPOINT={MIRROR}\n")
+    settings, found = layers_of(isolated_home, tmp_path / "root", MIRROR)
+    assert [s.label for s in settings] == [f"{profile_d}/lab.sh:1", "~/.bashrc:1"]  # system files first
+    assert codes(found, "error") == []
+    assert only(found, "layers.agree").message == f"this shell and ~/.bashrc:1 agree: {MIRROR}"
+    overridden = only(found, "layers.overridden")
+    assert overridden.level == "info" and overridden.message.startswith(f"{profile_d}/lab.sh:1 sets {LAB}, but "
+                                                                        "~/.bashrc:1, read later, overrides it")
+    settings, found = layers_of(isolated_home, tmp_path / "root", LAB)
+    assert codes(found, "error") == ["layers.process-differs"]
+    assert "~/.bashrc:1, read last by bash" in only(found, "layers.process-differs").message
+    # A file that only zsh reads does disagree: new zsh shells would use another endpoint.
+    (isolated_home / ".zshrc").write_text(f"export HF_ENDPOINT={LAB}\n")
+    settings, found = layers_of(isolated_home, tmp_path / "root", MIRROR)
+    assert codes(found, "error") == ["layers.files-disagree"]
+
+
+def test_the_eval_hint_quotes_the_value_for_the_shell():
+    assert doctor._eval_hint("bash", "https://x.example/a b", None) == \
+        "eval \"$(hfenv shell --endpoint 'https://x.example/a'\\ 'b' --shell bash)\""
+    assert doctor._eval_hint("fish", MIRROR, None) == f"hfenv shell --endpoint {MIRROR} --shell fish | source"
+
+
+def test_set_for_another_shell_but_this_one_has_it_only_in_the_process():
+    found = doctor.judge_layers([file_setting("~/.zshrc:2", MIRROR, ("zsh",))], MIRROR, "bash", None, None, [],
+                                "linux")
+    error = only(found, "layers.not-for-this-shell")
+    assert "none of the startup files of bash, your shell, exports it (only ~/.zshrc:2)" in error.message
+    assert error.fix == f"`hfenv setup --persist --shell bash --endpoint {MIRROR}`"
 
 
 def test_startup_places_are_the_targets_persist_writes(isolated_home):
@@ -153,7 +247,7 @@ def test_the_fix_names_the_endpoint_when_the_saved_choice_differs():
 def test_process_differs_from_the_files():
     found = doctor.judge_layers([file_setting("~/.bashrc:2", MIRROR)], LAB, "bash", None, None, [], "linux")
     error = only(found, "layers.process-differs")
-    assert f"this shell has HF_ENDPOINT={LAB}, but ~/.bashrc:2 sets {MIRROR}" in error.message
+    assert f"this shell has HF_ENDPOINT={LAB}, but ~/.bashrc:2, read last by bash, sets {MIRROR}" in error.message
     assert f"hfenv setup --persist --endpoint {LAB}" in error.fix
 
 
@@ -221,8 +315,11 @@ def test_windows_user_and_machine_environment_through_the_seam():
     host = RegistryHost({(*user, "HF_ENDPOINT"): (MIRROR, 1), (*machine, "HF_ENDPOINT"): (LAB, 1)})
     settings, problems = doctor.read_windows_environment(host)
     assert problems == []
-    assert [(s.where, s.value) for s in settings] == [("windows-user", MIRROR), ("windows-machine", LAB)]
-    found = doctor.judge_layers(settings[:1], None, "powershell", None, None, [], "windows")
+    assert [(s.where, s.value) for s in settings] == [("windows-machine", LAB), ("windows-user", MIRROR)]
+    found = doctor.judge_layers(settings, MIRROR, "powershell", None, None, [], "windows")
+    assert codes(found, "error") == []  # the user's value wins over the machine's, as Windows does
+    assert "Windows machine environment sets https://hub.lab.example" in only(found, "layers.overridden").message
+    found = doctor.judge_layers(settings[1:], None, "powershell", None, None, [], "windows")
     error = only(found, "layers.not-in-process")
     assert "Windows user environment" in error.message
     assert "windows already open keep the old environment" in error.fix
@@ -236,20 +333,31 @@ def test_windows_environment_absent_reads_as_nothing():
 # ---- token ------------------------------------------------------------------------
 
 
-def test_token_sources_in_huggingface_hub_order(tmp_path):
+def test_the_token_in_effect_is_the_one_the_fresh_interpreter_names(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("hf_fromthefile0000000000000000000000\n")
-    state = doctor.find_token({"HUGGING_FACE_HUB_TOKEN": "hf_legacy000000000000000000000000000",
-                               "HF_TOKEN": "  "}, str(token_file))
-    assert state.in_effect == "$HUGGING_FACE_HUB_TOKEN"
-    assert state.sources == ["$HUGGING_FACE_HUB_TOKEN", f"the token file {token_file}"]
-    assert state.blank == ["HF_TOKEN"]
-    assert "hf_legacy" not in repr(state) and "hf_legacy" not in str(state.to_json())
-    assert doctor.find_token({}, str(tmp_path / "missing")).in_effect is None
+    client = {"token_source": f"the token file {token_file}", "token_path": str(token_file),
+              "token_present": ["$HUGGING_FACE_HUB_TOKEN", f"the token file {token_file}"], "token_blank": ["HF_TOKEN"]}
+    state = doctor.token_state(client, {"HUGGING_FACE_HUB_TOKEN": "hf_legacy000000000000000000000000000",
+                                        "HF_TOKEN": "  "})
+    assert state.in_effect == f"the token file {token_file}" and state.value == "hf_fromthefile0000000000000000000000"
+    assert "hf_fromthefile" not in repr(state) and "hf_fromthefile" not in str(state.to_json())
+    found = doctor.judge_token(state, doctor.DEFAULT_ENDPOINT, doctor.DEFAULT_ENDPOINT, {}, None, None)
+    assert "even blank" in only(found, "token.legacy-ignored").message
+    assert "token.shadowed" not in codes(found)
+    assert doctor.token_state({"error": "ModuleNotFoundError"}, {"HF_TOKEN": "x" * 37}).in_effect is None
+
+
+def test_a_short_token_is_called_malformed_and_never_searched_for():
+    state = doctor.token_state({"token_source": "$HF_TOKEN", "token_present": ["$HF_TOKEN"]}, {"HF_TOKEN": "null"})
+    found = doctor.judge_token(state, doctor.DEFAULT_ENDPOINT, doctor.DEFAULT_ENDPOINT, {}, None, None)
+    assert "looks malformed" in only(found, "token.malformed").message
+    assert doctor.redact('{"a": null, "error": 1}', ["null", "error"]) == '{"a": null, "error": 1}'
 
 
 def test_third_party_token_warning_and_the_check_policy():
-    state = doctor.find_token({"HF_TOKEN": "hf_secret00000000000000000000000000"}, None)
+    state = doctor.token_state({"token_source": "$HF_TOKEN", "token_present": ["$HF_TOKEN"]},
+                               {"HF_TOKEN": "hf_secret00000000000000000000000000"})
     found = doctor.judge_token(state, MIRROR, doctor.DEFAULT_ENDPOINT, {}, None, "not checked: would send it")
     warning = only(found, "token.third-party")
     assert "hf-mirror.com, a third party" in warning.message
@@ -278,6 +386,13 @@ def test_download_errors_are_explained(chain, words):
     assert words in why and fix
 
 
+def test_a_401_is_blamed_on_the_token_only_when_one_was_sent():
+    chain = [["huggingface_hub.errors.HfHubHTTPError", "401 Client Error: Unauthorized"]]
+    assert "invalid token" in doctor.explain_download_error(chain, token_sent=True)[0]
+    why, fix = doctor.explain_download_error(chain, token_sent=False)
+    assert "no token was sent" in why and "invalid token" not in why
+
+
 # ---- the report -------------------------------------------------------------------------
 
 
@@ -287,6 +402,22 @@ def test_redact_removes_every_8_character_piece():
     clean = doctor.redact(text, [token])
     assert all(token[i:i + 8] not in clean for i in range(len(token) - 7))
     assert clean.startswith("a [redacted]")
+
+
+@pytest.mark.parametrize("secret", ["redacted", "[redacted]xx", "aaaaaaaaaaaa"])
+def test_redact_is_one_pass_and_ends(secret):
+    # A secret made of the marker, or one that overlaps itself: one pass over the original text, no loop.
+    text = f"<{secret}> [redacted] {secret}{secret}"
+    clean = doctor.redact(text, [secret])
+    assert secret not in clean.replace("[redacted]", "")
+    assert clean.count("<") == 1 and clean.endswith("[redacted]")
+
+
+def test_redact_data_keeps_the_structure():
+    token = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+    data = {"counts": {"error": 0}, "path": f"/tmp/{token[3:11]}/hf", token: [True, None, 1.5, token]}
+    assert doctor.redact_data(data, (token,)) == {"counts": {"error": 0}, "path": "/tmp/[redacted]/hf",
+                                                 "[redacted]": [True, None, 1.5, "[redacted]"]}
 
 
 def test_warnings_alone_exit_0_and_the_verdict_is_the_worst_finding():

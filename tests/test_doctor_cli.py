@@ -80,7 +80,7 @@ def test_consistent_setup_exits_0(serve, monkeypatch, isolated_home):
     assert data["endpoint"] == {"url": hub.url, "source": "process", "raw": hub.url}
     assert codes(data, "error") == []
     agree = finding(data, "layers.agree")
-    assert agree["message"] == f"this shell, ~/.bashrc:3 and ~/.profile:3 agree: {hub.url}"
+    assert agree["message"] == f"this shell, ~/.profile:3 and ~/.bashrc:3 agree: {hub.url}"  # in read order
     assert "layers.saved-choice" in codes(data, "ok")
     assert "endpoint.usable" in codes(data, "ok")
     assert finding(data, "large_files.served-here")["level"] == "ok"
@@ -100,7 +100,7 @@ def test_startup_file_set_but_not_this_process_exits_1_with_the_fix(serve):
     setup_persist("hf-mirror")
     result = run("doctor", "--shell", "bash", "--offline")
     assert result.exit_code == 1
-    assert "set in ~/.bashrc:3 and ~/.profile:3 but not in this shell" in result.stdout
+    assert "set in ~/.profile:3 and ~/.bashrc:3 but not in this shell" in result.stdout
     assert 'fix: open a new terminal, or run `eval "$(hfenv shell --shell bash)"` in this one' in result.stdout
     assert "Result: 1 problem needs action (exit status 1)" in result.stdout
 
@@ -113,8 +113,11 @@ def test_a_line_outside_the_block_that_disagrees(monkeypatch, isolated_home):
     status, data = run_json("doctor", "--shell", "bash", "--offline")
     assert status == 1
     error = finding(data, "layers.process-differs")
-    assert "~/.bashrc:5 sets https://hub.lab.example" in error["message"]
-    assert "layers.files-disagree" in codes(data, "error")  # ~/.profile still has the mirror
+    assert "~/.bashrc:5, read last by bash, sets https://hub.lab.example" in error["message"]
+    # ~/.profile and the block in ~/.bashrc are read before that line: overridden, not a second error.
+    assert codes(data, "error") == ["layers.process-differs"]
+    assert "~/.profile:3 sets https://hf-mirror.com, but ~/.bashrc:5, read later, overrides it" in \
+        finding(data, "layers.overridden")["message"]
 
 
 @pytest.mark.parametrize("raw, words", [
@@ -147,6 +150,27 @@ def test_offline_makes_no_request(serve, monkeypatch, isolated_home):
     assert finding(data, "endpoint.skipped")["message"] == "not checked (--offline)"
     assert finding(data, "download.skipped")["message"] == "not run (--offline)"
     assert status == 0  # the process-only setting is a warning
+
+
+def test_download_honours_hf_hub_offline(serve, monkeypatch):
+    hub = serve("hub")
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    status, data = run_json("doctor", "--shell", "bash", "--download")
+    assert status == 1  # every client here refuses to download: the proof cannot pass
+    assert "HF_HUB_OFFLINE is on" in finding(data, "download.offline")["message"]
+    assert "client.offline" in codes(data, "warn")
+    assert not any(r.path.endswith("/config.json") for r in hub.requests if r.method == "GET")
+
+
+def test_download_is_not_run_against_an_endpoint_that_does_not_answer(monkeypatch):
+    import time
+
+    monkeypatch.setenv("HF_ENDPOINT", dead_url())
+    began = time.monotonic()
+    status, data = run_json("doctor", "--shell", "bash", "--download", "--only", "--candidate", f"gone={dead_url()}")
+    assert status == 1 and time.monotonic() - began < 15  # no huggingface_hub retries
+    assert "the endpoint check already failed (refused)" in finding(data, "download.skipped")["message"]
 
 
 def test_the_real_client_performs_the_download(serve, monkeypatch):
@@ -288,6 +312,56 @@ def test_the_token_file_follows_huggingface_hub(monkeypatch, tmp_path, variable)
     assert token[:8] not in result.stdout and token[-8:] not in result.stdout
 
 
+def test_the_fresh_interpreter_says_which_token_wins(monkeypatch, isolated_home):
+    legacy, stored = make_token(), make_token()
+    token_file = isolated_home / ".cache" / "huggingface" / "token"
+    token_file.parent.mkdir(parents=True)
+    token_file.write_text(stored + "\n")
+    monkeypatch.setenv("HF_TOKEN", "  ")  # set but blank: huggingface_hub skips the legacy variable too
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", legacy)
+    result = run("doctor", "--shell", "bash", "--offline", "--json")
+    data = json.loads(result.stdout)
+    assert data["facts"]["token"]["source"] == f"the token file {token_file}"
+    assert "token.legacy-ignored" in codes(data, "warn")
+    assert legacy[5:13] not in result.stdout and stored[5:13] not in result.stdout
+
+
+@pytest.mark.parametrize("value", ["null", "true", "error", "redacted", "hf_x"])
+def test_odd_tokens_keep_the_json_whole(monkeypatch, value):
+    monkeypatch.setenv("HF_TOKEN", value)
+    result = run("doctor", "--shell", "bash", "--offline", "--json")  # "redacted" used to hang here
+    data = json.loads(result.stdout)
+    assert set(data["counts"]) == set(doctor.LEVELS)
+    assert ("token.malformed" in codes(data, "warn")) is (len(value) < 8)
+
+
+def test_token_pieces_in_printed_paths_are_redacted(monkeypatch, tmp_path):
+    token = make_token()
+    monkeypatch.setenv("HF_TOKEN", token)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "x" / token[5:13] / "hf"))  # a path doctor prints
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / token / "hub"))
+    outputs = []
+    for extra in ([], ["--json"]):
+        done = subprocess.run([*hfenv_cmd(), "doctor", "--shell", "bash", "--offline", *extra],
+                              env=dict(os.environ), capture_output=True, timeout=120, cwd=ROOT)
+        outputs += [done.stdout, done.stderr]
+    assert b"[redacted]" in outputs[0] and b"[redacted]" in outputs[2]
+    json.loads(outputs[2])
+    for data in outputs:
+        for i in range(len(token) - 7):
+            assert token[i:i + 8].encode() not in data
+
+
+def test_progress_lines_are_redacted(monkeypatch):
+    token = make_token()
+    monkeypatch.setenv("HF_TOKEN", token)
+    monkeypatch.setenv("HF_ENDPOINT", f"{dead_url()}/{token[2:10]}")
+    lines: list[str] = []
+    doctor.diagnose(doctor.Options(shell="bash", candidates=[], progress=lines.append))
+    assert any("checking" in line for line in lines)
+    assert all(token[i:i + 8] not in line for line in lines for i in range(len(token) - 7))
+
+
 def test_no_byte_doctor_prints_holds_the_token(serve, monkeypatch, isolated_home):
     token = make_token()
     legacy, stored = make_token(), make_token()
@@ -317,15 +391,31 @@ def test_requests_ca_bundle_alone_is_not_enough_for_huggingface_hub(serve, monke
     hub = serve("hub", tls=server_tls(tls_ca))
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle))
-    status, data = run_json("doctor", "--shell", "bash", "--download", "--timeout", "1")
+    status, data = run_json("doctor", "--shell", "bash", "--download")
     assert "endpoint.usable" in codes(data, "ok")  # hfenv (requests) trusts it...
-    assert status == 1  # ...huggingface_hub (httpx) does not, and retries until doctor stops it
+    assert status == 1  # ...huggingface_hub (httpx) does not; its first failed attempt is the answer
+    assert data["facts"]["download"]["seconds"] < 10
     [failed] = [f for f in data["findings"] if f["section"] == "download" and f["level"] == "error"]
     assert "certificate is not trusted" in failed["message"] and "SSL_CERT_FILE" in failed["message"]
     assert finding(data, "network.ca-bundle")["fix"] == f"export SSL_CERT_FILE={ca_bundle}"
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
     status, data = run_json("doctor", "--shell", "bash", "--download")
     assert status == 0 and "download.ok" in codes(data, "ok")
+
+
+def test_ssl_cert_file_alone_is_trusted_by_every_check(serve, monkeypatch, tls_ca, ca_bundle):
+    token = make_token()
+    cdn = serve("cdn", tls=server_tls(tls_ca))
+    hub = serve("hub", tls=server_tls(tls_ca), large_files=LARGE_FILES, token=token,
+                lfs_redirect=f"https://localhost:{cdn.port}")
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_TOKEN", token)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))  # what huggingface_hub (httpx) reads; no REQUESTS_CA_BUNDLE
+    status, data = run_json("doctor", "--shell", "bash", "--check-token")
+    assert status == 0, json.dumps(data["findings"], indent=1)
+    assert finding(data, "large_files.redirect")["message"].startswith(f"large files come from localhost:{cdn.port}")
+    assert "token.valid" in codes(data, "ok")
+    assert [r.method for r in cdn.requests] == ["HEAD"]
 
 
 # ---- the command line ----------------------------------------------------------------------------
