@@ -111,7 +111,7 @@ def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, time
 
     if only and not candidates:
         fail("--only needs at least one --candidate")
-    entry = pick_shell(shell_name) if shell_name else None
+    entry = pick_shell(shell_name) if shell_name is not None else None
     # Progress lines go through the report's redaction inside diagnose() too.
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() and not as_json else None
     options = doctor_mod.Options(

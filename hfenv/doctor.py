@@ -1773,7 +1773,7 @@ class Options:
 def diagnose(options: Options) -> Report:
     """Run every check and return the findings (network only without --offline)."""
     from . import detect
-    from .endpoints import known_endpoints, load_config, saved_choice
+    from .endpoints import ConfigError, known_endpoints, load_config, saved_choice
 
     platform = options.platform or detect.current_platform()
     env = platform.env
@@ -1806,7 +1806,7 @@ def diagnose(options: Options) -> Report:
     try:
         config = load_config()
         saved = saved_choice(config)
-    except EndpointError as exc:
+    except ConfigError as exc:
         saved_problem = str(exc)
     process = env.get("HF_ENDPOINT")
     findings += judge_layers(settings, process, shell, saved, saved_problem, problems, platform.system)
@@ -1961,13 +1961,14 @@ def _run_together(jobs: dict[str, Callable[[], dict]]) -> dict[str, dict]:
 def _fallback_probe(options: Options, endpoint: str, known_endpoints, say):
     """Probe the other endpoints when the effective one is not usable (None when there are none)."""
     from . import probe
+    from .endpoints import ConfigError
 
     if options.candidates is not None:
         candidates = list(options.candidates)
     else:
         try:
             known = known_endpoints()
-        except EndpointError:
+        except ConfigError:  # reported under the layers already
             known = dict(CATALOG)
         candidates = [Endpoint(n, u) for n, u in known.items()]
     candidates = [c for c in candidates if normalized(c.url) != normalized(endpoint)]

@@ -461,3 +461,19 @@ def test_git_insteadof_rules_are_compared_with_the_endpoint(monkeypatch, isolate
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.lab.example")
     status, data = run_json("doctor", "--shell", "bash", "--offline")
     assert "hfenv setup --git" in finding(data, "tools.git-mirror-differs")["fix"]
+
+
+def test_a_damaged_config_is_reported_not_a_traceback(isolated_home):
+    """hfenv's own config file broken: doctor says so (warning) and goes on."""
+    from click.testing import CliRunner
+
+    from hfenv.cli import main
+
+    path = isolated_home / ".config" / "hfenv" / "config.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("[1]")
+    result = CliRunner().invoke(main, ["doctor", "--offline", "--shell", "bash", "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    data = json.loads(result.stdout)
+    assert any(f["code"] == "layers.saved-choice-unreadable" and str(path) in f["message"]
+               for f in data["findings"])
