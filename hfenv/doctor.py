@@ -49,7 +49,7 @@ from typing import Callable, Iterable, Mapping
 from urllib.parse import urljoin, urlsplit
 
 from . import __version__
-from .endpoints import CATALOG, OFFICIAL, Endpoint, EndpointError, check_url
+from .endpoints import CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_url
 
 LEVELS = ("ok", "info", "warn", "error")
 # The verdict of a section is its first finding of the highest rank: a note (info) never hides an ok.
@@ -71,8 +71,7 @@ DEFAULT_ENDPOINT = CATALOG[OFFICIAL]
 DEFAULT_TIMEOUT = 5.0
 CLIENT_TIMEOUT = 30.0
 # A public repo every Hub and mirror has: a tiny file for --download, a large (LFS/Xet) one to follow.
-TEST_REPO = "openai-community/gpt2"
-SMALL_FILE = "config.json"
+TEST_REPO, SMALL_FILE = PUBLIC_REPO, PUBLIC_FILE  # the file the probe checks
 LARGE_FILE = "model.safetensors"
 MAX_REDIRECTS = 5
 LOW_DISK = 10 * 1024**3  # a 7B model in 16 bits is about 15 GB

@@ -22,6 +22,10 @@ CATALOG = {
     "hf": "https://huggingface.co",
     "hf-mirror": "https://hf-mirror.com",
 }
+# A small file of a public repo that every Hub and mirror serves: the probe checks it,
+# doctor --download fetches it.
+PUBLIC_REPO = "openai-community/gpt2"
+PUBLIC_FILE = "config.json"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")

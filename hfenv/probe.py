@@ -78,7 +78,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3.exceptions
 
-from .endpoints import CATALOG, OFFICIAL, Endpoint, EndpointError, check_url, write_json_atomic
+from .endpoints import (
+    CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_url, write_json_atomic,
+)
 
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_SAMPLES = 3
@@ -88,8 +90,7 @@ DEFAULT_SAMPLES = 3
 CACHE_MAX_AGE = 3600.0
 
 # A tiny, public, ungated file in a canonical (non-redirected) repo.
-HUB_REPO = "openai-community/gpt2"
-HUB_FILE = "config.json"
+HUB_REPO, HUB_FILE = PUBLIC_REPO, PUBLIC_FILE
 MAX_REDIRECTS = 5
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # Through a plain-http proxy these usually mean the proxy could not reach the host.
