@@ -11,9 +11,14 @@ Decisions worth knowing:
 
 - A file that setup creates holds exactly the block. Reset deletes a shared file
   when it holds nothing but the block, and otherwise removes the block. An
-  existing empty file gets one line ending before its block, so that reset gives
-  back the empty file instead of deleting it. A file whose only content is a
-  hand-written hfenv block is therefore deleted by reset as well.
+  existing empty file (or one holding only a UTF-8 BOM) gets one line ending
+  before its block, so that reset gives it back byte for byte instead of
+  deleting it. A file whose only content is a hand-written hfenv block is
+  therefore deleted by reset as well.
+- A file hfenv owns whole (``owned``: fish's conf.d file, profile.d) is replaced
+  or deleted only while it holds hfenv's block and nothing else; a hand-written
+  file of that name stops the run with a WriteError naming it, before anything
+  is written.
 - Symlinks are followed (``os.path.realpath``): the link stays, its final target
   is edited, and the temporary file is made in the target's directory. A
   dangling link gets its target created (as ``>>`` would) when the target's
@@ -153,13 +158,15 @@ def setup_edit(target: Target, body: bytes) -> Edit:
 
     def edit(old: bytes | None) -> bytes | None:
         if target.owned:
+            _check_owned(target, old)
             return body
         if old is None:
             head = UTF8_BOM if target.bom else b""
             return head + set_block(b"", body, target.markers, label, newline=target.newline)
-        if old == b"":
-            # An empty file that exists: a separator before the block tells reset to keep it.
-            return target.newline + set_block(b"", body, target.markers, label, newline=target.newline)
+        if is_bom_only(old):
+            # An empty file (or a BOM alone) that exists: a separator before the block
+            # tells reset to give it back rather than delete it.
+            return old + target.newline + set_block(b"", body, target.markers, label, newline=target.newline)
         return set_block(old, body, target.markers, label, newline=target.newline, at_start=target.at_start,
                          match_file=target.match_newline)
 
@@ -171,7 +178,10 @@ def reset_edit(target: Target) -> Edit:
     label = str(target.path)
 
     def edit(old: bytes | None) -> bytes | None:
-        if old is None or target.owned:
+        if old is None:
+            return None
+        if target.owned:
+            _check_owned(target, old)
             return None
         span = find_block(old, target.markers, label)
         if span is not None and span[1] == len(old) and is_bom_only(old[:span[0]]):
@@ -179,6 +189,18 @@ def reset_edit(target: Target) -> Edit:
         return remove_block(old, target.markers, label)
 
     return edit
+
+
+def _check_owned(target: Target, old: bytes | None) -> None:
+    """A file hfenv owns whole is replaced or deleted only while it holds hfenv's block and
+    nothing else: a hand-written file of the same name is the user's (or the site's)."""
+    if old is None or not isinstance(target.store, FileStore):
+        return  # nothing there, or not a file (the Windows environment keeps its own record)
+    span = find_block(old, target.markers, str(target.path))
+    if span is None or old[span[1]:] or not is_bom_only(old[:span[0]]):
+        raise WriteError(target.path, "exists and holds more than hfenv's marked block, so it is not "
+                                      "hfenv's to replace or delete; move it aside (or merge its lines "
+                                      "by hand) and run hfenv again")
 
 
 def _body(bodies: Bodies, target: Target) -> bytes:

@@ -298,11 +298,11 @@ def test_only_regular_files_are_edited(isolated_home, lock, kind):
 def test_owned_file_created_replaced_and_deleted(isolated_home, lock):
     confd = isolated_home / ".config" / "fish" / "conf.d"
     fish = Target("fish", confd / "hfenv.fish", owned=True)
-    body = b"set -gx HF_ENDPOINT 'https://hf-mirror.com'\n"
+    body = b"# >>> hfenv >>>\nset -gx HF_ENDPOINT 'https://hf-mirror.com'\n# <<< hfenv <<<\n"
     assert actions(setup([fish], lock, body)) == ["created"]
     assert fish.path.read_bytes() == body
     assert actions(setup([fish], lock, body)) == ["unchanged"]
-    assert actions(setup([fish], lock, b"set -gx HF_ENDPOINT x\n")) == ["updated"]
+    assert actions(setup([fish], lock, b"# >>> hfenv >>>\nset -gx HF_ENDPOINT x\n# <<< hfenv <<<\n")) == ["updated"]
     assert actions(apply_reset([fish], lock)) == ["removed"]
     assert not fish.path.exists()
     assert confd.is_dir()  # reset leaves directories: it cannot know who made them

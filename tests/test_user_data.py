@@ -1,0 +1,137 @@
+"""Data a user owns (issue 8, items 12-14): files hfenv does not own are never lost.
+
+- a file hfenv "owns whole" (fish's conf.d/hfenv.fish, /etc/profile.d/hfenv.sh)
+  is replaced or deleted only while it holds hfenv's block and nothing else;
+- degenerate startup files (empty, a BOM alone, only line endings, ...) come back
+  byte for byte after setup + reset;
+- an empty or relative HOME (ZDOTDIR, XDG_CONFIG_HOME, USERPROFILE) never makes
+  hfenv write at the root of the file system or relative to the working directory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hfenv import persist, shells
+from hfenv.blocks import UTF8_BOM, Markers
+from hfenv.cli import main
+from hfenv.writers import Target, WriteError, reset_edit, setup_edit
+from test_persist_cli import tree
+
+BODY = b"export HF_ENDPOINT='https://hf-mirror.com'\n"
+FISH_BLOCK = (b"# >>> hfenv >>>\n# Managed by hfenv: `hfenv setup` changes it, `hfenv reset` removes it.\n"
+              b"set -gx HF_ENDPOINT 'https://hf-mirror.com'\n# <<< hfenv <<<\n")
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+# ---- files hfenv owns whole (item 12) ----------------------------------------------
+
+
+@pytest.mark.parametrize("content", [
+    b"set -gx HF_ENDPOINT https://my.own.mirror\n",  # hand-written, no markers
+    b"",  # an empty file someone placed there
+    FISH_BLOCK + b"set -gx EXTRA 1\n",  # hfenv's block plus the user's own line
+    b"# mine\n" + FISH_BLOCK,
+])
+def test_a_hand_written_fish_file_is_neither_replaced_nor_deleted(isolated_home, content):
+    fish = isolated_home / ".config/fish/conf.d/hfenv.fish"
+    fish.parent.mkdir(parents=True)
+    fish.write_bytes(content)
+    (isolated_home / ".zshrc").write_bytes(b"# zsh\n")
+    before = tree(isolated_home)
+    for command in (["setup", "--persist", "--endpoint", "hf-mirror"], ["reset"]):
+        result = run(*command, "--shell", "zsh", "--shell", "fish")
+        assert result.exit_code == 1, result.output
+        assert str(fish) in result.stderr and "not hfenv's" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert tree(isolated_home) == before  # all targets or none: ~/.zshrc untouched too
+
+
+def test_hfenvs_own_fish_file_is_still_replaced_and_deleted(isolated_home):
+    fish = isolated_home / ".config/fish/conf.d/hfenv.fish"
+    assert run("setup", "--persist", "--shell", "fish", "--endpoint", "hf-mirror").exit_code == 0
+    assert fish.read_bytes() == FISH_BLOCK
+    assert run("setup", "--persist", "--shell", "fish", "--endpoint", "hf").exit_code == 0
+    assert b"huggingface.co" in fish.read_bytes()
+    assert run("reset", "--shell", "fish").exit_code == 0
+    assert not fish.exists()
+
+
+def test_a_sites_own_profile_d_file_is_left_alone(isolated_home, tmp_path, monkeypatch):
+    root = tmp_path / "sysroot"
+    (root / "etc/profile.d").mkdir(parents=True)
+    site = root / "etc/profile.d/hfenv.sh"
+    site.write_bytes(b"export HF_ENDPOINT=https://hf.lab.example\n")
+    monkeypatch.setattr(persist, "SYSTEM_ROOT", root)
+    monkeypatch.setattr("hfenv.host.SystemHost.is_admin", lambda self: True)
+    before = tree(root)
+    for command in (["setup", "--system", "--endpoint", "hf-mirror"], ["reset", "--system"]):
+        result = run(*command)
+        assert result.exit_code == 1 and str(site) in result.stderr and "not hfenv's" in result.stderr
+        assert tree(root) == before
+
+
+def test_owned_check_is_in_the_edit_so_apply_rechecks_under_the_lock(tmp_path):
+    target = Target("fish", tmp_path / "hfenv.fish", owned=True)
+    assert setup_edit(target, FISH_BLOCK)(None) == FISH_BLOCK
+    assert setup_edit(target, FISH_BLOCK)(FISH_BLOCK.replace(b"hf-mirror.com", b"x")) == FISH_BLOCK
+    assert reset_edit(target)(FISH_BLOCK) is None
+    with pytest.raises(WriteError, match="not hfenv's"):
+        setup_edit(target, FISH_BLOCK)(b"echo hi\n")
+    with pytest.raises(WriteError, match="not hfenv's"):
+        reset_edit(target)(FISH_BLOCK + b"\n")
+
+
+# ---- degenerate files (item 13) ---------------------------------------------------------
+
+PIECES = [b"", UTF8_BOM, b"\n", b"\r\n", b"\r", b" ", b"\t", b"x"]
+# Every shared-file shape hfenv writes: bash's ~/.bashrc (block first), a plain
+# appended block, a block that follows the file's CRLF, a PowerShell profile.
+SHAPES = [
+    dict(at_start=True, match_newline=False),
+    dict(match_newline=False),
+    dict(match_newline=True),
+    dict(markers=Markers("#region hfenv", "#endregion hfenv"), newline=b"\r\n", bom=True, match_newline=True),
+]
+
+
+def degenerate_inputs():
+    seen = set()
+    for n in range(4):
+        for combo in itertools.product(PIECES, repeat=n):
+            data = b"".join(combo)
+            if data not in seen:
+                seen.add(data)
+                yield data
+    yield UTF8_BOM + b"\r\n\r\n"
+    yield b"  \t \r\n  \n"
+    yield b"last line without newline"
+
+
+@pytest.mark.parametrize("shape", range(len(SHAPES)))
+def test_reset_after_setup_gives_every_degenerate_file_back(tmp_path, shape):
+    target = Target("t", tmp_path / "rc", **SHAPES[shape])
+    inputs = list(degenerate_inputs())
+    assert len(inputs) > 300
+    for data in inputs + [None]:
+        once = setup_edit(target, BODY)(data)
+        assert setup_edit(target, BODY)(once) == once, data  # idempotent
+        assert reset_edit(target)(once) == data, data  # None: a file setup created is removed
+
+
+@pytest.mark.parametrize("content", [UTF8_BOM, b"", b"\n\n", UTF8_BOM + b"\r\n", b"\r\n", b"  "])
+def test_bashrc_of_degenerate_content_survives_setup_and_reset(isolated_home, content):
+    rc = isolated_home / ".bashrc"
+    rc.write_bytes(content)
+    assert run("setup", "--persist", "--shell", "bash", "--endpoint", "hf-mirror").exit_code == 0
+    assert b"# >>> hfenv >>>" in rc.read_bytes()
+    assert run("reset", "--shell", "bash").exit_code == 0
+    assert rc.read_bytes() == content
