@@ -280,6 +280,7 @@ def endpoints_add(name: str, url: str) -> None:
     from .endpoints import ConfigError, add_endpoint
     from .writers import WriteError
 
+    _need_home()
     try:
         endpoint, warnings = add_endpoint(name, url)
     except EndpointError as exc:
@@ -299,6 +300,7 @@ def endpoints_remove(name: str) -> None:
     from .endpoints import ConfigError, remove_endpoint
     from .writers import WriteError
 
+    _need_home()
     try:
         url = remove_endpoint(name)
     except EndpointError as exc:
@@ -351,6 +353,7 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     from .writers import WriteError
 
     platform, host = _machine()
+    _need_home(platform)
     chosen_shells = _chosen_shells(shell_names, required=persist)
     chosen = resolve_endpoint(endpoint) if endpoint is not None else _probed_endpoint()
     try:
@@ -407,6 +410,7 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
     from .writers import WriteError
 
     platform, host = _machine()
+    _need_home(platform)
     user = bool(shell_names) or not (system or use_git)
     chosen_shells = _chosen_shells(shell_names, required=user)
     scope = persist_mod.Scope(tuple(chosen_shells), user=user, system=system, git=use_git)
@@ -430,6 +434,17 @@ def _machine():
     from .host import system_host
 
     return detect.current_platform(), system_host()
+
+
+def _need_home(platform=None) -> None:
+    """An empty or relative HOME is bad input: files would land at / or under the cwd."""
+    from . import detect
+    from . import persist as persist_mod
+
+    platform = platform or detect.current_platform()
+    problem = persist_mod.home_problem(platform)
+    if problem:
+        fail(problem, EXIT_USAGE)
 
 
 def _chosen_shells(names: tuple[str, ...], required: bool) -> list:

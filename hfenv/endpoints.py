@@ -157,7 +157,11 @@ def parse_candidate(text: str, known: dict[str, str] | None = None) -> tuple[End
 def config_path() -> Path:
     import click  # click is always loaded by the CLI; imported here for library use
 
-    return Path(click.get_app_dir("hfenv")) / "config.json"
+    app_dir = click.get_app_dir("hfenv")
+    if not os.path.isabs(app_dir):
+        # An empty or relative XDG_CONFIG_HOME, which the XDG spec says to ignore.
+        app_dir = os.path.join(os.path.expanduser("~"), ".config", "hfenv")
+    return Path(app_dir) / "config.json"
 
 
 def load_config(path: Path | None = None) -> dict:

@@ -77,6 +77,27 @@ class Slot:
     body: Callable[[Endpoint, Pairs], bytes | None] = field(compare=False)
 
 
+# ---- policy -------------------------------------------------------------------
+
+
+def home_problem(platform: Platform) -> str | None:
+    """Why the user's home cannot be trusted to place startup files, or None.
+
+    An empty HOME makes Python's expanduser answer "/" (so setup would write
+    /.bashrc) and a relative one names a directory under wherever hfenv runs.
+    On Windows the same holds for USERPROFILE.
+    """
+    var = "USERPROFILE" if platform.system == "windows" else "HOME"
+    value = platform.env.get(var)
+    if value is not None and not value:
+        return f"${var} is empty; set it to your home directory (an absolute path) and run hfenv again"
+    if value is not None and not os.path.isabs(value):
+        return f"${var} is a relative path ({value!r}); set it to your home directory's absolute path"
+    if not os.path.isabs(str(platform.home)):
+        return f"the home directory {str(platform.home)!r} is not an absolute path; set ${var}"
+    return None
+
+
 # ---- targets ------------------------------------------------------------------
 
 

@@ -135,3 +135,53 @@ def test_bashrc_of_degenerate_content_survives_setup_and_reset(isolated_home, co
     assert b"# >>> hfenv >>>" in rc.read_bytes()
     assert run("reset", "--shell", "bash").exit_code == 0
     assert rc.read_bytes() == content
+
+
+# ---- the home directory (item 14) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("home", ["", "relative/home", "."])
+@pytest.mark.parametrize("command", [
+    ["setup", "--persist", "--shell", "bash", "--endpoint", "hf-mirror"],
+    ["setup", "--endpoint", "hf-mirror"],
+    ["reset", "--shell", "bash"],
+    ["endpoints", "add", "lab", "https://hf.lab.example"],
+    ["endpoints", "remove", "lab"],
+])
+def test_an_empty_or_relative_home_is_refused(tmp_path, monkeypatch, isolated_home, home, command):
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", home)
+    before = tree(tmp_path)
+    result = run(*command)
+    assert result.exit_code == 2, result.output
+    assert "$HOME" in result.stderr and "Traceback" not in result.stderr
+    assert tree(tmp_path) == before
+
+
+def test_home_problem_on_windows_reads_userprofile(tmp_path):
+    windows = lambda **env: shells.Platform("windows", Path("C:/Users/u"), env)  # noqa: E731
+    assert "USERPROFILE" in persist.home_problem(windows(USERPROFILE=""))
+    assert "relative" in persist.home_problem(windows(USERPROFILE="Users\\u"))
+    linux = lambda **env: shells.Platform("linux", tmp_path, env)  # noqa: E731
+    assert persist.home_problem(linux(HOME=str(tmp_path))) is None
+    assert persist.home_problem(linux()) is None  # unset: the password database answers
+
+
+@pytest.mark.parametrize("value", ["", "relative/cfg"])
+def test_an_empty_or_relative_xdg_config_home_is_ignored(isolated_home, tmp_path, monkeypatch, value):
+    """The XDG spec: a relative (or empty) value is invalid and ignored; ZDOTDIR likewise."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_CONFIG_HOME", value)
+    monkeypatch.setenv("ZDOTDIR", value)
+    result = run("setup", "--persist", "--shell", "fish", "--shell", "zsh", "--shell", "elvish",
+                 "--endpoint", "hf-mirror", "--json")
+    assert result.exit_code == 0, result.output
+    paths = {t["path"] for t in json.loads(result.stdout)["targets"]}
+    assert all(Path(p).is_absolute() and p.startswith(str(isolated_home)) for p in paths), paths
+    assert str(isolated_home / ".config/fish/conf.d/hfenv.fish") in paths
+    assert str(isolated_home / ".zshrc") in paths
+    assert list(work.iterdir()) == []
