@@ -48,7 +48,7 @@ from .blocks import Markers, render_block
 from .endpoints import Endpoint
 from .host import REG_SZ, Host
 from .shells import SHELLS, Platform, Shell
-from .writers import Change, Target, WriteError, plan_edits, reset_edit, setup_edit
+from .writers import Change, PrivateLock, Target, WriteError, plan_edits, reset_edit, setup_edit
 
 SYSTEM_ROOT = Path("/")
 
@@ -254,7 +254,8 @@ def _former_slots(shell: Shell, platform: Platform) -> list[Slot]:
     return slots
 
 
-def lock_paths(scope: Scope, platform: Platform, root: Path | None = None, saves_choice: bool = False) -> list[Path]:
+def lock_paths(scope: Scope, platform: Platform, root: Path | None = None,
+               saves_choice: bool = False) -> list[Path | PrivateLock]:
     """The per-user lock (when the user's files are touched), then (for --system) the
     machine-wide one; always in this order. A `sudo hfenv setup --system` that keeps
     HOME must not leave a root-owned lock in the user's config directory."""
@@ -268,9 +269,9 @@ def lock_paths(scope: Scope, platform: Platform, root: Path | None = None, saves
             data = platform.env.get("ProgramData") or platform.env.get("PROGRAMDATA") or r"C:\ProgramData"
             paths.append(Path(data) / "hfenv" / "system.lock")
         else:
+            # Not /run/lock or /tmp: anyone can write there (hold the lock, plant a symlink).
             root = SYSTEM_ROOT if root is None else root
-            lock_dir = next((root / d for d in ("run/lock", "var/lock") if (root / d).is_dir()), root / "tmp")
-            paths.append(lock_dir / "hfenv-system.lock")
+            paths.append(PrivateLock(root / "etc" / "hfenv" / "system.lock"))
     return paths
 
 

@@ -39,7 +39,9 @@ Decisions worth knowing:
   setup creates with a UTF-8 BOM (Windows PowerShell 5.1 reads BOM-less files in
   the ANSI code page), and reset still deletes such a file.
 - ``apply`` takes one lock path or several (taken in the order given: the
-  per-user lock, then the machine-wide one for ``--system``).
+  per-user lock, then the machine-wide one for ``--system``). A lock file is
+  opened without following symlinks; the machine-wide one is a
+  :class:`PrivateLock`, in a directory only root can write.
 """
 
 from __future__ import annotations
@@ -235,7 +237,20 @@ def plan_reset(targets: Iterable[Target]) -> list[Change]:
     return _run((t, reset_edit(t)) for t in targets)
 
 
-LockPaths = Union[Path, str, Sequence[Union[Path, str]]]
+@dataclass(frozen=True)
+class PrivateLock:
+    """A lock file whose directory only its owner may write (the machine-wide lock).
+
+    The directory is made 0755 when missing and refused when it is a symlink, is
+    owned by another user than root or us, or is writable by group or others: in
+    a directory anyone can write (/run/lock, /tmp), any user could hold the lock
+    and block root, or plant a symlink that makes root create a file elsewhere.
+    """
+
+    path: Path
+
+
+LockPaths = Union[Path, str, PrivateLock, Sequence[Union[Path, str, PrivateLock]]]
 
 
 def apply(changes: Iterable[Change], lock_path: LockPaths, *, timeout: float = 30.0) -> list[Change]:
@@ -245,10 +260,13 @@ def apply(changes: Iterable[Change], lock_path: LockPaths, *, timeout: float = 3
     fails, the targets already written are restored and WriteError is raised.
     """
     changes = list(changes)
-    paths = [lock_path] if isinstance(lock_path, (str, os.PathLike)) else list(lock_path)
+    paths = [lock_path] if isinstance(lock_path, (str, os.PathLike, PrivateLock)) else list(lock_path)
     with ExitStack() as locks:
         for path in paths:
-            locks.enter_context(_Lock(Path(path), timeout))
+            if isinstance(path, PrivateLock):
+                locks.enter_context(_Lock(Path(path.path), timeout, private=True))
+            else:
+                locks.enter_context(_Lock(Path(path), timeout))
         for change in changes:
             change.target.store.prepare(change.target)
         fresh = _run((c.target, c.edit) for c in changes)
@@ -515,18 +533,33 @@ FILES = FileStore()
 
 
 class _Lock:
-    """An exclusive lock on lock_path across processes (flock; msvcrt on Windows)."""
+    """An exclusive lock on lock_path across processes (flock; msvcrt on Windows).
 
-    def __init__(self, path: Path, timeout: float):
+    The lock file itself is opened without following a symlink and must be a
+    regular file; ``private`` also checks its directory (see :class:`PrivateLock`).
+    """
+
+    def __init__(self, path: Path, timeout: float, private: bool = False):
         self.path = path
         self.timeout = timeout
+        self.private = private
         self.fd: int | None = None
 
     def __enter__(self) -> _Lock:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            if self.private and os.name != "nt":
+                _private_dir(self.path.parent)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.path, flags, 0o600)
+            if not stat.S_ISREG(os.fstat(self.fd).st_mode):
+                self._close()
+                raise WriteError(self.path, "the lock is not a regular file; remove it and run hfenv again")
         except OSError as exc:
+            if exc.errno == errno.ELOOP or os.path.islink(self.path):
+                raise WriteError(self.path, "the lock is a symbolic link, which hfenv does not follow; "
+                                            "remove it and run hfenv again") from exc
             raise WriteError(self.path, _reason(exc)) from exc
         deadline = time.monotonic() + self.timeout
         while True:
@@ -560,6 +593,28 @@ class _Lock:
                 pass  # not locked (we failed to get it)
         os.close(self.fd)  # on Unix, closing releases the flock
         self.fd = None
+
+
+def _private_dir(directory: Path) -> None:
+    """Make directory (0755) if missing; refuse it unless only root or we can write it."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(directory, 0o755)
+    except FileExistsError:
+        pass
+    st = os.lstat(directory)
+    if stat.S_ISLNK(st.st_mode):
+        raise WriteError(directory, "is a symbolic link; the machine-wide lock's directory must be a real "
+                                    "directory that only root can write")
+    if not stat.S_ISDIR(st.st_mode):
+        raise WriteError(directory, "is not a directory; the machine-wide lock needs one here")
+    if st.st_uid not in (0, os.geteuid()):
+        raise WriteError(directory, f"is owned by uid {st.st_uid}, not root; the machine-wide lock's "
+                                    "directory must be writable by root only (chown root, chmod 755)")
+    if st.st_mode & 0o022:
+        raise WriteError(directory, f"is writable by group or others (mode {stat.S_IMODE(st.st_mode):o}); "
+                                    "the machine-wide lock's directory must be writable by root only "
+                                    "(chmod 755)")
 
 
 def _try_lock(fd: int) -> None:

@@ -10,7 +10,7 @@ from hfenv import persist, render, shells
 from hfenv.blocks import HASH_MARKERS, remove_block, set_block
 from hfenv.endpoints import Endpoint
 from hfenv.shells import Platform
-from hfenv.writers import Target, reset_edit, setup_edit
+from hfenv.writers import PrivateLock, Target, reset_edit, setup_edit
 
 BODY = b"export HF_ENDPOINT='https://hf-mirror.com'\n"
 GUARD = b"case $- in\n    *i*) ;;\n      *) return;;\nesac\n"
@@ -119,7 +119,8 @@ def test_lock_paths_are_stable(tmp_path, isolated_home, monkeypatch):
     monkeypatch.setattr(persist, "SYSTEM_ROOT", tmp_path)
     plat = linux(isolated_home)
     assert persist.lock_paths(persist.Scope(user=True), plat) == [isolated_home / ".config/hfenv/setup.lock"]
-    (tmp_path / "run" / "lock").mkdir(parents=True)
-    assert persist.lock_paths(persist.Scope(system=True), plat) == [tmp_path / "run/lock/hfenv-system.lock"]
+    (tmp_path / "run" / "lock").mkdir(parents=True)  # world-writable on real machines: not used
+    system_lock = PrivateLock(tmp_path / "etc/hfenv/system.lock")
+    assert persist.lock_paths(persist.Scope(system=True), plat) == [system_lock]
     assert persist.lock_paths(persist.Scope(system=True), plat, saves_choice=True) == [
-        isolated_home / ".config/hfenv/setup.lock", tmp_path / "run/lock/hfenv-system.lock"]
+        isolated_home / ".config/hfenv/setup.lock", system_lock]

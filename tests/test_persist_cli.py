@@ -356,7 +356,7 @@ def test_system_writes_profile_d_and_fish_conf_d(isolated_home, system_root, mon
     )
     assert "set -gx HF_ENDPOINT 'https://hf-mirror.com'\n" in fish.read_text()
     assert stat.S_IMODE(profile_d.stat().st_mode) == stat.S_IMODE(fish.stat().st_mode) == 0o644
-    assert (system_root / "run/lock/hfenv-system.lock").exists()
+    assert (system_root / "etc/hfenv/system.lock").exists()
     assert not (isolated_home / ".bashrc").exists()  # --system alone leaves the user's files
     assert not (isolated_home / ".config/hfenv").exists()  # no saved choice, no user lock
     # profile.d really works for a login shell that sources it

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import json
 from pathlib import Path
 
@@ -185,3 +186,82 @@ def test_an_empty_or_relative_xdg_config_home_is_ignored(isolated_home, tmp_path
     assert str(isolated_home / ".config/fish/conf.d/hfenv.fish") in paths
     assert str(isolated_home / ".zshrc") in paths
     assert list(work.iterdir()) == []
+
+
+# ---- the machine-wide lock (item 7) -----------------------------------------------------
+
+
+@pytest.fixture
+def sysroot(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "sysroot"
+    (root / "etc/profile.d").mkdir(parents=True)
+    (root / "run/lock").mkdir(parents=True)
+    (root / "run/lock").chmod(0o1777)  # as on a real machine: anyone may write there
+    monkeypatch.setattr(persist, "SYSTEM_ROOT", root)
+    monkeypatch.setattr("hfenv.host.SystemHost.is_admin", lambda self: True)
+    return root
+
+
+def test_the_system_lock_lives_where_only_root_can_write(isolated_home, sysroot):
+    assert run("setup", "--system", "--endpoint", "hf-mirror").exit_code == 0
+    lock = sysroot / "etc/hfenv/system.lock"
+    assert lock.is_file() and not lock.is_symlink()
+    assert oct(lock.stat().st_mode & 0o777) == oct(0o600)
+    assert oct(lock.parent.stat().st_mode & 0o777) == oct(0o755)
+    assert lock.parent.stat().st_uid == os.geteuid()
+    assert list((sysroot / "run/lock").iterdir()) == []  # nothing in the world-writable place
+
+
+def test_a_planted_symlink_is_not_followed(isolated_home, sysroot, tmp_path):
+    victim = tmp_path / "victim"
+    (sysroot / "etc/hfenv").mkdir(mode=0o755)
+    (sysroot / "etc/hfenv/system.lock").symlink_to(victim)
+    result = run("setup", "--system", "--endpoint", "hf-mirror")
+    assert result.exit_code == 1 and "symbolic link" in result.stderr, result.output
+    assert not victim.exists() and not os.path.lexists(victim)
+    assert not (sysroot / "etc/profile.d/hfenv.sh").exists()  # nothing changed
+
+
+@pytest.mark.parametrize("case", ["world-writable", "group-writable", "symlinked dir", "not a dir"])
+def test_a_lock_directory_others_can_write_is_refused(isolated_home, sysroot, tmp_path, case):
+    lock_dir = sysroot / "etc/hfenv"
+    if case == "symlinked dir":
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir(mode=0o755)
+        lock_dir.symlink_to(elsewhere)
+    elif case == "not a dir":
+        lock_dir.write_text("")
+    else:
+        lock_dir.mkdir()
+        lock_dir.chmod(0o777 if case == "world-writable" else 0o775)
+    before = tree(tmp_path)
+    for command in (["setup", "--system", "--endpoint", "hf-mirror"], ["reset", "--system"]):
+        (sysroot / "etc/profile.d/hfenv.sh").unlink(missing_ok=True)
+        if command[0] == "reset":
+            (sysroot / "etc/profile.d/hfenv.sh").write_bytes(b"# >>> hfenv >>>\nexport A=1\n# <<< hfenv <<<\n")
+            before = tree(tmp_path)
+        result = run(*command)
+        assert result.exit_code == 1, result.output
+        assert str(lock_dir) in result.stderr and "Traceback" not in result.stderr
+        assert tree(tmp_path) == before
+
+
+def test_a_lock_directory_of_another_owner_is_refused(tmp_path):
+    from hfenv.writers import PrivateLock, apply
+
+    lock_dir = tmp_path / "etc/hfenv"
+    lock_dir.mkdir(parents=True, mode=0o755)
+    os.chown(lock_dir, 12345, 12345) if os.geteuid() == 0 else pytest.skip("needs root to chown")
+    with pytest.raises(WriteError, match="owned by uid 12345"):
+        apply([], PrivateLock(lock_dir / "system.lock"))
+
+
+def test_no_lock_follows_a_symlink(tmp_path):
+    from hfenv.writers import apply
+
+    victim = tmp_path / "victim"
+    link = tmp_path / "setup.lock"
+    link.symlink_to(victim)
+    with pytest.raises(WriteError, match="symbolic link"):
+        apply([], link)
+    assert not os.path.lexists(victim)
