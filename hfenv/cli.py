@@ -371,7 +371,8 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     # --system alone is the machine's business: the user's saved choice (and lock) stay out of it.
     save = persist or not system
     try:
-        changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save)
+        record = _load_record(platform, scope)
+        changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save, record=record)
     except render.UnsafeValue as exc:
         fail(f"cannot write this value: {exc}")
     except (BlockError, WriteError, ConfigError) as exc:
@@ -399,11 +400,17 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
 @click.option("--json", "as_json", is_flag=True, help="Report what was done as JSON on stdout.")
 @click.option("--system", is_flag=True, help="Remove the machine-wide settings. Needs root/admin.")
 @click.option("--git", "use_git", is_flag=True, help="Remove hfenv's url.<mirror>.insteadOf rule from git.")
-def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bool, use_git: bool) -> None:
+@click.option("--all", "everything", is_flag=True,
+              help="Everything setup ever wrote: every shell's files, every recorded file, git, "
+                   "and the machine's files when run as root/admin.")
+def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bool, use_git: bool,
+          everything: bool) -> None:
     """Remove exactly what `hfenv setup` wrote.
 
     Without --system or --git it resets the startup files of the detected shell (or
-    of each --shell given). hfenv's own saved choice and endpoints are kept.
+    of each --shell given), wherever hfenv's record says setup wrote them.
+    hfenv's own saved choice and endpoints are kept. --all removes everything
+    (before uninstalling hfenv).
     """
     from . import persist as persist_mod
     from .blocks import BlockError
@@ -411,13 +418,19 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
 
     platform, host = _machine()
     _need_home(platform)
-    user = bool(shell_names) or not (system or use_git)
-    chosen_shells = _chosen_shells(shell_names, required=user)
-    scope = persist_mod.Scope(tuple(chosen_shells), user=user, system=system, git=use_git)
+    if everything and shell_names:
+        fail("--all already covers every shell; leave out --shell")
+    if everything:
+        scope = persist_mod.everything_scope(platform, host, system=system)
+    else:
+        user = bool(shell_names) or not (system or use_git)
+        scope = persist_mod.Scope(tuple(_chosen_shells(shell_names, required=user)), user=user,
+                                  system=system, git=use_git)
     if system and not dry_run:
         _need_admin(host, platform, "reset")
     try:
-        changes = persist_mod.plan_reset(scope, platform, host)
+        record = _load_record(platform, scope)
+        changes = persist_mod.plan_reset(scope, platform, host, record=record)
     except (BlockError, WriteError) as exc:
         fail(str(exc), EXIT_FAILURE)
     changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, None, False)
@@ -434,6 +447,18 @@ def _machine():
     from .host import system_host
 
     return detect.current_platform(), system_host()
+
+
+def _load_record(platform, scope) -> list:
+    """hfenv's record of the files setup wrote; a damaged one is ignored with a warning."""
+    from . import persist as persist_mod
+
+    if not (scope.user or scope.git):
+        return []
+    record, problem = persist_mod.load_record(platform)
+    if problem:
+        warn(problem)
+    return record
 
 
 def _need_home(platform=None) -> None:

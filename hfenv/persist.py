@@ -44,11 +44,11 @@ from pathlib import Path, PurePath
 from typing import Callable, Iterable, Mapping
 
 from . import render
-from .blocks import Markers, render_block
+from .blocks import Markers, find_block, render_block
 from .endpoints import Endpoint
 from .host import REG_SZ, Host
 from .shells import SHELLS, Platform, Shell
-from .writers import Change, PrivateLock, Target, WriteError, plan_edits, reset_edit, setup_edit
+from .writers import FILES, Change, PrivateLock, Target, WriteError, plan_edits, reset_edit, setup_edit
 
 SYSTEM_ROOT = Path("/")
 
@@ -96,6 +96,11 @@ def home_problem(platform: Platform) -> str | None:
     if not os.path.isabs(str(platform.home)):
         return f"the home directory {str(platform.home)!r} is not an absolute path; set ${var}"
     return None
+
+
+def everything_scope(platform: Platform, host: Host, system: bool = False) -> Scope:
+    """`reset --all`: every shell, git, and the machine's files when run as root/admin."""
+    return Scope(tuple(SHELLS.values()), user=True, git=True, system=system or host.is_admin())
 
 
 # ---- targets ------------------------------------------------------------------
@@ -155,8 +160,8 @@ def git_config_path(platform: Platform) -> Path:
     return home_file
 
 
-def git_slot(platform: Platform) -> Slot:
-    target = Target("git", git_config_path(platform), match_newline=False)
+def git_slot(platform: Platform, path: Path | None = None) -> Slot:
+    target = Target("git", git_config_path(platform) if path is None else path, match_newline=False)
 
     def body(endpoint: Endpoint, pairs: Pairs) -> bytes | None:
         if endpoint.is_official:
@@ -213,31 +218,160 @@ def choice_edit(target: Target, endpoint: Endpoint) -> Callable[[bytes | None], 
 
 
 def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platform, host: Host,
-               root: Path | None = None, save: bool = True) -> list[Change]:
-    """The changes setup makes: each target set to its body, then the saved choice."""
+               root: Path | None = None, save: bool = True, record: list[dict] | None = None) -> list[Change]:
+    """The changes setup makes: each target set to its body, then hfenv's own files.
+
+    Files that an earlier setup wrote for the same shells (or git) and that are
+    no longer today's targets (found in hfenv's record) get the new value too,
+    wherever they are: a ~/.profile from before ~/.bash_profile existed, a
+    .zshrc under another ZDOTDIR. They are updated only while they still hold
+    hfenv's block; reset removes them.
+    """
+    files, environments = _split(slots_for(scope, platform, host, root))
+    recorded = [slot for slot in _recorded_slots(scope, platform, record) if _key(slot) not in set(map(_key, files))]
     edits = []
-    for slot in slots_for(scope, platform, host, root):
+    for slot in files:
         body = slot.body(endpoint, pairs)
         edits.append((slot.target, reset_edit(slot.target) if body is None else setup_edit(slot.target, body)))
+    for slot in recorded:
+        body = slot.body(endpoint, pairs)
+        edits.append((slot.target, reset_edit(slot.target) if body is None else refresh_edit(slot.target, body)))
+    # After the files, before the environments: those are the hardest to roll back.
     if save:
         config = config_target()
-        # After the files, before the environments: those are the hardest to roll back.
-        files = [i for i, (t, _) in enumerate(edits) if not isinstance(t.store, EnvironmentStore)]
-        edits.insert(len(files), (config, choice_edit(config, endpoint)))
+        edits.append((config, choice_edit(config, endpoint)))
+    kept = [t for t, _ in edits if t.kind in RECORDED_KINDS]
+    dropped = [slot.target for slot in files + recorded if slot.body(endpoint, pairs) is None]
+    if kept:
+        edits.append(_record_edit(platform, keep=[t for t in kept if t not in dropped], drop=dropped))
+    edits += [(slot.target, setup_edit(slot.target, slot.body(endpoint, pairs))) for slot in environments]
     return plan_edits(edits)
 
 
-def plan_reset(scope: Scope, platform: Platform, host: Host, root: Path | None = None) -> list[Change]:
+def plan_reset(scope: Scope, platform: Platform, host: Host, root: Path | None = None,
+               record: list[dict] | None = None) -> list[Change]:
     """The changes reset makes: every block and owned file of the scope removed.
 
-    Besides today's startup files, a shell's other candidate files are searched
-    for hfenv's block: which file setup chose depended on what existed then
-    (a ~/.bash_profile created later hides the ~/.profile setup wrote).
+    Besides today's startup files: every file hfenv's record says setup wrote for
+    these shells (or git), wherever it is, and a shell's other candidate files
+    that hold hfenv's block (setups from before the record existed).
     """
-    slots = slots_for(scope, platform, host, root)
+    files, environments = _split(slots_for(scope, platform, host, root))
     if scope.user:
-        slots = _unique(slots + [slot for shell in scope.shells for slot in _former_slots(shell, platform)])
-    return plan_edits((slot.target, reset_edit(slot.target)) for slot in slots)
+        files += [slot for shell in scope.shells for slot in _former_slots(shell, platform)]
+    files = _unique(files + _recorded_slots(scope, platform, record))
+    edits = [(slot.target, reset_edit(slot.target)) for slot in files]
+    recorded = [t for t, _ in edits if t.kind in RECORDED_KINDS]
+    if recorded:
+        edits.append(_record_edit(platform, keep=[], drop=recorded))
+    edits += [(slot.target, reset_edit(slot.target)) for slot in environments]
+    return plan_edits(edits)
+
+
+def refresh_edit(target: Target, body: bytes) -> Callable[[bytes | None], bytes | None]:
+    """setup's edit for a file an earlier setup wrote: only while it still holds hfenv's block."""
+    setup = setup_edit(target, body)
+
+    def edit(old: bytes | None) -> bytes | None:
+        if old is None or find_block(old, target.markers, str(target.path)) is None:
+            return old
+        return setup(old)
+
+    return edit
+
+
+def _split(slots: list[Slot]) -> tuple[list[Slot], list[Slot]]:
+    files = [s for s in slots if not isinstance(s.target.store, EnvironmentStore)]
+    return files, [s for s in slots if isinstance(s.target.store, EnvironmentStore)]
+
+
+def _key(slot: Slot) -> str:
+    return os.path.realpath(slot.target.path)
+
+
+# ---- hfenv's record of what setup wrote ------------------------------------------
+
+RECORD_VERSION = 1
+RECORDED_KINDS = frozenset(SHELLS) | {"git"}
+
+
+def record_path(platform: Platform) -> Path:
+    """hfenv's own state: where setup wrote. Not under XDG_CONFIG_HOME, which setup
+    may have written under (fish's conf.d): a reset without it must still find it."""
+    if platform.system == "linux":
+        state = platform.env.get("XDG_STATE_HOME")
+        base = Path(state) if state and os.path.isabs(state) else Path(str(platform.home)) / ".local" / "state"
+        return base / "hfenv" / "state.json"
+    from .endpoints import config_path  # macOS, Windows: the app directory ignores XDG
+
+    return config_path().parent / "state.json"
+
+
+def parse_record(data: bytes | None) -> tuple[list[dict], str | None]:
+    """The record's entries and, when it is damaged, why (the damaged parts are ignored)."""
+    if data is None:
+        return [], None
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return [], "is not valid JSON"
+    if not isinstance(record, dict) or not isinstance(record.get("targets"), list):
+        return [], "does not hold hfenv's record"
+    entries, bad = [], 0
+    for entry in record["targets"]:
+        if (isinstance(entry, dict) and entry.get("kind") in RECORDED_KINDS and isinstance(entry.get("path"), str)
+                and os.path.isabs(entry["path"]) and isinstance(entry.get("owned", False), bool)):
+            entries.append({"kind": entry["kind"], "path": entry["path"], "owned": entry.get("owned", False)})
+        else:
+            bad += 1
+    return entries, (f"has {bad} damaged entr{'y' if bad == 1 else 'ies'}" if bad else None)
+
+
+def load_record(platform: Platform) -> tuple[list[dict], str | None]:
+    """What setup recorded, and a warning when the record is damaged or unreadable (then ignored)."""
+    path = record_path(platform)
+    try:
+        data = FILES.read(Target("state", path))
+    except WriteError as exc:
+        return [], f"ignoring hfenv's record {path}: {exc.reason}"
+    entries, problem = parse_record(data)
+    return entries, (f"ignoring what is damaged in hfenv's record {path}: it {problem}" if problem else None)
+
+
+def _record_edit(platform: Platform, keep: list[Target], drop: list[Target]):
+    """The record with keep's files in it and drop's out (a damaged record starts afresh)."""
+    target = Target("state", record_path(platform))
+
+    def edit(old: bytes | None) -> bytes | None:
+        entries, _ = parse_record(old)
+        wanted = {str(t.path): {"kind": t.kind, "path": str(t.path), "owned": t.owned} for t in keep}
+        gone = {str(t.path) for t in drop} - set(wanted)
+        # In place, so that a setup that changes nothing leaves the record byte for byte.
+        entries = [wanted.pop(e["path"], e) for e in entries if e["path"] not in gone] + list(wanted.values())
+        if not entries:
+            return None
+        return (json.dumps({"version": RECORD_VERSION, "targets": entries}, indent=2, ensure_ascii=False)
+                + "\n").encode("utf-8")
+
+    return target, edit
+
+
+def _recorded_slots(scope: Scope, platform: Platform, record: list[dict] | None) -> list[Slot]:
+    """Slots for the recorded files of the scope's shells (and git)."""
+    if record is None:
+        record, _ = load_record(platform)
+    names = {shell.name for shell in scope.shells} if scope.user else set()
+    slots = []
+    for entry in record:
+        path = Path(entry["path"])
+        if entry["kind"] == "git" and scope.git:
+            slots.append(git_slot(platform, path))
+        elif entry["kind"] in names:
+            shell = SHELLS[entry["kind"]]
+            markers = Markers(*shell.block_markers)
+            target = Target(shell.name, path, markers=markers, owned=entry["owned"], match_newline=False)
+            slots.append(Slot(target, _shell_body(shell, markers, target)))
+    return slots
 
 
 def _former_slots(shell: Shell, platform: Platform) -> list[Slot]:

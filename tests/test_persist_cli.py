@@ -84,7 +84,8 @@ def test_another_endpoint_replaces_the_block_in_place(isolated_home):
         fh.write(b"alias ll='ls -l'  # mine, after\n")
     with_mirror = zshrc.read_bytes()
     report = run_json("setup", "--persist", "--shell", "zsh", "--endpoint", "https://mirror.lab.example/hf")
-    assert [t["action"] for t in report["targets"]] == ["updated", "updated", "updated"]
+    # .zshrc, .zshenv, the saved choice; hfenv's record of the files stays as it was
+    assert [t["action"] for t in report["targets"]] == ["updated", "updated", "updated", "unchanged"]
     assert zshrc.read_bytes() == with_mirror.replace(MIRROR.encode(), b"https://mirror.lab.example/hf")
     assert block_count(zshrc) == 1
 
@@ -119,7 +120,7 @@ def test_reset_gives_back_every_file_byte_for_byte(isolated_home, config_dir):
     # Directories setup created for new files stay (reset cannot know who else uses them).
     made = {k for k in after if k not in before and after[k].endswith(" dir")}
     assert {k: v for k, v in after.items() if k not in made} == before
-    assert made <= {".config/fish", ".config/fish/conf.d", ".config/elvish"}
+    assert made <= {".config/fish", ".config/fish/conf.d", ".config/elvish", ".local/state/hfenv"}
 
 
 def test_reset_keeps_the_saved_choice(isolated_home):
@@ -134,6 +135,7 @@ def test_reset_without_anything_to_remove_changes_nothing(isolated_home):
         {"kind": "bash", "path": str(isolated_home / ".bashrc"), "action": "unchanged"},
         {"kind": "bash", "path": str(isolated_home / ".profile"), "action": "unchanged"},
         {"kind": "fish", "path": str(isolated_home / ".config/fish/conf.d/hfenv.fish"), "action": "unchanged"},
+        {"kind": "state", "path": str(isolated_home / ".local/state/hfenv/state.json"), "action": "unchanged"},
     ]}
     assert not (isolated_home / ".bashrc").exists()
     assert not (isolated_home / ".config/hfenv").exists()  # a no-op takes no lock, leaves no file
@@ -168,7 +170,8 @@ def test_dry_run_json_reports_the_plan_and_writes_nothing(isolated_home):
     before = tree(isolated_home)
     report = run_json("setup", "--persist", "--shell", "sh", "--endpoint", "hf", "--dry-run")
     assert report["changed"] is True
-    assert [(t["kind"], t["action"]) for t in report["targets"]] == [("sh", "created"), ("config", "created")]
+    assert [(t["kind"], t["action"]) for t in report["targets"]] == [("sh", "created"), ("config", "created"),
+                                                                     ("state", "created")]
     assert tree(isolated_home) == before
 
 
@@ -183,10 +186,11 @@ def test_json_contract_and_stdout_is_json_only(isolated_home, config_dir):
         {"kind": "bash", "path": str(isolated_home / ".bashrc"), "action": "created"},
         {"kind": "bash", "path": str(isolated_home / ".profile"), "action": "created"},
         {"kind": "config", "path": str(config_dir / "config.json"), "action": "created"},
+        {"kind": "state", "path": str(isolated_home / ".local/state/hfenv/state.json"), "action": "created"},
     ]
     assert 'eval "$(hfenv shell --shell bash)"' in result.stderr  # the hint, off stdout
     removed = run_json("reset", "--shell", "bash")
-    assert [t["action"] for t in removed["targets"]] == ["removed", "removed"]
+    assert [t["action"] for t in removed["targets"]] == ["removed", "removed", "removed"]  # and the record
 
 
 def test_human_output_names_each_target_and_the_eval_line(isolated_home):

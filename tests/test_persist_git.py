@@ -56,7 +56,7 @@ def test_git_clone_urls_go_to_the_mirror_until_reset(isolated_home, mirror):
     assert again["changed"] is False
 
     reset = json.loads(run("reset", "--git", "--json").stdout)
-    assert [(t["kind"], t["action"]) for t in reset["targets"]] == [("git", "updated")]
+    assert [(t["kind"], t["action"]) for t in reset["targets"]] == [("git", "updated"), ("state", "removed")]
     assert gitconfig.read_bytes() == before
     mirror.paths.clear()
     assert ls_remote(isolated_home, GIT_ALLOW_PROTOCOL="file").returncode != 0  # https is not allowed

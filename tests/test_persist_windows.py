@@ -122,6 +122,7 @@ def test_golden_setup_and_reset_of_the_user_environment_and_profiles(windows):
         {"kind": "powershell", "path": str(seven), "action": "created"},
         {"kind": "powershell", "path": str(five), "action": "created"},
         {"kind": "config", "path": report["targets"][2]["path"], "action": "created"},
+        {"kind": "state", "path": report["targets"][3]["path"], "action": "created"},
         {"kind": "user-environment", "path": "HKCU\\Environment", "action": "created"},
     ]
     assert "windows that are already open keep the old value" in result.stderr
@@ -134,7 +135,7 @@ def test_golden_setup_and_reset_of_the_user_environment_and_profiles(windows):
 
     windows.calls.clear()
     reset = json.loads(run("reset", "--shell", "powershell", "--json").stdout)
-    assert [t["action"] for t in reset["targets"]] == ["removed", "removed", "removed"]
+    assert [t["action"] for t in reset["targets"]] == ["removed", "removed", "removed", "removed"]
     assert [c for c in windows.calls if c[0] != "ask-profile"] == [
         ("delete", "HKCU", "Environment", "HF_ENDPOINT"),
         ("delete", "HKCU", "Environment", "HF_HUB_CACHE"),

@@ -162,10 +162,10 @@ def test_an_empty_or_relative_home_is_refused(tmp_path, monkeypatch, isolated_ho
 
 
 def test_home_problem_on_windows_reads_userprofile(tmp_path):
-    windows = lambda **env: shells.Platform("windows", Path("C:/Users/u"), env)  # noqa: E731
+    windows = lambda **env: shells.Platform("windows", Path("C:/Users/u"), env)
     assert "USERPROFILE" in persist.home_problem(windows(USERPROFILE=""))
     assert "relative" in persist.home_problem(windows(USERPROFILE="Users\\u"))
-    linux = lambda **env: shells.Platform("linux", tmp_path, env)  # noqa: E731
+    linux = lambda **env: shells.Platform("linux", tmp_path, env)
     assert persist.home_problem(linux(HOME=str(tmp_path))) is None
     assert persist.home_problem(linux()) is None  # unset: the password database answers
 
