@@ -215,24 +215,14 @@ def update_config(update: Callable[[dict], None]) -> None:
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    """A JSON file replaced atomically (the probe cache; the config goes through update_config)."""
-    import tempfile  # only writers pay for it; `hfenv shell` starts in people's shells
+    """A JSON file replaced atomically by hfenv's one file writer (the probe cache; the config
+    goes through update_config). OSError when it cannot be written."""
+    from .writers import WriteError, write_atomic  # only writers pay for it: `hfenv shell` starts fast
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except WriteError as exc:
+        raise OSError(str(exc)) from None
 
 
 def user_endpoints(config: dict | None = None) -> dict[str, str]:

@@ -529,6 +529,12 @@ class FileStore:
 FILES = FileStore()
 
 
+def write_atomic(path: Path | str, data: bytes) -> None:
+    """Replace a regular file's content atomically (temp file, fsync, rename), making its
+    directory if needed: the one file writer, also for hfenv's probe cache. WriteError."""
+    FILES.write(Target("file", Path(path)), data)
+
+
 # --- lock -------------------------------------------------------------------
 
 

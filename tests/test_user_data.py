@@ -265,3 +265,21 @@ def test_no_lock_follows_a_symlink(tmp_path):
     with pytest.raises(WriteError, match="symbolic link"):
         apply([], link)
     assert not os.path.lexists(victim)
+
+
+# ---- one atomic writer (issue 9, item 5) ------------------------------------------------
+
+
+def test_json_files_go_through_the_one_atomic_writer(tmp_path, monkeypatch):
+    from hfenv import endpoints, writers
+
+    calls = []
+    real = writers.write_atomic
+    monkeypatch.setattr(writers, "write_atomic", lambda path, data: calls.append(path) or real(path, data))
+    target = tmp_path / "new-dir" / "probe.json"
+    endpoints.write_json_atomic(target, {"a": "模型"})
+    assert calls == [target] and json.loads(target.read_text(encoding="utf-8")) == {"a": "模型"}
+    (tmp_path / "dir.json").mkdir()
+    with pytest.raises(OSError, match="is a directory"):
+        endpoints.write_json_atomic(tmp_path / "dir.json", {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.json", "new-dir"]  # no temp file left
