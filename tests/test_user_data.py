@@ -282,4 +282,4 @@ def test_json_files_go_through_the_one_atomic_writer(tmp_path, monkeypatch):
     (tmp_path / "dir.json").mkdir()
     with pytest.raises(OSError, match="is a directory"):
         endpoints.write_json_atomic(tmp_path / "dir.json", {})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.json", "new-dir"]  # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.json", "home", "new-dir"]  # no temp file left
