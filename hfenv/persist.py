@@ -259,6 +259,8 @@ def plan_reset(scope: Scope, platform: Platform, host: Host, root: Path | None =
     files, environments = _split(slots_for(scope, platform, host, root))
     if scope.user:
         files += [slot for shell in scope.shells for slot in _former_slots(shell, platform)]
+    if scope.system and platform.system != "windows":
+        files += _former_system_slots(SYSTEM_ROOT if root is None else root)
     files = _unique(files + _recorded_slots(scope, platform, record))
     edits = [(slot.target, reset_edit(slot.target)) for slot in files]
     recorded = [t for t, _ in edits if t.kind in RECORDED_KINDS]
@@ -344,8 +346,8 @@ def _record_edit(platform: Platform, keep: list[Target], drop: list[Target]):
 
     def edit(old: bytes | None) -> bytes | None:
         entries, _ = parse_record(old)
-        wanted = {str(t.path): {"kind": t.kind, "path": str(t.path), "owned": t.owned} for t in keep}
-        gone = {str(t.path) for t in drop} - set(wanted)
+        wanted = {_abs(t): {"kind": t.kind, "path": _abs(t), "owned": t.owned} for t in keep}
+        gone = {_abs(t) for t in drop} - set(wanted)
         # In place, so that a setup that changes nothing leaves the record byte for byte.
         entries = [wanted.pop(e["path"], e) for e in entries if e["path"] not in gone] + list(wanted.values())
         if not entries:
@@ -354,6 +356,11 @@ def _record_edit(platform: Platform, keep: list[Target], drop: list[Target]):
                 + "\n").encode("utf-8")
 
     return target, edit
+
+
+def _abs(target: Target) -> str:
+    # A relative GIT_CONFIG_GLOBAL names a file under the working directory of that run.
+    return os.path.abspath(target.path)
 
 
 def _recorded_slots(scope: Scope, platform: Platform, record: list[dict] | None) -> list[Slot]:
@@ -374,15 +381,30 @@ def _recorded_slots(scope: Scope, platform: Platform, record: list[dict] | None)
     return slots
 
 
+def _former_system_slots(root: Path) -> list[Slot]:
+    """Machine-wide files of an earlier `setup --system` that today's choice does not name."""
+    slots = []
+    for shell in SHELLS.values():
+        for path in shell.other_system_files(root):
+            if _holds_marker(path, Markers(*shell.block_markers)):
+                slots.append(_system_file(shell, path))
+    return slots
+
+
+def _holds_marker(path: Path | PurePath, markers: Markers) -> bool:
+    """Whether a regular file at path holds hfenv's begin marker (a FIFO is never opened)."""
+    try:
+        data = FILES.read(Target("probe", Path(str(path))))
+    except WriteError:
+        return False
+    return data is not None and markers.begin.encode() in data
+
+
 def _former_slots(shell: Shell, platform: Platform) -> list[Slot]:
     markers = Markers(*shell.block_markers)
     slots = []
     for path in shell.other_startup_files(platform):
-        try:
-            holds_block = markers.begin.encode() in Path(str(path)).read_bytes()
-        except OSError:
-            continue
-        if holds_block:
+        if _holds_marker(path, markers):
             target = Target(shell.name, Path(str(path)), markers=markers, match_newline=False)
             slots.append(Slot(target, _shell_body(shell, markers, target)))
     return slots

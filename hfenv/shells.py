@@ -107,6 +107,10 @@ class Shell:
         """Machine-wide files (owned by hfenv) that `setup --system` writes, where their directory exists."""
         return []
 
+    def other_system_files(self, root: Path) -> list[Path]:
+        """Machine-wide files an earlier `setup --system` may have chosen instead."""
+        return []
+
 
 def _first_existing(candidates: list[PurePath], default: PurePath) -> PurePath:
     for path in candidates:
@@ -212,6 +216,10 @@ class Fish(Shell):
             if (root / sysconf).is_dir():
                 return [root / sysconf / "conf.d" / "hfenv.fish"]
         return []
+
+    def other_system_files(self, root: Path) -> list[Path]:
+        # A fish installed (or removed) since: Homebrew's and the distribution's directories.
+        return [root / sysconf / "conf.d" / "hfenv.fish" for sysconf in self.SYSCONF_DIRS]
 
 
 class Tcsh(Shell):

@@ -188,3 +188,35 @@ def test_reset_all_as_a_user_leaves_the_machine_alone(isolated_home, tmp_path, m
     assert "system" not in {t["kind"] for t in report["targets"]}
     assert tree(root) == before
     assert run("reset", "--all", "--shell", "bash").exit_code == 2
+
+
+def test_reset_system_finds_fish_files_in_every_system_directory(isolated_home, tmp_path, monkeypatch):
+    root = tmp_path / "sysroot"
+    block = b"# >>> hfenv >>>\nset -gx HF_ENDPOINT x\n# <<< hfenv <<<\n"
+    for d in ("etc/fish/conf.d", "opt/homebrew/etc/fish/conf.d"):
+        (root / d).mkdir(parents=True)
+    (root / "opt/homebrew/etc/fish/conf.d/hfenv.fish").write_bytes(block)  # from before /etc/fish existed
+    monkeypatch.setattr(persist, "SYSTEM_ROOT", root)
+    monkeypatch.setattr("hfenv.host.SystemHost.is_admin", lambda self: True)
+    report = run_json("reset", "--system")
+    assert actions(report)[str(root / "opt/homebrew/etc/fish/conf.d/hfenv.fish")] == "removed"
+    assert not (root / "opt/homebrew/etc/fish/conf.d/hfenv.fish").exists()
+
+
+def test_a_fifo_among_the_other_startup_files_does_not_hang_reset(isolated_home):
+    (isolated_home / ".bash_profile").write_bytes(b"")  # bash's login file; ~/.profile is an "other" one
+    os.mkfifo(isolated_home / ".profile")
+    result = run("reset", "--shell", "bash")  # would block forever reading the FIFO
+    assert result.exit_code == 0, result.output
+    os.unlink(isolated_home / ".bash_profile")  # now the FIFO is a target: refused, not opened
+    result = run("reset", "--shell", "bash")
+    assert result.exit_code == 1 and "not a regular file" in result.stderr
+
+
+def test_a_relative_git_config_global_is_recorded_as_an_absolute_path(isolated_home, tmp_path, monkeypatch, record):
+    monkeypatch.chdir(tmp_path)
+    run_json("setup", "--git", "--endpoint", "hf-mirror", env={"GIT_CONFIG_GLOBAL": "team.gitconfig"})
+    assert [e["path"] for e in json.loads(record.read_text())["targets"]] == [str(tmp_path / "team.gitconfig")]
+    result = run("reset", "--git", "--json")
+    assert result.exit_code == 0 and "warning" not in result.stderr
+    assert not (tmp_path / "team.gitconfig").exists()
