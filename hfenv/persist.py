@@ -98,9 +98,17 @@ def home_problem(platform: Platform) -> str | None:
     return None
 
 
-def everything_scope(platform: Platform, host: Host, system: bool = False) -> Scope:
-    """`reset --all`: every shell, git, and the machine's files when run as root/admin."""
-    return Scope(tuple(SHELLS.values()), user=True, git=True, system=system or host.is_admin())
+def everything_scope(platform: Platform, host: Host, system: bool = False, root: Path | None = None) -> Scope:
+    """`reset --all`: every shell, git, and the machine's files when run as root/admin and
+    hfenv has written some (so that a machine without them gets no /etc/hfenv lock either)."""
+    if not system and host.is_admin():
+        if platform.system == "windows":
+            system = True
+        else:
+            root = SYSTEM_ROOT if root is None else root
+            system = any(_holds_marker(slot.target.path, slot.target.markers)
+                         for slot in system_file_slots(root) + _former_system_slots(root))
+    return Scope(tuple(SHELLS.values()), user=True, git=True, system=system)
 
 
 # ---- targets ------------------------------------------------------------------

@@ -220,3 +220,15 @@ def test_a_relative_git_config_global_is_recorded_as_an_absolute_path(isolated_h
     result = run("reset", "--git", "--json")
     assert result.exit_code == 0 and "warning" not in result.stderr
     assert not (tmp_path / "team.gitconfig").exists()
+
+
+def test_reset_all_as_root_on_a_machine_without_hfenvs_files_leaves_etc_alone(isolated_home, tmp_path,
+                                                                              monkeypatch):
+    root = tmp_path / "sysroot"
+    (root / "etc/profile.d").mkdir(parents=True)
+    monkeypatch.setattr(persist, "SYSTEM_ROOT", root)
+    monkeypatch.setattr("hfenv.host.SystemHost.is_admin", lambda self: True)
+    run_json("setup", "--persist", "--shell", "zsh", "--endpoint", "hf-mirror")
+    before = tree(root)
+    assert run_json("reset", "--all")["changed"] is True
+    assert tree(root) == before  # no /etc/hfenv lock for a machine hfenv never wrote
