@@ -115,33 +115,28 @@ def current_shell_entry(env: Mapping[str, str] | None = None) -> Shell:
     return shells.get(name)
 
 
-def lines_mentioning(path: PurePath, needle: bytes = b"HF_ENDPOINT") -> list[tuple[int, str]]:
-    """(line number, text) of each line of a startup file that mentions `needle`."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return []
-    found = []
-    for number, line in enumerate(data.splitlines(), 1):
-        stripped = line.strip()
-        if needle in line and not stripped.startswith(b"#"):
-            found.append((number, stripped.decode("utf-8", "replace")))
-    return found
+def endpoint_sources(entry: Shell | None, plat: Platform, host=None, root: Path | None = None) -> dict:
+    """The HF_ENDPOINT this process sees, and the startup lines that set it for this shell.
 
+    The lines come from hfenv.startup, the reader doctor uses too: the same files in the
+    same order, and only lines that set, export or unset the variable (not `echo $HF_ENDPOINT`).
+    """
+    from .startup import places_for, read_places, startup_places
 
-def endpoint_sources(entry: Shell | None, plat: Platform) -> dict:
-    """The HF_ENDPOINT this process sees, and the startup lines that set it."""
     value = plat.env.get("HF_ENDPOINT")
-    files = []
+    files, problems = [], []
     if entry is not None:
-        for startup in entry.startup_files(plat):
-            for number, text in lines_mentioning(startup.path):
-                files.append({"path": str(startup.path), "line": number, "text": text})
+        lines, found = read_places(places_for(entry.name, startup_places(plat, host, root)))
+        for line in lines:
+            files.append({"path": line.path, "line": line.line, "text": line.text, "action": line.action,
+                          "value": line.value, "exported": line.exported, "in_block": line.in_block})
+        problems = [{"path": path, "problem": problem} for path, problem in found]
     return {
         "value": value,
         "source": "environment of this process" if value is not None
         else f"not set (huggingface_hub uses {CATALOG[OFFICIAL]})",
         "startup_files": files,
+        "problems": problems,
     }
 
 
@@ -186,5 +181,8 @@ def format_detection(info: dict) -> str:
     value = endpoint["value"]
     lines.append(f"HF_ENDPOINT: {value if value is not None else '(unset)'}  [{endpoint['source']}]")
     for item in endpoint["startup_files"]:
-        lines.append(f"  mentioned in {item['path']}:{item['line']}: {item['text']}")
+        where = "hfenv's block" if item["in_block"] else item["action"]
+        lines.append(f"  {item['path']}:{item['line']} ({where}): {item['text']}")
+    for item in endpoint["problems"]:
+        lines.append(f"  not read: {item['path']}: {item['problem']}")
     return "\n".join(lines)
