@@ -34,24 +34,27 @@ def current_platform(env: Mapping[str, str] | None = None) -> Platform:
 
 
 def read_os_release(path: str = "/etc/os-release") -> dict[str, str]:
+    from .files import read_text
+
     values = {}
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                key, sep, value = line.strip().partition("=")
-                if sep:
-                    values[key] = value.strip().strip('"')
-    except OSError:
-        pass
+        text = read_text(path)
+    except OSError:  # absent, unreadable, or not a small regular file: no distribution name
+        return values
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep:
+            values[key] = value.strip().strip('"')
     return values
 
 
 def is_wsl(env: Mapping[str, str]) -> bool:
     if env.get("WSL_DISTRO_NAME") or env.get("WSL_INTEROP"):
         return True
+    from .files import read_text
+
     try:
-        with open("/proc/sys/kernel/osrelease", encoding="ascii", errors="replace") as fh:
-            return "microsoft" in fh.read().lower()
+        return "microsoft" in read_text("/proc/sys/kernel/osrelease").lower()
     except OSError:
         return False
 

@@ -611,6 +611,22 @@ def version(dist):
         return None
 def clean(text):
     return None if text is None else (text.replace("\r", "").replace("\n", "").strip() or None)
+def file_problem(path):
+    # A FIFO would hang the read, /dev/zero would fill the memory: look at the open file first.
+    import stat
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return "is not a regular file (a FIFO, a device or a directory)"
+        if st.st_size > 65536:
+            return "is larger than 64 KiB"
+    finally:
+        os.close(fd)
+    return None
 def token_source(c):
     # Names only, never a value. huggingface_hub's own readers, without get_token(): that one may
     # refresh an OAuth token (a request, and a write) or run an OIDC exchange.
@@ -621,8 +637,9 @@ def token_source(c):
     except Exception:
         a = None
     path = getattr(c, "HF_TOKEN_PATH", None)
+    problem = path and file_problem(path)
     try:
-        in_file = bool(path and clean(open(path, encoding="utf-8", errors="replace").read()))
+        in_file = bool(path and not problem and clean(open(path, encoding="utf-8", errors="replace").read(65537)))
     except OSError:
         in_file = False
     if in_file:
@@ -634,12 +651,15 @@ def token_source(c):
         source = "unknown"
     elif a._get_token_from_environment():
         source = "$HF_TOKEN" if os.environ.get("HF_TOKEN") else "$HUGGING_FACE_HUB_TOKEN"
+    elif problem:
+        source = None
     else:
         try:
             source = "the token file " + path if a._get_token_from_file() else None
         except OSError:
             source = None
-    return {"token_source": source, "token_present": present, "token_blank": blank}
+    return {"token_source": source, "token_present": present, "token_blank": blank,
+            "token_file_problem": ("%s %s" % (path, problem)) if problem and source is None else None}
 try:
     import huggingface_hub
     from huggingface_hub import constants as c
@@ -902,6 +922,7 @@ class TokenState:
     in_effect: str | None  # the one huggingface_hub sends; "unknown" when it could not be asked
     blank: list[str]  # variables that are set but blank
     value: str | None = field(default=None, repr=False)  # the value of in_effect, for the checks only
+    file_problem: str | None = None  # "PATH is a FIFO...": a token file no client can read
 
     def to_json(self) -> dict:
         return {"present": self.in_effect is not None, "source": self.in_effect, "sources": self.sources}
@@ -926,28 +947,31 @@ def token_state(client: dict, env: Mapping[str, str]) -> TokenState:
     if source in ("$HF_TOKEN", "$HUGGING_FACE_HUB_TOKEN"):
         value = _clean_token(env.get(source[1:]))
     elif source and source.startswith("the token file ") and client.get("token_path"):
+        from .files import read_text
+
         try:
-            value = _clean_token(Path(client["token_path"]).read_text(encoding="utf-8", errors="replace"))
+            value = _clean_token(read_text(client["token_path"]))
         except OSError:
             value = None
     return TokenState(list(client.get("token_present") or []), source, list(client.get("token_blank") or []),
-                      value)
+                      value, client.get("token_file_problem"))
 
 
 def stored_secrets(env: Mapping[str, str], home: PurePath, token_path: str | None = None) -> tuple[str, ...]:
     """Every token stored for huggingface_hub here (variables, token file, stored_tokens), for redaction only."""
     from . import persist
+    from .files import read_text
 
     found = [_clean_token(env.get(name)) for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")]
     files = [persist.token_file(env, home)] + ([Path(token_path)] if token_path else [])
     stored = Path(env.get("HF_STORED_TOKENS_PATH") or files[0].parent / "stored_tokens")
     for path in files:
         try:
-            found.append(_clean_token(path.read_text(encoding="utf-8", errors="replace")[:4096]))
-        except OSError:
+            found.append(_clean_token(read_text(path)[:4096]))
+        except OSError:  # absent, or not a small regular file
             pass
     try:  # an INI file: [name] sections with hf_token = value
-        for line in stored.read_text(encoding="utf-8", errors="replace").splitlines()[:1000]:
+        for line in read_text(stored).splitlines()[:1000]:
             key, sep, value = line.partition("=")
             if sep and key.strip() == "hf_token":
                 found.append(_clean_token(value))
@@ -965,6 +989,10 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
                          "before any stored token")
     for name in state.blank:
         out.info("blank", f"${name} is set but blank: huggingface_hub does not use it")
+    if state.file_problem:
+        out.error("file-unreadable", f"the token file {state.file_problem}: huggingface_hub would hang or run "
+                                     "out of memory reading it (hfenv did not read it)",
+                  "remove it, or point HF_TOKEN_PATH at a regular file (`hf auth login` writes one)")
     if state.blank and "$HUGGING_FACE_HUB_TOKEN" in state.sources and state.in_effect != "$HUGGING_FACE_HUB_TOKEN":
         out.warn("legacy-ignored", "$HUGGING_FACE_HUB_TOKEN holds a token, but huggingface_hub never reads it "
                                    "while $HF_TOKEN is set, even blank", "unset HF_TOKEN, or put the token in it")
@@ -1391,9 +1419,10 @@ def tool_facts(client: dict) -> dict:
 
 def _shebang(path: str) -> str | None:
     """The interpreter a script runs (read, not run: starting the CLI would be slow)."""
+    from .files import read_start
+
     try:
-        with open(path, "rb") as fh:
-            first = fh.readline(512)
+        first = read_start(path, 512).split(b"\n", 1)[0]
     except OSError:
         return None
     if not first.startswith(b"#!"):

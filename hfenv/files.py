@@ -78,6 +78,19 @@ def read_regular(path, limit: int = SHARED_FILE_LIMIT) -> bytes:
         os.close(fd)
 
 
+def read_start(path, size: int) -> bytes:
+    """The first `size` bytes of a regular file (a script's #! line); FileRefused for anything else."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused(path, f"is {_kind(st.st_mode)}; hfenv reads regular files only")
+        return os.read(fd, size)
+    finally:
+        os.close(fd)
+
+
 def read_text(path, limit: int = SMALL_FILE_LIMIT) -> str:
     """read_regular, decoded as UTF-8 (bad bytes replaced, a BOM dropped)."""
     return read_regular(path, limit).decode("utf-8", "replace").removeprefix("\ufeff")

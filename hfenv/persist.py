@@ -46,6 +46,7 @@ from typing import Callable, Iterable, Mapping
 from . import render
 from .blocks import Markers, render_block
 from .endpoints import Endpoint
+from .files import SMALL_FILE_LIMIT, read_regular
 from .host import REG_SZ, Host
 from .shells import SHELLS, Platform, Shell
 from .writers import Change, Target, WriteError, plan_edits, reset_edit, setup_edit
@@ -224,8 +225,8 @@ def _former_slots(shell: Shell, platform: Platform) -> list[Slot]:
     slots = []
     for path in shell.other_startup_files(platform):
         try:
-            holds_block = markers.begin.encode() in Path(str(path)).read_bytes()
-        except OSError:
+            holds_block = markers.begin.encode() in read_regular(path)
+        except OSError:  # absent, or a FIFO/device/huge file: not a file setup wrote
             continue
         if holds_block:
             target = Target(shell.name, Path(str(path)), markers=markers, match_newline=False)
@@ -397,9 +398,9 @@ def stored_tokens(env: Mapping[str, str], home: PurePath) -> list[str]:
     found = [f"${name}" for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN") if env.get(name, "").strip()]
     path = token_file(env, home)
     try:
-        if path.is_file() and path.read_bytes().strip():
+        if read_regular(path, SMALL_FILE_LIMIT).strip():
             found.append(str(path))
-    except OSError:
+    except OSError:  # absent, or not a small regular file (a FIFO, /dev/zero): no token huggingface_hub can use
         pass
     return found
 
