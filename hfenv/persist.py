@@ -193,8 +193,10 @@ def choice_edit(target: Target, endpoint: Endpoint) -> Callable[[bytes | None], 
 
 
 def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platform, host: Host,
-               root: Path | None = None, save: bool = True) -> list[Change]:
-    """The changes setup makes: each target set to its body, then the saved choice."""
+               root: Path | None = None, save: bool = True, take_over: bool = False) -> list[Change]:
+    """The changes setup makes: each target set to its body, then the saved choice.
+
+    ``take_over``: also comment out the lines that would override the block (hfenv.takeover)."""
     edits = []
     for slot in slots_for(scope, platform, host, root):
         body = slot.body(endpoint, pairs)
@@ -204,6 +206,12 @@ def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platfor
         # After the files, before the environments: those are the hardest to roll back.
         files = [i for i, (t, _) in enumerate(edits) if not isinstance(t.store, EnvironmentStore)]
         edits.insert(len(files), (config, choice_edit(config, endpoint)))
+    if take_over and scope.user:
+        from . import takeover
+
+        planned = plan_edits(edits)
+        found = takeover.overrides(scope.shells, planned, pairs, platform, host, root)
+        edits = takeover.with_take_over(edits, found, pairs, planned)
     return plan_edits(edits)
 
 
@@ -217,7 +225,12 @@ def plan_reset(scope: Scope, platform: Platform, host: Host, root: Path | None =
     slots = slots_for(scope, platform, host, root)
     if scope.user:
         slots = _unique(slots + [slot for shell in scope.shells for slot in _former_slots(shell, platform)])
-    return plan_edits((slot.target, reset_edit(slot.target)) for slot in slots)
+    edits = [(slot.target, reset_edit(slot.target)) for slot in slots]
+    if scope.user:  # lines `setup --take-over` commented out come back
+        from . import takeover
+
+        edits = takeover.with_restores(edits, scope.shells, platform, host, root)
+    return plan_edits(edits)
 
 
 def _former_slots(shell: Shell, platform: Platform) -> list[Slot]:
