@@ -191,14 +191,27 @@ def find_overrides(files: list[FileView], values: dict[str, str], shells: tuple[
 # ---- files (the edge) -----------------------------------------------------------------
 
 
-def shell_files(shell, platform, host, contents: dict[str, bytes | None], root: Path | None = None) -> list[FileView]:
-    """The files `shell` reads, in order, with contents (by real path) replacing what is on disk."""
-    from . import persist
+def _places(shell, platform, own: list, root: Path | None) -> list:
+    """The places `shell` reads; its targets in this plan (own) where the documented defaults differ.
+
+    No host is asked here: the plan already holds the targets it found (PowerShell's profiles)."""
+    places = startup.places_for(shell.name, startup.startup_places(platform, None, root))
+    known = {os.path.realpath(str(p.path)) for p in places}
+    missing = [startup.StartupPlace(Path(str(t.path)), (shell.name,), t.markers, True) for t in own
+               if os.path.realpath(str(t.path)) not in known]
+    return missing + places
+
+
+def shell_files(shell, platform, own: list, contents: dict[str, bytes | None], root: Path | None = None
+                ) -> list[FileView]:
+    """The files `shell` reads, in order, with contents (by real path) replacing what is on disk.
+
+    ``own``: the shell's targets in this plan (hfenv's block for it goes there)."""
     from .files import read_regular
 
-    own = {os.path.realpath(str(s.target.path)) for s in persist.shell_slots(shell, platform, host)}
+    own_keys = {os.path.realpath(str(t.path)) for t in own}
     views = []
-    for place in startup.places_for(shell.name, startup.startup_places(platform, host, root)):
+    for place in _places(shell, platform, own, root):
         key = os.path.realpath(str(place.path))
         if key in contents:
             data = contents[key]
@@ -209,7 +222,7 @@ def shell_files(shell, platform, host, contents: dict[str, bytes | None], root: 
                 data = None
         if data is None:
             continue
-        views.append(FileView(str(place.path), data, place.syntax, place.markers, key in own))
+        views.append(FileView(str(place.path), data, place.syntax, place.markers, key in own_keys))
     return views
 
 
@@ -219,7 +232,8 @@ def overrides(shells, changes, pairs, platform, host, root: Path | None = None) 
     values = {name: value for name, value in pairs if value is not None}
     found: dict[tuple[str, int, str], Override] = {}
     for shell in shells:
-        views = shell_files(shell, platform, host, contents, root)
+        own = [c.target for c in changes if c.target.kind == shell.name]
+        views = shell_files(shell, platform, own, contents, root)
         for item in find_overrides(views, values, (shell.name,), str(platform.home)):
             key = (os.path.realpath(item.path), item.line, item.name)
             if key in found:
@@ -277,7 +291,7 @@ def with_restores(edits: list, shells, platform, host, root: Path | None = None)
     keys = {os.path.realpath(str(t.path)) for t, _ in edits}
     paths = []
     for shell in shells:
-        for place in startup.places_for(shell.name, startup.startup_places(platform, host, root)):
+        for place in _places(shell, platform, [t for t, _ in edits if t.kind == shell.name], root):
             try:
                 holds = PREFIX in read_regular(place.path)
             except OSError:
