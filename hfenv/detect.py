@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform as _platform
+import re
 import sys
 from pathlib import Path, PurePath
 from typing import Mapping
@@ -77,8 +78,99 @@ def os_info(env: Mapping[str, str] | None = None) -> dict:
     return info
 
 
+_PYTHON = re.compile(r"python(\d+(\.\d+)?)?(\.exe)?")
+# Python's options that take the next word as their value (python -W error -m xonsh ...).
+_PYTHON_VALUE_OPTIONS = {"-W", "-X", "-Q"}
+
+
+def shell_from_command(argv: list[str], exe: str | None = None, cwd: str | None = None) -> tuple[str, str] | None:
+    """(shell name, path) when the process with this command line is a shell hfenv knows, else None.
+
+    argv[0] first: a login shell's ``-csh`` (tcsh started by login or ``exec -a``) is a
+    csh. A Python running a shell (xonsh: ``python3 /usr/bin/xonsh ...`` or
+    ``python3 -m xonsh ...``) is that shell. Last, the executable itself (``exe``,
+    /proc/PID/exe), for an argv[0] that names nothing (``exec -a myshell zsh``).
+    """
+    if not argv:
+        return None
+    first = os.path.basename(argv[0]).lstrip("-")
+    try:
+        entry = shells.get(first)
+        return entry.name, exe or argv[0].lstrip("-")
+    except UnknownShell:
+        pass
+    if _PYTHON.fullmatch(first.lower()):
+        words = iter(argv[1:])
+        for word in words:
+            if word in _PYTHON_VALUE_OPTIONS:
+                next(words, None)
+                continue
+            module = next(words, "") if word == "-m" else word[2:] if word.startswith("-m") else None
+            if module:
+                try:
+                    entry = shells.get(module.split(".")[0])
+                except UnknownShell:
+                    return None
+                return entry.name, f"{exe or argv[0]} -m {module}"
+            if word.startswith("-"):
+                if word in ("-c", "-", "-m"):
+                    return None  # a program given inline: not a shell's script
+                continue
+            else:
+                script = word
+            try:
+                entry = shells.get(os.path.basename(script))
+            except UnknownShell:
+                return None
+            path = script if os.path.isabs(script) or "/" not in script else os.path.join(cwd or "", script)
+            return entry.name, path
+        return None
+    if exe:
+        try:
+            return shells.get(os.path.basename(exe)).name, exe
+        except UnknownShell:
+            pass
+    return None
+
+
+def process_shell(max_depth: int = 10) -> tuple[str, str] | None:
+    """The nearest ancestor process that is a shell, told by its command line (Linux /proc); None elsewhere."""
+    from .files import read_regular
+
+    pid = os.getppid()
+    for _ in range(max_depth):
+        if pid <= 1:
+            return None
+        base = f"/proc/{pid}"
+        try:
+            argv = [w.decode("utf-8", "surrogateescape") for w in read_regular(f"{base}/cmdline").split(b"\0")[:-1]]
+            stat_text = read_regular(f"{base}/stat").decode("ascii", "replace")
+            parent = int(stat_text.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            exe = os.readlink(f"{base}/exe")
+        except OSError:
+            exe = None
+        try:
+            cwd = os.readlink(f"{base}/cwd")
+        except OSError:
+            cwd = None
+        found = shell_from_command(argv, exe, cwd)
+        if found:
+            return found
+        pid = parent
+    return None
+
+
 def detect_shell(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None, str]:
-    """(shell name, path, how it was found); name is None when nothing worked."""
+    """(shell name, path, how it was found); name is None when nothing worked.
+
+    shellingham first; then the parent processes' command lines, where its answer
+    comes from a name that misleads: for a login shell (``-csh``) shellingham
+    reports ``$SHELL`` (bash, when tcsh was started from bash), and it misses a
+    shell run by Python with arguments before the script (``python3 -m xonsh``).
+    """
     env = os.environ if env is None else env
     reasons = []
     try:
@@ -90,10 +182,19 @@ def detect_shell(env: Mapping[str, str] | None = None) -> tuple[str | None, str 
 
             path = shutil.which(path.lstrip("-")) or path
         try:
-            return shells.get(name).name, path, "parent process (shellingham)"
+            entry = shells.get(name)
         except UnknownShell:
+            entry = None
             reasons.append(f"parent process is {name}")
+        found = process_shell()
+        if found and (entry is None or found[0] != entry.name):
+            return found[0], found[1], "parent process's command line"
+        if entry is not None:
+            return entry.name, path, "parent process (shellingham)"
     except Exception as exc:  # shellingham raises its own ShellDetectionFailure, or OSError
+        found = process_shell()
+        if found:
+            return found[0], found[1], "parent process's command line"
         reasons.append(f"shellingham: {exc.__class__.__name__}")
     candidates = []
     if env.get("SHELL"):

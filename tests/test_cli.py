@@ -249,6 +249,7 @@ def test_detect_shell_falls_back_to_SHELL(monkeypatch):
         raise shellingham.ShellDetectionFailure()
 
     monkeypatch.setattr(shellingham, "detect_shell", broken)
+    monkeypatch.setattr(detect, "process_shell", lambda: None)  # no parent process tells either
     assert detect.detect_shell({"SHELL": "/usr/bin/fish"}) == ("fish", "/usr/bin/fish", "$SHELL")
     assert detect.detect_shell({})[0] is None
 
