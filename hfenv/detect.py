@@ -6,7 +6,7 @@ import os
 import platform as _platform
 import re
 import sys
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Mapping
 
 from . import shells

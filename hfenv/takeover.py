@@ -125,7 +125,8 @@ def _kind(found: startup.StartupLine, raw: bytes, syntax: str, values: dict[str,
     """How a line read after the block is treated (see the module's doc), None: not an override."""
     if found.in_block or found.action == "export":
         return None
-    if found.action == "set" and not found.dynamic and found.value == values[found.name] and found.exported is not False:
+    same = found.action == "set" and not found.dynamic and found.value == values[found.name]
+    if same and found.exported is not False:
         return None
     if found.conditional or (found.dynamic and found.value and found.name in found.value):
         return "conditional"  # e.g. ${HF_ENDPOINT:-...}: keeps hfenv's value when it is set

@@ -44,7 +44,7 @@ def test_lines_after_the_block_count_lines_before_do_not():
     (f"export HF_ENDPOINT={OLD} \\", "manual"),  # continued: the next line would run alone
     (f"[ -n \"$LAB\" ] && export HF_ENDPOINT={OLD}", "conditional"),
     ('export HF_ENDPOINT="${HF_ENDPOINT:-https://x}"', "conditional"),  # keeps hfenv's value
-    (f"export HF_ENDPOINT=$(cat ~/.mirror)", "override"),
+    ("export HF_ENDPOINT=$(cat ~/.mirror)", "override"),
 ])
 def test_what_counts_as_an_override(line, kind):
     found = kinds(BLOCK + line.encode() + b"\n")
