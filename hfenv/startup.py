@@ -449,8 +449,10 @@ def _other_places(platform, root: Path) -> list[tuple[Path, list[str]]]:
         (zbase / ".zprofile", ["zsh"]), (zbase / ".zshrc", ["zsh"]), (zbase / ".zlogin", ["zsh"]),
     ]
     # fish runs the conf.d snippets of every directory together, sorted by file name, then config.fish.
+    # hfenv's own snippet takes its place in that order before it exists (setup is about to write it).
     snippets = _listing(config / "fish" / "conf.d", (".fish",)) + _listing(root / "etc" / "fish" / "conf.d",
                                                                           (".fish",))
+    snippets += [p for p in [config / "fish" / "conf.d" / "hfenv.fish"] if p not in snippets]
     places += [(p, ["fish"]) for p in sorted(snippets, key=lambda p: p.name)]
     places += [
         (root / "etc" / "fish" / "config.fish", ["fish"]), (config / "fish" / "config.fish", ["fish"]),

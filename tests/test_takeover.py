@@ -134,7 +134,13 @@ CASES = {
              ".zprofile": BLOG.replace("\n", "\r\n"), ".zlogin": "unset HF_ENDPOINT"},
             [["zsh", "-ic", "echo HF=$HF_ENDPOINT"], ["zsh", "-lc", "echo HF=$HF_ENDPOINT"],
              ["zsh", "-ilc", "echo HF=$HF_ENDPOINT"], ["zsh", "-c", "echo HF=$HF_ENDPOINT"]]),
+    # fish: hfenv's conf.d/hfenv.fish runs in name order with the other snippets, then config.fish.
+    "fish": ({".config/fish/conf.d/aa.fish": f"set -gx HF_ENDPOINT {OLD}\n",  # before hfenv.fish: no matter
+              ".config/fish/conf.d/zz.fish": f"set -gx HF_ENDPOINT {OLD}\n",
+              ".config/fish/config.fish": "set -e HF_ENDPOINT\n"},
+             [["fish", "-c", "echo HF=$HF_ENDPOINT"], ["fish", "-ic", "echo HF=$HF_ENDPOINT"]]),
 }
+EXPECTED = {"bash": "~/.bash_aliases:3", "zsh": "~/.zlogin:2", "fish": "~/.config/fish/conf.d/zz.fish:2"}
 
 
 @pytest.mark.slow
@@ -143,6 +149,7 @@ def test_take_over_in_the_real_shell_and_reset_gives_back_every_byte(shell, isol
     need_program(shell)
     files, runs = CASES[shell]
     for name, text in files.items():
+        (isolated_home / name).parent.mkdir(parents=True, exist_ok=True)
         (isolated_home / name).write_bytes(b"# \xff not UTF-8\n" + text.encode())
     before = {name: (isolated_home / name).read_bytes() for name in files}
     for argv in runs:  # the blog lines win today
@@ -151,7 +158,7 @@ def test_take_over_in_the_real_shell_and_reset_gives_back_every_byte(shell, isol
     refused = hfenv("setup", "--persist", "--shell", shell, "--endpoint", "hf-mirror", home=isolated_home)
     assert refused.returncode == 1
     stderr = refused.stderr.decode()
-    assert "--take-over" in stderr and ("~/.bash_aliases:3" in stderr or "~/.zlogin:2" in stderr)
+    assert "--take-over" in stderr and EXPECTED[shell] in stderr and "aa.fish" not in stderr
     assert {name: (isolated_home / name).read_bytes() for name in files} == before  # nothing changed
 
     preview = hfenv("setup", "--persist", "--shell", shell, "--endpoint", "hf-mirror", "--take-over", "--dry-run",
@@ -169,5 +176,6 @@ def test_take_over_in_the_real_shell_and_reset_gives_back_every_byte(shell, isol
     reset = hfenv("reset", "--shell", shell, home=isolated_home)
     assert reset.returncode == 0, reset.stderr
     assert {name: (isolated_home / name).read_bytes() for name in files} == before
-    created = {p.name for p in isolated_home.iterdir() if p.is_file()} - set(files)
+    created = {str(p.relative_to(isolated_home)) for p in isolated_home.rglob("*")
+               if p.is_file() and "hfenv" not in p.parts} - set(files)
     assert created == set()
