@@ -990,9 +990,12 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
     for name in state.blank:
         out.info("blank", f"${name} is set but blank: huggingface_hub does not use it")
     if state.file_problem:
+        fix = ("unset HF_TOKEN_PATH, or point it at a regular file" if env.get("HF_TOKEN_PATH") else
+               "replace it with a regular file: `hf auth login` writes one")
         out.error("file-unreadable", f"the token file {state.file_problem}: huggingface_hub would hang or run "
-                                     "out of memory reading it (hfenv did not read it)",
-                  "remove it, or point HF_TOKEN_PATH at a regular file (`hf auth login` writes one)")
+                                     "out of memory reading it (hfenv did not read it)", fix)
+        if state.in_effect is None:
+            return out.items
     if state.blank and "$HUGGING_FACE_HUB_TOKEN" in state.sources and state.in_effect != "$HUGGING_FACE_HUB_TOKEN":
         out.warn("legacy-ignored", "$HUGGING_FACE_HUB_TOKEN holds a token, but huggingface_hub never reads it "
                                    "while $HF_TOKEN is set, even blank", "unset HF_TOKEN, or put the token in it")

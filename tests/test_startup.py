@@ -82,3 +82,19 @@ def test_scan_knows_hfenv_block_and_other_variables():
     block = startup.block_lines(data, HASH_MARKERS, "f")
     found = startup.scan(data, "posix", ("HF_ENDPOINT", "HF_HUB_CACHE"), block)
     assert [(f.name, f.line, f.in_block) for f in found] == [("HF_ENDPOINT", 2, True), ("HF_HUB_CACHE", 4, False)]
+
+
+def test_every_shell_names_a_syntax_the_reader_knows():
+    from hfenv import shells
+
+    for shell in shells.SHELLS.values():
+        assert shell.syntax in startup.SYNTAXES, shell.name
+
+
+@pytest.mark.parametrize("name", ["HF_ENDPOINT", "HF_HUB_CACHE"])
+def test_every_line_hfenv_writes_is_read_back_for_each_variable(name):
+    from hfenv import render, shells
+
+    for shell in shells.SHELLS.values():
+        [line] = render.render_lines(shell, [(name, "/data/hf x")], key="persist")
+        assert startup.parse_line(line, shell.syntax, name) == [("set", "/data/hf x", False, True)], shell.name
