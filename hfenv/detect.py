@@ -78,6 +78,9 @@ def os_info(env: Mapping[str, str] | None = None) -> dict:
     return info
 
 
+# Shells hfenv does not support: an ancestor that is one of these ends the search (the shell
+# above it, say the terminal's bash, is not the one the user types into).
+OTHER_SHELLS = {"nu", "nushell", "ion", "osh", "oil", "ysh", "yash", "rc", "es", "murex", "ngs"}
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?(\.exe)?")
 # Python's options that take the next word as their value (python -W error -m xonsh ...).
 _PYTHON_VALUE_OPTIONS = {"-W", "-X", "-Q"}
@@ -159,6 +162,9 @@ def process_shell(max_depth: int = 10) -> tuple[str, str] | None:
         found = shell_from_command(argv, exe, cwd)
         if found:
             return found
+        names = {os.path.basename(argv[0]).lstrip("-").lower() if argv else "", os.path.basename(exe or "")}
+        if names & OTHER_SHELLS:
+            return None
         pid = parent
     return None
 
