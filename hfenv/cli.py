@@ -340,8 +340,10 @@ _SYSTEM_HELP = ("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and f
 @click.option("--system", is_flag=True, help=_SYSTEM_HELP)
 @click.option("--git", "use_git", is_flag=True,
               help="Route `git clone https://huggingface.co/...` through the mirror (git's url.<mirror>.insteadOf).")
+@click.option("--take-over", is_flag=True,
+              help="Comment out lines in startup files that would override hfenv's block (reset puts them back).")
 def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cache_dir: str | None,
-          dry_run: bool, as_json: bool, system: bool, use_git: bool) -> None:
+          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool) -> None:
     """Choose the endpoint, save the choice, and with --persist write it for good.
 
     Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git).
@@ -373,6 +375,8 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     try:
         record = _load_record(platform, scope)
         changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save, record=record)
+        if persist:
+            changes = _take_over(changes, scope, chosen, pairs, platform, host, save, take_over, record)
     except render.UnsafeValue as exc:
         fail(f"cannot write this value: {exc}")
     except (BlockError, WriteError, ConfigError) as exc:
@@ -440,6 +444,29 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
         if any(c.changed for c in changes):
             click.echo("Shells already open keep HF_ENDPOINT until closed "
                        "(or run the `hfenv shell --unset` line for your shell).")
+
+
+def _take_over(changes, scope, chosen, pairs, platform, host, save: bool, take_over: bool, record: list):
+    """Stop when lines outside hfenv's block would override it; with --take-over, plan commenting them out."""
+    from . import persist as persist_mod
+    from . import takeover
+
+    found = takeover.overrides(scope.shells, changes, pairs, platform, host)
+    stops, warnings = takeover.report(found, str(platform.home))
+    for line in warnings:
+        warn(f"may override hfenv's block: {line}")
+    manual = [o for o in found if o.kind == "manual"]
+    if stops and (not take_over or manual):
+        click.echo("hfenv: these lines run after hfenv's block and would override it in new shells:", err=True)
+        for line in stops:
+            click.echo(f"  {line}", err=True)
+        fix = ("edit the lines marked above by hand" if take_over else
+               "delete them, or run setup again with --take-over: hfenv comments them out "
+               "and `hfenv reset` puts them back (--dry-run shows the change)")
+        fail(f"nothing was changed; {fix}", EXIT_FAILURE)
+    if not stops:
+        return changes
+    return persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save, record=record, take_over=True)
 
 
 def _machine():

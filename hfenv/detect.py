@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import platform as _platform
+import re
 import sys
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Mapping
 
 from . import shells
@@ -34,24 +35,27 @@ def current_platform(env: Mapping[str, str] | None = None) -> Platform:
 
 
 def read_os_release(path: str = "/etc/os-release") -> dict[str, str]:
+    from .files import read_text
+
     values = {}
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                key, sep, value = line.strip().partition("=")
-                if sep:
-                    values[key] = value.strip().strip('"')
-    except OSError:
-        pass
+        text = read_text(path)
+    except OSError:  # absent, unreadable, or not a small regular file: no distribution name
+        return values
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep:
+            values[key] = value.strip().strip('"')
     return values
 
 
 def is_wsl(env: Mapping[str, str]) -> bool:
     if env.get("WSL_DISTRO_NAME") or env.get("WSL_INTEROP"):
         return True
+    from .files import read_text
+
     try:
-        with open("/proc/sys/kernel/osrelease", encoding="ascii", errors="replace") as fh:
-            return "microsoft" in fh.read().lower()
+        return "microsoft" in read_text("/proc/sys/kernel/osrelease").lower()
     except OSError:
         return False
 
@@ -74,8 +78,105 @@ def os_info(env: Mapping[str, str] | None = None) -> dict:
     return info
 
 
+# Shells hfenv does not support: an ancestor that is one of these ends the search (the shell
+# above it, say the terminal's bash, is not the one the user types into).
+OTHER_SHELLS = {"nu", "nushell", "ion", "osh", "oil", "ysh", "yash", "rc", "es", "murex", "ngs"}
+_PYTHON = re.compile(r"python(\d+(\.\d+)?)?(\.exe)?")
+# Python's options that take the next word as their value (python -W error -m xonsh ...).
+_PYTHON_VALUE_OPTIONS = {"-W", "-X", "-Q"}
+
+
+def shell_from_command(argv: list[str], exe: str | None = None, cwd: str | None = None) -> tuple[str, str] | None:
+    """(shell name, path) when the process with this command line is a shell hfenv knows, else None.
+
+    argv[0] first: a login shell's ``-csh`` (tcsh started by login or ``exec -a``) is a
+    csh. A Python running a shell (xonsh: ``python3 /usr/bin/xonsh ...`` or
+    ``python3 -m xonsh ...``) is that shell. Last, the executable itself (``exe``,
+    /proc/PID/exe), for an argv[0] that names nothing (``exec -a myshell zsh``).
+    """
+    if not argv:
+        return None
+    first = os.path.basename(argv[0]).lstrip("-")
+    try:
+        entry = shells.get(first)
+        return entry.name, exe or argv[0].lstrip("-")
+    except UnknownShell:
+        pass
+    if _PYTHON.fullmatch(first.lower()):
+        words = iter(argv[1:])
+        for word in words:
+            if word in _PYTHON_VALUE_OPTIONS:
+                next(words, None)
+                continue
+            module = next(words, "") if word == "-m" else word[2:] if word.startswith("-m") else None
+            if module:
+                try:
+                    entry = shells.get(module.split(".")[0])
+                except UnknownShell:
+                    return None
+                return entry.name, f"{exe or argv[0]} -m {module}"
+            if word.startswith("-"):
+                if word in ("-c", "-", "-m"):
+                    return None  # a program given inline: not a shell's script
+                continue
+            else:
+                script = word
+            try:
+                entry = shells.get(os.path.basename(script))
+            except UnknownShell:
+                return None
+            path = script if os.path.isabs(script) or "/" not in script else os.path.join(cwd or "", script)
+            return entry.name, path
+        return None
+    if exe:
+        try:
+            return shells.get(os.path.basename(exe)).name, exe
+        except UnknownShell:
+            pass
+    return None
+
+
+def process_shell(max_depth: int = 10) -> tuple[str, str] | None:
+    """The nearest ancestor process that is a shell, told by its command line (Linux /proc); None elsewhere."""
+    from .files import read_regular
+
+    pid = os.getppid()
+    for _ in range(max_depth):
+        if pid <= 1:
+            return None
+        base = f"/proc/{pid}"
+        try:
+            argv = [w.decode("utf-8", "surrogateescape") for w in read_regular(f"{base}/cmdline").split(b"\0")[:-1]]
+            stat_text = read_regular(f"{base}/stat").decode("ascii", "replace")
+            parent = int(stat_text.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            exe = os.readlink(f"{base}/exe")
+        except OSError:
+            exe = None
+        try:
+            cwd = os.readlink(f"{base}/cwd")
+        except OSError:
+            cwd = None
+        found = shell_from_command(argv, exe, cwd)
+        if found:
+            return found
+        names = {os.path.basename(argv[0]).lstrip("-").lower() if argv else "", os.path.basename(exe or "")}
+        if names & OTHER_SHELLS:
+            return None
+        pid = parent
+    return None
+
+
 def detect_shell(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None, str]:
-    """(shell name, path, how it was found); name is None when nothing worked."""
+    """(shell name, path, how it was found); name is None when nothing worked.
+
+    shellingham first; then the parent processes' command lines, where its answer
+    comes from a name that misleads: for a login shell (``-csh``) shellingham
+    reports ``$SHELL`` (bash, when tcsh was started from bash), and it misses a
+    shell run by Python with arguments before the script (``python3 -m xonsh``).
+    """
     env = os.environ if env is None else env
     reasons = []
     try:
@@ -87,10 +188,19 @@ def detect_shell(env: Mapping[str, str] | None = None) -> tuple[str | None, str 
 
             path = shutil.which(path.lstrip("-")) or path
         try:
-            return shells.get(name).name, path, "parent process (shellingham)"
+            entry = shells.get(name)
         except UnknownShell:
+            entry = None
             reasons.append(f"parent process is {name}")
+        found = process_shell()
+        if found and (entry is None or found[0] != entry.name):
+            return found[0], found[1], "parent process's command line"
+        if entry is not None:
+            return entry.name, path, "parent process (shellingham)"
     except Exception as exc:  # shellingham raises its own ShellDetectionFailure, or OSError
+        found = process_shell()
+        if found:
+            return found[0], found[1], "parent process's command line"
         reasons.append(f"shellingham: {exc.__class__.__name__}")
     candidates = []
     if env.get("SHELL"):
@@ -115,33 +225,28 @@ def current_shell_entry(env: Mapping[str, str] | None = None) -> Shell:
     return shells.get(name)
 
 
-def lines_mentioning(path: PurePath, needle: bytes = b"HF_ENDPOINT") -> list[tuple[int, str]]:
-    """(line number, text) of each line of a startup file that mentions `needle`."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return []
-    found = []
-    for number, line in enumerate(data.splitlines(), 1):
-        stripped = line.strip()
-        if needle in line and not stripped.startswith(b"#"):
-            found.append((number, stripped.decode("utf-8", "replace")))
-    return found
+def endpoint_sources(entry: Shell | None, plat: Platform, host=None, root: Path | None = None) -> dict:
+    """The HF_ENDPOINT this process sees, and the startup lines that set it for this shell.
 
+    The lines come from hfenv.startup, the reader doctor uses too: the same files in the
+    same order, and only lines that set, export or unset the variable (not `echo $HF_ENDPOINT`).
+    """
+    from .startup import places_for, read_places, startup_places
 
-def endpoint_sources(entry: Shell | None, plat: Platform) -> dict:
-    """The HF_ENDPOINT this process sees, and the startup lines that set it."""
     value = plat.env.get("HF_ENDPOINT")
-    files = []
+    files, problems = [], []
     if entry is not None:
-        for startup in entry.startup_files(plat):
-            for number, text in lines_mentioning(startup.path):
-                files.append({"path": str(startup.path), "line": number, "text": text})
+        lines, found = read_places(places_for(entry.name, startup_places(plat, host, root)))
+        for line in lines:
+            files.append({"path": line.path, "line": line.line, "text": line.text, "action": line.action,
+                          "value": line.value, "exported": line.exported, "in_block": line.in_block})
+        problems = [{"path": path, "problem": problem} for path, problem in found]
     return {
         "value": value,
         "source": "environment of this process" if value is not None
         else f"not set (huggingface_hub uses {CATALOG[OFFICIAL]})",
         "startup_files": files,
+        "problems": problems,
     }
 
 
@@ -186,5 +291,8 @@ def format_detection(info: dict) -> str:
     value = endpoint["value"]
     lines.append(f"HF_ENDPOINT: {value if value is not None else '(unset)'}  [{endpoint['source']}]")
     for item in endpoint["startup_files"]:
-        lines.append(f"  mentioned in {item['path']}:{item['line']}: {item['text']}")
+        where = "hfenv's block" if item["in_block"] else item["action"]
+        lines.append(f"  {item['path']}:{item['line']} ({where}): {item['text']}")
+    for item in endpoint["problems"]:
+        lines.append(f"  not read: {item['path']}: {item['problem']}")
     return "\n".join(lines)

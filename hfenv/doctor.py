@@ -314,323 +314,22 @@ class Setting:
                 "exported": self.exported}
 
 
-NAME = "HF_ENDPOINT"
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-# One action of a line: ("set", value, dynamic, exported), ("export", None, False, True)
-# or ("unset", None, False, None).
-Action = tuple
-
-
-def shell_commands(text: str) -> list[list[tuple[str, bool]]]:
-    """Shell code cut into simple commands (at ; & |), each a list of (word, dynamic), quotes removed.
-
-    A word is dynamic when it holds $ or backquotes outside '...'; $(...), ${...}
-    and `...` stay one word. A # that starts a word ends the line.
-    """
-    commands: list[list[tuple[str, bool]]] = [[]]
-    word: list[str] | None = None
-    dynamic = False
-    i, n = 0, len(text)
-
-    def close():
-        nonlocal word, dynamic
-        if word is not None:
-            commands[-1].append(("".join(word), dynamic))
-        word, dynamic = None, False
-
-    while i < n:
-        ch = text[i]
-        if ch in " \t":
-            close()
-            i += 1
-            continue
-        if ch in ";&|":
-            close()
-            if commands[-1]:
-                commands.append([])
-            i += 1
-            continue
-        if ch == "#" and word is None:
-            break
-        word = [] if word is None else word
-        if ch == "'":
-            end = text.find("'", i + 1)
-            end = n if end < 0 else end
-            word.append(text[i + 1:end])
-            i = end + 1
-        elif ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n and text[j + 1] in '"\\$`':
-                    j += 1
-                elif text[j] in "$`":
-                    dynamic = True
-                word.append(text[j])
-                j += 1
-            i = j + 1
-        elif ch == "\\":
-            word.append(text[i + 1:i + 2])
-            i += 2
-        elif ch == "`" or (ch == "$" and text[i + 1:i + 2] in ("(", "{")):
-            dynamic = True
-            opener = text[i + 1:i + 2] if ch == "$" else "`"
-            closer = {"(": ")", "{": "}", "`": "`"}[opener]
-            j, depth = i + (2 if ch == "$" else 1), 1
-            while j < n and depth:
-                if text[j] == closer:
-                    depth -= 1
-                elif text[j] == opener and opener != "`":
-                    depth += 1
-                j += 1
-            word.append(text[i:j])
-            i = j
-        else:
-            if ch == "$":
-                dynamic = True
-            word.append(ch)
-            i += 1
-    close()
-    return [c for c in commands if c]
-
-
-def _posix_actions(words: list[tuple[str, bool]]) -> list[Action]:
-    head = words[0][0]
-    if head in ("export", "declare", "typeset"):
-        options = [w for w, _ in words[1:] if w.startswith(("-", "+"))]
-        if head == "export":
-            exported: bool | None = "-n" not in options
-        else:
-            exported = True if any("x" in o for o in options if o.startswith("-")) else None
-        out = []
-        for word, dynamic in words[1:]:
-            if word.startswith(NAME + "="):
-                out.append(("set", word[len(NAME) + 1:], dynamic, exported))
-            elif word == NAME and exported:
-                out.append(("export", None, False, True))
-        return out
-    if head == "unset":
-        return [("unset", None, False, None)] if any(w == NAME for w, _ in words[1:]) else []
-    assignments = []
-    for index, (word, dynamic) in enumerate(words):
-        if not _ASSIGNMENT.match(word):
-            return []  # NAME=value before a command: that command's environment only
-        if word.startswith(NAME + "="):
-            assignments.append(("set", word[len(NAME) + 1:], dynamic, None))
-    return assignments
-
-
-def _environment_actions(words: list[tuple[str, bool]]) -> list[Action]:
-    # /etc/environment and environment.d: NAME=value (pam_env skips an "export "); ~/.pam_environment:
-    # NAME DEFAULT=value OVERRIDE=value. Everything there ends up in every program's environment.
-    if words[0][0] == "export":
-        words = words[1:]
-    if not words:
-        return []
-    word, dynamic = words[0]
-    if word.startswith(NAME + "="):
-        return [("set", word[len(NAME) + 1:], dynamic, True)]
-    if word == NAME:
-        found = {w.split("=", 1)[0]: (w.split("=", 1)[1], d) for w, d in words[1:] if "=" in w}
-        chosen = found.get("OVERRIDE") or found.get("DEFAULT")
-        if chosen is not None:
-            return [("set", chosen[0], chosen[1] or "${" in chosen[0] or "@{" in chosen[0], True)]
-    return []
-
-
-def _fish_actions(words: list[tuple[str, bool]]) -> list[Action]:
-    head = words[0][0]
-    if head == "export":  # fish's `export NAME=value` wraps `set -gx`
-        return [("set", w[len(NAME) + 1:], d, True) for w, d in words[1:] if w.startswith(NAME + "=")]
-    if head != "set":
-        return []
-    flags: set[str] = set()
-    rest = words[1:]
-    while rest and rest[0][0].startswith("-"):
-        option = rest.pop(0)[0]
-        long = {"--export": "x", "--unexport": "u", "--erase": "e", "--local": "l", "--global": "g",
-                "--universal": "U"}
-        flags |= {long[option]} if option in long else set(option.lstrip("-"))
-    if not rest or rest[0][0] != NAME or "l" in flags:
-        return []
-    if "e" in flags:
-        return [("unset", None, False, None)]
-    values = rest[1:]
-    # Without -x or -u, fish keeps the variable's export state: a new one is not exported.
-    exported = True if "x" in flags else False if "u" in flags else None
-    return [("set", " ".join(w for w, _ in values), any(d for _, d in values), exported)]
-
-
-def _csh_actions(words: list[tuple[str, bool]]) -> list[Action]:
-    head = words[0][0]
-    if head == "setenv" and len(words) > 1 and words[1][0] == NAME:
-        value = words[2] if len(words) > 2 else ("", False)
-        return [("set", value[0], value[1], True)]
-    if head == "unsetenv" and any(w == NAME for w, _ in words[1:]):
-        return [("unset", None, False, None)]
-    return []  # `set NAME = value` is a shell variable: csh never exports those
-
-
-_LINE_SYNTAX = {  # (unset pattern, set pattern) of the shells whose lines are not shell words
-    "xonsh": (re.compile(r"^del\s+\$HF_ENDPOINT\b|\.pop\(\s*['\"]HF_ENDPOINT['\"]"),
-              re.compile(r"^\$HF_ENDPOINT\s*=\s*(?P<value>.*)$")),
-    "elvish": (re.compile(r"^(?:unset-env\s+HF_ENDPOINT|del\s+E:HF_ENDPOINT)\b"),
-               re.compile(r"^(?:set-env\s+HF_ENDPOINT\s+|set\s+E:HF_ENDPOINT\s*=\s*)(?P<value>.*)$")),
-    "powershell": (re.compile(r"Remove-Item\b.*\bEnv:HF_ENDPOINT\b", re.IGNORECASE),
-                   re.compile(r"^\$env:HF_ENDPOINT\s*=\s*(?P<value>.*)$", re.IGNORECASE)),
-    "cmd": (re.compile(r'^set\s+"?HF_ENDPOINT="?\s*$', re.IGNORECASE),
-            re.compile(r'^set\s+"?HF_ENDPOINT=(?P<value>[^"]*)"?', re.IGNORECASE)),
-}
-_WORD_SYNTAX = {"posix": _posix_actions, "environment": _environment_actions, "fish": _fish_actions,
-                "csh": _csh_actions}
-
-
-def parse_line(text: str, syntax: str = "posix") -> list[Action]:
-    """What one line of a startup file does to HF_ENDPOINT, in the syntax of the shells that read it."""
-    text = text.strip()
-    if syntax in _LINE_SYNTAX:
-        unset, setter = _LINE_SYNTAX[syntax]
-        if unset.search(text):
-            return [("unset", None, False, None)]
-        match = setter.match(text)
-        if not match:
-            return []
-        if syntax == "cmd":
-            return [("set", match["value"], "%" in match["value"], True)]
-        [first, *_] = shell_commands(match["value"]) or [[("", False)]]
-        return [("set", first[0][0], first[0][1], True)]
-    reader = _WORD_SYNTAX.get(syntax, _posix_actions)
-    return [action for words in shell_commands(text) for action in reader(words)]
-
-
-@dataclass(frozen=True)
-class StartupPlace:
-    """A file doctor reads: hfenv's targets (the same persist writes) and well-known others."""
-
-    path: Path
-    shells: tuple[str, ...]  # () = every program of the session (environment files)
-    markers: object | None = None  # blocks.Markers for hfenv's targets
-    hfenv_target: bool = False
-
-    @property
-    def syntax(self) -> str:
-        from . import shells
-
-        return shells.get(self.shells[0]).syntax if self.shells else "environment"
-
-
-def startup_places(platform, host, root: Path | None = None) -> list[StartupPlace]:
-    """Every file that can set HF_ENDPOINT for a shell here, each once (symlinks joined), in read order."""
-    from . import persist, shells
-    from .blocks import HASH_MARKERS
-
-    root = persist.SYSTEM_ROOT if root is None else root
-    found: dict[str, dict] = {}
-
-    def add(path, shell_names, markers=None, target=False):
-        key = os.path.realpath(str(path))
-        entry = found.setdefault(key, {"path": Path(str(path)), "shells": [], "markers": markers, "target": target})
-        for name in shell_names:
-            if name not in entry["shells"]:
-                entry["shells"].append(name)
-        if target and not entry["target"]:
-            entry.update(markers=markers, target=True)
-
-    for path, names in _other_places(platform, root):
-        add(path, names, HASH_MARKERS)
-    for shell in shells.SHELLS.values():
-        for slot in persist.shell_slots(shell, platform, host):
-            add(slot.target.path, [shell.name], slot.target.markers, True)
-    for slot in persist.system_file_slots(root):
-        names = ["fish"] if slot.target.path.suffix == ".fish" else ["sh", "bash", "zsh"]
-        add(slot.target.path, names, slot.target.markers, True)
-    return [StartupPlace(e["path"], tuple(e["shells"]), e["markers"], e["target"]) for e in found.values()]
-
-
-def _listing(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    try:
-        return [p for p in sorted(folder.iterdir()) if p.suffix in suffixes][:200]
-    except OSError:
-        return []
-
-
-def _other_places(platform, root: Path) -> list[tuple[Path, list[str]]]:
-    """Startup files users (and tutorials) put HF_ENDPOINT in, in the order shells read them.
-
-    The session's environment files first, then per shell its system files and
-    its user files as a new terminal reads them. One list serves every shell:
-    each reads its own part of it in this order (zsh reads ~/.zshenv before
-    /etc/profile, which its distributions' zprofile sources; bash reads the
-    login files, then ~/.bashrc).
-    """
-    home = Path(str(platform.home))
-    zdot = platform.env.get("ZDOTDIR")
-    zbase = Path(zdot) if zdot and os.path.isabs(zdot) else home
-    config = Path(str(platform.config_home()))
-    every: list[str] = []  # read for every login session, whatever the shell
-    posix = ["sh", "bash", "zsh"]
-    places = [(root / "etc" / "environment", every), (home / ".pam_environment", every)]
-    places += [(p, every) for p in _listing(config / "environment.d", (".conf",))]
-    places += [
-        (root / "etc" / "zsh" / "zshenv", ["zsh"]), (root / "etc" / "zshenv", ["zsh"]),
-        (home / ".zshenv", ["zsh"]),  # read first, even when it is what sets ZDOTDIR
-        (zbase / ".zshenv", ["zsh"]),
-        (root / "etc" / "profile", posix),
-    ]
-    places += [(p, posix) for p in _listing(root / "etc" / "profile.d", (".sh",))]
-    places += [
-        (root / "etc" / "bash.bashrc", ["bash"]), (root / "etc" / "bashrc", ["bash"]),
-        (home / ".bash_profile", ["bash"]), (home / ".bash_login", ["bash"]), (home / ".profile", ["bash", "sh"]),
-        (home / ".bashrc", ["bash"]), (home / ".bash_aliases", ["bash"]),
-        (zbase / ".zprofile", ["zsh"]), (zbase / ".zshrc", ["zsh"]), (zbase / ".zlogin", ["zsh"]),
-    ]
-    # fish runs the conf.d snippets of every directory together, sorted by file name, then config.fish.
-    snippets = _listing(config / "fish" / "conf.d", (".fish",)) + _listing(root / "etc" / "fish" / "conf.d",
-                                                                          (".fish",))
-    places += [(p, ["fish"]) for p in sorted(snippets, key=lambda p: p.name)]
-    places += [
-        (root / "etc" / "fish" / "config.fish", ["fish"]), (config / "fish" / "config.fish", ["fish"]),
-        (home / ".tcshrc", ["tcsh"]), (home / ".cshrc", ["tcsh"]), (home / ".login", ["tcsh"]),
-        (config / "xonsh" / "rc.xsh", ["xonsh"]), (home / ".xonshrc", ["xonsh"]),
-        (config / "elvish" / "rc.elv", ["elvish"]), (home / ".elvish" / "rc.elv", ["elvish"]),
-    ]
-    return places
+# Where startup files set HF_ENDPOINT: one reader for doctor, detect and setup (hfenv.startup).
+from .startup import (NAME, StartupPlace, parse_line, shell_commands,  # noqa: E402,F401 (doctor's names)
+                      startup_places)
 
 
 def read_settings(places: list[StartupPlace], home: PurePath) -> tuple[list[Setting], list[tuple[str, str]]]:
     """The HF_ENDPOINT lines of each file (in read order), and (label, problem) for files doctor could not judge."""
-    from .blocks import BlockError
-    from .blocks import find_block
+    from .startup import read_places
 
-    settings, problems = [], []
-    for place in places:
-        try:
-            data = place.path.read_bytes()
-        except OSError:
-            continue
-        if b"HF_ENDPOINT" not in data:
-            continue
-        block_lines = None
-        if place.markers is not None:
-            try:
-                span = find_block(data, place.markers, str(place.path))
-            except BlockError as exc:
-                problems.append((pretty_path(place.path, home), str(exc)))
-                span = None
-            if span is not None:
-                block_lines = (data.count(b"\n", 0, span[0]) + 1, data.count(b"\n", 0, max(span[1] - 1, 0)) + 1)
-        for number, line in enumerate(data.splitlines(), 1):
-            stripped = line.strip()
-            if b"HF_ENDPOINT" not in line or stripped.startswith(b"#"):
-                continue
-            for action, value, dynamic, exported in parse_line(stripped.decode("utf-8", "replace"), place.syntax):
-                settings.append(Setting(
-                    where="file", label=f"{pretty_path(place.path, home)}:{number}", value=value,
-                    path=str(place.path), line=number,
-                    in_block=bool(block_lines and block_lines[0] <= number <= block_lines[1]),
-                    shells=place.shells, dynamic=dynamic, hfenv_target=place.hfenv_target,
-                    action=action, exported=exported,
-                ))
-    return settings, problems
+    lines, problems = read_places(places)
+    settings = [Setting(
+        where="file", label=f"{pretty_path(line.path, home)}:{line.line}", value=line.value, path=line.path,
+        line=line.line, in_block=line.in_block, shells=line.shells, dynamic=line.dynamic,
+        hfenv_target=line.hfenv_target, action=line.action, exported=line.exported,
+    ) for line in lines]
+    return settings, [(pretty_path(path, home), problem) for path, problem in problems]
 
 
 def read_windows_environment(host) -> tuple[list[Setting], list[tuple[str, str]]]:
@@ -912,6 +611,22 @@ def version(dist):
         return None
 def clean(text):
     return None if text is None else (text.replace("\r", "").replace("\n", "").strip() or None)
+def file_problem(path):
+    # A FIFO would hang the read, /dev/zero would fill the memory: look at the open file first.
+    import stat
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return "is not a regular file (a FIFO, a device or a directory)"
+        if st.st_size > 65536:
+            return "is larger than 64 KiB"
+    finally:
+        os.close(fd)
+    return None
 def token_source(c):
     # Names only, never a value. huggingface_hub's own readers, without get_token(): that one may
     # refresh an OAuth token (a request, and a write) or run an OIDC exchange.
@@ -922,8 +637,9 @@ def token_source(c):
     except Exception:
         a = None
     path = getattr(c, "HF_TOKEN_PATH", None)
+    problem = path and file_problem(path)
     try:
-        in_file = bool(path and clean(open(path, encoding="utf-8", errors="replace").read()))
+        in_file = bool(path and not problem and clean(open(path, encoding="utf-8", errors="replace").read(65537)))
     except OSError:
         in_file = False
     if in_file:
@@ -935,12 +651,15 @@ def token_source(c):
         source = "unknown"
     elif a._get_token_from_environment():
         source = "$HF_TOKEN" if os.environ.get("HF_TOKEN") else "$HUGGING_FACE_HUB_TOKEN"
+    elif problem:
+        source = None
     else:
         try:
             source = "the token file " + path if a._get_token_from_file() else None
         except OSError:
             source = None
-    return {"token_source": source, "token_present": present, "token_blank": blank}
+    return {"token_source": source, "token_present": present, "token_blank": blank,
+            "token_file_problem": ("%s %s" % (path, problem)) if problem and source is None else None}
 try:
     import huggingface_hub
     from huggingface_hub import constants as c
@@ -1203,6 +922,7 @@ class TokenState:
     in_effect: str | None  # the one huggingface_hub sends; "unknown" when it could not be asked
     blank: list[str]  # variables that are set but blank
     value: str | None = field(default=None, repr=False)  # the value of in_effect, for the checks only
+    file_problem: str | None = None  # "PATH is a FIFO...": a token file no client can read
 
     def to_json(self) -> dict:
         return {"present": self.in_effect is not None, "source": self.in_effect, "sources": self.sources}
@@ -1227,28 +947,31 @@ def token_state(client: dict, env: Mapping[str, str]) -> TokenState:
     if source in ("$HF_TOKEN", "$HUGGING_FACE_HUB_TOKEN"):
         value = _clean_token(env.get(source[1:]))
     elif source and source.startswith("the token file ") and client.get("token_path"):
+        from .files import read_text
+
         try:
-            value = _clean_token(Path(client["token_path"]).read_text(encoding="utf-8", errors="replace"))
+            value = _clean_token(read_text(client["token_path"]))
         except OSError:
             value = None
     return TokenState(list(client.get("token_present") or []), source, list(client.get("token_blank") or []),
-                      value)
+                      value, client.get("token_file_problem"))
 
 
 def stored_secrets(env: Mapping[str, str], home: PurePath, token_path: str | None = None) -> tuple[str, ...]:
     """Every token stored for huggingface_hub here (variables, token file, stored_tokens), for redaction only."""
     from . import persist
+    from .files import read_text
 
     found = [_clean_token(env.get(name)) for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")]
     files = [persist.token_file(env, home)] + ([Path(token_path)] if token_path else [])
     stored = Path(env.get("HF_STORED_TOKENS_PATH") or files[0].parent / "stored_tokens")
     for path in files:
         try:
-            found.append(_clean_token(path.read_text(encoding="utf-8", errors="replace")[:4096]))
-        except OSError:
+            found.append(_clean_token(read_text(path)[:4096]))
+        except OSError:  # absent, or not a small regular file
             pass
     try:  # an INI file: [name] sections with hf_token = value
-        for line in stored.read_text(encoding="utf-8", errors="replace").splitlines()[:1000]:
+        for line in read_text(stored).splitlines()[:1000]:
             key, sep, value = line.partition("=")
             if sep and key.strip() == "hf_token":
                 found.append(_clean_token(value))
@@ -1266,6 +989,13 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
                          "before any stored token")
     for name in state.blank:
         out.info("blank", f"${name} is set but blank: huggingface_hub does not use it")
+    if state.file_problem:
+        fix = ("unset HF_TOKEN_PATH, or point it at a regular file" if env.get("HF_TOKEN_PATH") else
+               "replace it with a regular file: `hf auth login` writes one")
+        out.error("file-unreadable", f"the token file {state.file_problem}: huggingface_hub would hang or run "
+                                     "out of memory reading it (hfenv did not read it)", fix)
+        if state.in_effect is None:
+            return out.items
     if state.blank and "$HUGGING_FACE_HUB_TOKEN" in state.sources and state.in_effect != "$HUGGING_FACE_HUB_TOKEN":
         out.warn("legacy-ignored", "$HUGGING_FACE_HUB_TOKEN holds a token, but huggingface_hub never reads it "
                                    "while $HF_TOKEN is set, even blank", "unset HF_TOKEN, or put the token in it")
@@ -1692,9 +1422,10 @@ def tool_facts(client: dict) -> dict:
 
 def _shebang(path: str) -> str | None:
     """The interpreter a script runs (read, not run: starting the CLI would be slow)."""
+    from .files import read_start
+
     try:
-        with open(path, "rb") as fh:
-            first = fh.readline(512)
+        first = read_start(path, 512).split(b"\n", 1)[0]
     except OSError:
         return None
     if not first.startswith(b"#!"):

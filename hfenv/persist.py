@@ -46,6 +46,7 @@ from typing import Callable, Iterable, Mapping
 from . import render
 from .blocks import Markers, find_block, render_block
 from .endpoints import Endpoint
+from .files import SMALL_FILE_LIMIT, read_regular
 from .host import REG_SZ, Host
 from .shells import SHELLS, Platform, Shell
 from .writers import FILES, Change, PrivateLock, Target, WriteError, plan_edits, reset_edit, setup_edit
@@ -226,7 +227,8 @@ def choice_edit(target: Target, endpoint: Endpoint) -> Callable[[bytes | None], 
 
 
 def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platform, host: Host,
-               root: Path | None = None, save: bool = True, record: list[dict] | None = None) -> list[Change]:
+               root: Path | None = None, save: bool = True, record: list[dict] | None = None,
+               take_over: bool = False) -> list[Change]:
     """The changes setup makes: each target set to its body, then hfenv's own files.
 
     Files that an earlier setup wrote for the same shells (or git) and that are
@@ -234,6 +236,8 @@ def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platfor
     wherever they are: a ~/.profile from before ~/.bash_profile existed, a
     .zshrc under another ZDOTDIR. They are updated only while they still hold
     hfenv's block; reset removes them.
+
+    ``take_over``: also comment out the lines that would override the block (hfenv.takeover).
     """
     files, environments = _split(slots_for(scope, platform, host, root))
     recorded = [slot for slot in _recorded_slots(scope, platform, record) if _key(slot) not in set(map(_key, files))]
@@ -248,6 +252,12 @@ def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platfor
     if save:
         config = config_target()
         edits.append((config, choice_edit(config, endpoint)))
+    if take_over and scope.user:
+        from . import takeover
+
+        planned = plan_edits(edits)
+        found = takeover.overrides(scope.shells, planned, pairs, platform, host, root)
+        edits = takeover.with_take_over(edits, found, pairs, planned)
     kept = [t for t, _ in edits if t.kind in RECORDED_KINDS]
     dropped = [slot.target for slot in files + recorded if slot.body(endpoint, pairs) is None]
     if kept:
@@ -271,6 +281,10 @@ def plan_reset(scope: Scope, platform: Platform, host: Host, root: Path | None =
         files += _former_system_slots(SYSTEM_ROOT if root is None else root)
     files = _unique(files + _recorded_slots(scope, platform, record))
     edits = [(slot.target, reset_edit(slot.target)) for slot in files]
+    if scope.user:  # lines `setup --take-over` commented out come back
+        from . import takeover
+
+        edits = takeover.with_restores(edits, scope.shells, platform, host, root)
     recorded = [t for t, _ in edits if t.kind in RECORDED_KINDS]
     if recorded:
         edits.append(_record_edit(platform, keep=[], drop=recorded))
@@ -583,9 +597,9 @@ def stored_tokens(env: Mapping[str, str], home: PurePath) -> list[str]:
     found = [f"${name}" for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN") if env.get(name, "").strip()]
     path = token_file(env, home)
     try:
-        if path.is_file() and path.read_bytes().strip():
+        if read_regular(path, SMALL_FILE_LIMIT).strip():
             found.append(str(path))
-    except OSError:
+    except OSError:  # absent, or not a small regular file (a FIFO, /dev/zero): no token huggingface_hub can use
         pass
     return found
 

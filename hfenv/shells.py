@@ -90,7 +90,8 @@ class Shell:
     template: str = ""
     eval_hint: str = ""
     block_markers: tuple[str, str] = ("# >>> hfenv >>>", "# <<< hfenv <<<")
-    # How its startup files assign variables (doctor reads them back): "posix", "fish", "csh", ...
+    # How its startup files assign variables, read back by hfenv.startup (detect, doctor, setup's
+    # take-over): one of startup.SYNTAXES, "posix", "fish", "csh", ... The inverse of its template.
     syntax: str = ""
 
     def quote(self, value: str) -> str:

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol, Sequence, Union
 
 from .blocks import HASH_MARKERS, UTF8_BOM, Markers, find_block, is_bom_only, remove_block, set_block
+from .files import SHARED_FILE_LIMIT, FileRefused, read_regular
 
 Edit = Callable[[Union[bytes, None]], Union[bytes, None]]
 Bodies = Union[Mapping["Target", bytes], Callable[["Target"], bytes]]
@@ -387,9 +388,15 @@ class FileStore:
         real, st = self._stat(target)
         if st is None:
             return None
+        return self._read(target, real)
+
+    @staticmethod
+    def _read(target: Target, real: str) -> bytes:
+        # Checked again on the open file: a FIFO swapped in after _stat must not hang the read.
         try:
-            with open(real, "rb") as f:
-                return f.read()
+            return read_regular(real, SHARED_FILE_LIMIT)
+        except FileRefused as exc:
+            raise WriteError(target.path, f"{exc.reason}; hfenv edits regular files only") from exc
         except OSError as exc:
             raise WriteError(target.path, _reason(exc)) from exc
 
@@ -413,11 +420,7 @@ class FileStore:
         real, st = self._stat(target)
         old = None
         if st is not None:
-            try:
-                with open(real, "rb") as f:
-                    old = f.read()
-            except OSError as exc:
-                raise WriteError(target.path, _reason(exc)) from exc
+            old = self._read(target, real)
         created_dirs: list[str] = []
         try:
             if new is None:

@@ -227,7 +227,8 @@ def test_detect_json_shape(monkeypatch, isolated_home):
     assert paths == [str(isolated_home / ".bashrc"), str(isolated_home / ".profile")]
     assert info["hf_endpoint"]["value"] == "https://hf-mirror.com"
     assert info["hf_endpoint"]["startup_files"] == [
-        {"path": str(isolated_home / ".bashrc"), "line": 1, "text": "export HF_ENDPOINT=https://hf-mirror.com"}
+        {"path": str(isolated_home / ".bashrc"), "line": 1, "text": "export HF_ENDPOINT=https://hf-mirror.com",
+         "action": "set", "value": "https://hf-mirror.com", "exported": True, "in_block": False}
     ]
 
 
@@ -248,6 +249,7 @@ def test_detect_shell_falls_back_to_SHELL(monkeypatch):
         raise shellingham.ShellDetectionFailure()
 
     monkeypatch.setattr(shellingham, "detect_shell", broken)
+    monkeypatch.setattr(detect, "process_shell", lambda: None)  # no parent process tells either
     assert detect.detect_shell({"SHELL": "/usr/bin/fish"}) == ("fish", "/usr/bin/fish", "$SHELL")
     assert detect.detect_shell({})[0] is None
 

@@ -1,0 +1,537 @@
+"""The one reader of startup files: which files each shell reads, in what order, and what their lines do.
+
+``detect``, ``doctor`` and ``setup``'s take-over check all read startup files
+through this module, so they always agree on where a variable is set.
+
+- :func:`startup_places`: every file that can set a variable for a shell here,
+  each once (symlinks joined), in the order shells read them. Files a bash or
+  sh file sources with a literal path (``. ~/.bash_aliases``, as Debian's
+  ``~/.bashrc`` does) come right after the file that sources them; a file
+  nothing sources is not read, so it does not count.
+- :func:`parse_line`: what one line does to a variable, in the syntax of the
+  shells that read it (the ``syntax`` of each :class:`hfenv.shells.Shell`
+  entry names one of the syntaxes here): set it (exported or not), export it,
+  or unset it. Only static, top-level constructs are understood; a ``$(...)``
+  value is reported as dynamic, not run.
+- :func:`scan`: every line of a file's bytes that touches the variables,
+  with its line number, whether it is inside hfenv's marker block, and whether
+  it is *conditional* (inside ``if``/``case``/a loop/a function, or after
+  ``&&``/``||``): hfenv cannot tell whether such a line runs.
+- :func:`read_places`: :func:`scan` over files on disk, read with
+  :func:`hfenv.files.read_regular` (a FIFO or /dev/zero among the startup files
+  is a problem reported by name, never a hang).
+
+Lines are split on ``\\n`` only, as the shells do; a CRLF line's ``\\r`` is
+whitespace to this reader.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import FileRefused, read_regular
+
+NAME = "HF_ENDPOINT"
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+# One action of a line: ("set", value, dynamic, exported), ("export", None, False, True)
+# or ("unset", None, False, None).
+Action = tuple
+
+
+# ---- one line -------------------------------------------------------------------
+
+
+def shell_commands(text: str) -> list[list[tuple[str, bool]]]:
+    """Shell code cut into simple commands (at ; & |), each a list of (word, dynamic), quotes removed.
+
+    A word is dynamic when it holds $ or backquotes outside '...'; $(...), ${...}
+    and `...` stay one word. A # that starts a word ends the line.
+    """
+    return [words for words, _ in _commands(text)]
+
+
+def _commands(text: str) -> list[tuple[list[tuple[str, bool]], bool]]:
+    """shell_commands, each with whether it runs only after `&&` or `||` (conditionally)."""
+    commands: list[list[tuple[str, bool]]] = [[]]
+    after_logic = [False]
+    word: list[str] | None = None
+    dynamic = False
+    i, n = 0, len(text)
+
+    def close():
+        nonlocal word, dynamic
+        if word is not None:
+            commands[-1].append(("".join(word), dynamic))
+        word, dynamic = None, False
+
+    while i < n:
+        ch = text[i]
+        if ch in " \t\r":
+            close()
+            i += 1
+            continue
+        if ch in ";&|":
+            close()
+            logic = ch in "&|" and text[i + 1:i + 2] == ch
+            if commands[-1]:
+                commands.append([])
+                after_logic.append(logic)
+            elif logic:
+                after_logic[-1] = True
+            i += 2 if logic else 1
+            continue
+        if ch == "#" and word is None:
+            break
+        word = [] if word is None else word
+        if ch == "'":
+            end = text.find("'", i + 1)
+            end = n if end < 0 else end
+            word.append(text[i + 1:end])
+            i = end + 1
+        elif ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                if text[j] == "\\" and j + 1 < n and text[j + 1] in '"\\$`':
+                    j += 1
+                elif text[j] in "$`":
+                    dynamic = True
+                word.append(text[j])
+                j += 1
+            i = j + 1
+        elif ch == "\\":
+            word.append(text[i + 1:i + 2])
+            i += 2
+        elif ch == "`" or (ch == "$" and text[i + 1:i + 2] in ("(", "{")):
+            dynamic = True
+            opener = text[i + 1:i + 2] if ch == "$" else "`"
+            closer = {"(": ")", "{": "}", "`": "`"}[opener]
+            j, depth = i + (2 if ch == "$" else 1), 1
+            while j < n and depth:
+                if text[j] == closer:
+                    depth -= 1
+                elif text[j] == opener and opener != "`":
+                    depth += 1
+                j += 1
+            word.append(text[i:j])
+            i = j
+        else:
+            if ch == "$":
+                dynamic = True
+            word.append(ch)
+            i += 1
+    close()
+    return [(c, logic) for c, logic in zip(commands, after_logic) if c]
+
+
+def _posix_actions(words: list[tuple[str, bool]], name: str) -> list[Action]:
+    head = words[0][0]
+    if head in ("export", "declare", "typeset", "local"):
+        if head == "local":
+            return []  # a function's own variable
+        options = [w for w, _ in words[1:] if w.startswith(("-", "+"))]
+        if head == "export":
+            exported: bool | None = "-n" not in options
+        else:
+            exported = True if any("x" in o for o in options if o.startswith("-")) else None
+        out = []
+        for word, dynamic in words[1:]:
+            if word.startswith(name + "="):
+                out.append(("set", word[len(name) + 1:], dynamic, exported))
+            elif word == name and exported:
+                out.append(("export", None, False, True))
+        return out
+    if head == "unset":
+        return [("unset", None, False, None)] if any(w == name for w, _ in words[1:]) else []
+    assignments = []
+    for word, dynamic in words:
+        if not _ASSIGNMENT.match(word):
+            return []  # NAME=value before a command: that command's environment only
+        if word.startswith(name + "="):
+            assignments.append(("set", word[len(name) + 1:], dynamic, None))
+    return assignments
+
+
+def _environment_actions(words: list[tuple[str, bool]], name: str) -> list[Action]:
+    # /etc/environment and environment.d: NAME=value (pam_env skips an "export "); ~/.pam_environment:
+    # NAME DEFAULT=value OVERRIDE=value. Everything there ends up in every program's environment.
+    if words[0][0] == "export":
+        words = words[1:]
+    if not words:
+        return []
+    word, dynamic = words[0]
+    if word.startswith(name + "="):
+        return [("set", word[len(name) + 1:], dynamic, True)]
+    if word == name:
+        found = {w.split("=", 1)[0]: (w.split("=", 1)[1], d) for w, d in words[1:] if "=" in w}
+        chosen = found.get("OVERRIDE") or found.get("DEFAULT")
+        if chosen is not None:
+            return [("set", chosen[0], chosen[1] or "${" in chosen[0] or "@{" in chosen[0], True)]
+    return []
+
+
+def _fish_actions(words: list[tuple[str, bool]], name: str) -> list[Action]:
+    head = words[0][0]
+    if head == "export":  # fish's `export NAME=value` wraps `set -gx`
+        return [("set", w[len(name) + 1:], d, True) for w, d in words[1:] if w.startswith(name + "=")]
+    if head != "set":
+        return []
+    flags: set[str] = set()
+    rest = words[1:]
+    while rest and rest[0][0].startswith("-"):
+        option = rest.pop(0)[0]
+        long = {"--export": "x", "--unexport": "u", "--erase": "e", "--local": "l", "--global": "g",
+                "--universal": "U"}
+        flags |= {long[option]} if option in long else set(option.lstrip("-"))
+    if not rest or rest[0][0] != name or "l" in flags:
+        return []
+    if "e" in flags:
+        return [("unset", None, False, None)]
+    values = rest[1:]
+    # Without -x or -u, fish keeps the variable's export state: a new one is not exported.
+    exported = True if "x" in flags else False if "u" in flags else None
+    return [("set", " ".join(w for w, _ in values), any(d for _, d in values), exported)]
+
+
+def _csh_actions(words: list[tuple[str, bool]], name: str) -> list[Action]:
+    head = words[0][0]
+    if head == "setenv" and len(words) > 1 and words[1][0] == name:
+        value = words[2] if len(words) > 2 else ("", False)
+        return [("set", value[0], value[1], True)]
+    if head == "unsetenv" and any(w == name for w, _ in words[1:]):
+        return [("unset", None, False, None)]
+    return []  # `set NAME = value` is a shell variable: csh never exports those
+
+
+def _line_syntax(syntax: str, name: str) -> tuple[re.Pattern, re.Pattern]:
+    """(unset pattern, set pattern) of the shells whose lines are not shell words."""
+    n = re.escape(name)
+    return {
+        "xonsh": (re.compile(rf"^del\s+\${n}\b|\.pop\(\s*['\"]{n}['\"]"),
+                  re.compile(rf"^\${n}\s*=\s*(?P<value>.*)$")),
+        "elvish": (re.compile(rf"^(?:unset-env\s+{n}|del\s+E:{n})\b"),
+                   re.compile(rf"^(?:set-env\s+{n}\s+|set\s+E:{n}\s*=\s*)(?P<value>.*)$")),
+        "powershell": (re.compile(rf"Remove-Item\b.*\bEnv:{n}\b", re.IGNORECASE),
+                       re.compile(rf"^\$env:{n}\s*=\s*(?P<value>.*)$", re.IGNORECASE)),
+        "cmd": (re.compile(rf'^set\s+"?{n}="?\s*$', re.IGNORECASE),
+                re.compile(rf'^set\s+"?{n}=(?P<value>[^"]*)"?', re.IGNORECASE)),
+    }[syntax]
+
+
+LINE_SYNTAXES = ("xonsh", "elvish", "powershell", "cmd")
+_WORD_SYNTAX = {"posix": _posix_actions, "environment": _environment_actions, "fish": _fish_actions,
+                "csh": _csh_actions}
+SYNTAXES = tuple(_WORD_SYNTAX) + LINE_SYNTAXES
+# Words that start a compound command (the lines up to its end run conditionally), and the words
+# that end one, per syntax; `then`, `do`, `else` only continue one.
+_OPENERS = {"posix": {"if", "while", "until", "for", "case", "select", "function", "{", "("},
+            "fish": {"if", "while", "for", "function", "begin", "switch"},
+            "csh": {"foreach", "while", "switch"}}
+_CLOSERS = {"posix": {"fi", "done", "esac", "}", ")"}, "fish": {"end"}, "csh": {"end", "endif", "endsw"}}
+_CONTINUERS = {"posix": {"then", "do", "else", "elif", "!"}, "fish": {"else", "not", "and", "or"},
+               "csh": {"else"}}
+
+
+def parse_line(text: str, syntax: str = "posix", name: str = NAME) -> list[Action]:
+    """What one line of a startup file does to `name`, in the syntax of the shells that read it."""
+    return [action for action, _ in _parse(text, syntax, name)[0]]
+
+
+def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool]], int]:
+    """(each action with whether it is conditional on this line, the change of block depth)."""
+    text = text.strip()
+    if syntax in LINE_SYNTAXES:
+        unset, setter = _line_syntax(syntax, name)
+        if unset.search(text):
+            return [(("unset", None, False, None), False)], 0
+        match = setter.match(text)
+        if not match:
+            return [], 0
+        if syntax == "cmd":
+            return [(("set", match["value"], "%" in match["value"], True), False)], 0
+        [first, *_] = shell_commands(match["value"]) or [[("", False)]]
+        return [(("set", first[0][0], first[0][1], True), False)], 0
+    reader = _WORD_SYNTAX.get(syntax, _posix_actions)
+    openers, closers = _OPENERS.get(syntax, set()), _CLOSERS.get(syntax, set())
+    continuers = _CONTINUERS.get(syntax, set())
+    out, depth, opened = [], 0, False
+    for words, after_logic in _commands(text):
+        conditional = after_logic or opened
+        while words and words[0][0] in continuers | openers | closers:
+            head = words.pop(0)[0]
+            if head in openers:
+                depth += 1
+                opened = conditional = True
+            elif head in closers:
+                depth -= 1
+            else:
+                conditional = True
+            if syntax == "csh" or (syntax == "fish" and head in ("if", "while", "switch")):
+                words = []  # the rest is a condition (fish) or a whole `if (...) cmd` (csh)
+                conditional = True
+        if syntax == "csh" and words and words[0][0] == "if":
+            opens = words[-1][0] == "then"
+            depth += 1 if opens else 0
+            opened = opened or opens
+            words, conditional = [], True  # `if (...) setenv ...` runs only sometimes: hfenv does not judge it
+        if syntax == "posix" and words and re.fullmatch(r"[A-Za-z_][\w.:-]*\(\)", words[0][0]):
+            depth += 1  # name() { ...
+            opened = True
+            words = []
+        if words and words[-1][0] == "{" and syntax == "posix":
+            depth += 1
+            opened = True
+        if not words:
+            continue
+        out += [(action, conditional) for action in reader(words, name)]
+    return out, depth
+
+
+# ---- a file -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartupLine:
+    """A place that sets, exports or unsets a variable: one line of one startup file.
+
+    ``value`` is None unless the line assigns; ``exported`` is True when it
+    exports, False when it assigns without exporting, None when it keeps what
+    the variable was. ``conditional``: inside a compound command or a function,
+    or after ``&&``/``||`` (it may not run).
+    """
+
+    name: str
+    path: str
+    line: int
+    text: str  # the line, stripped, bad bytes replaced
+    action: str  # "set" | "export" | "unset"
+    value: str | None
+    dynamic: bool
+    exported: bool | None
+    in_block: bool
+    conditional: bool = False
+    shells: tuple[str, ...] = ()  # the shells that read the file; () = every program of the session
+    hfenv_target: bool = False
+
+
+def block_lines(data: bytes, markers, label: str) -> tuple[int, int] | None:
+    """First and last line number of hfenv's block in data; BlockError for broken markers."""
+    from .blocks import find_block
+
+    span = find_block(data, markers, label)
+    if span is None:
+        return None
+    return data.count(b"\n", 0, span[0]) + 1, data.count(b"\n", 0, max(span[1] - 1, 0)) + 1
+
+
+def scan(data: bytes, syntax: str, names: tuple[str, ...] = (NAME,), block: tuple[int, int] | None = None,
+         path: str = "", shells: tuple[str, ...] = (), hfenv_target: bool = False) -> list[StartupLine]:
+    """Every line of data that sets, exports or unsets one of names, in order (``#`` lines skipped)."""
+    found: list[StartupLine] = []
+    depth = 0
+    needles = [n.encode() for n in names]
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith(b"#"):
+            continue
+        mentions = any(n in raw for n in needles)
+        if not mentions and syntax not in _OPENERS:
+            continue
+        text = stripped.decode("utf-8", "replace")
+        if syntax in ("xonsh", "elvish") and raw[:1] in (b" ", b"\t"):
+            nested = True  # an indented line is inside a block or function
+        else:
+            nested = depth > 0
+        for name in names if mentions else ():
+            actions, _ = _parse(text, syntax, name)
+            for (action, value, dynamic, exported), conditional in actions:
+                found.append(StartupLine(
+                    name=name, path=path, line=number, text=text, action=action, value=value, dynamic=dynamic,
+                    exported=exported, in_block=bool(block and block[0] <= number <= block[1]),
+                    conditional=conditional or nested, shells=shells, hfenv_target=hfenv_target))
+        if syntax in _OPENERS:
+            depth = max(0, depth + _parse(text, syntax, "\0")[1])
+    return found
+
+
+# ---- the files, in read order ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartupPlace:
+    """A file hfenv reads: hfenv's targets (the same persist writes) and well-known others."""
+
+    path: Path
+    shells: tuple[str, ...]  # () = every program of the session (environment files)
+    markers: object | None = None  # blocks.Markers for hfenv's targets
+    hfenv_target: bool = False
+
+    @property
+    def syntax(self) -> str:
+        from . import shells
+
+        return shells.get(self.shells[0]).syntax if self.shells else "environment"
+
+    def applies_to(self, shell: str | None) -> bool:
+        return shell is None or not self.shells or shell in self.shells
+
+
+def startup_places(platform, host, root: Path | None = None) -> list[StartupPlace]:
+    """Every file that can set a variable for a shell here, each once (symlinks joined), in read order."""
+    from . import persist, shells
+    from .blocks import HASH_MARKERS
+
+    root = persist.SYSTEM_ROOT if root is None else root
+    found: dict[str, dict] = {}
+
+    def add(path, shell_names, markers=None, target=False):
+        key = os.path.realpath(str(path))
+        entry = found.setdefault(key, {"path": Path(str(path)), "shells": [], "markers": markers, "target": target})
+        for name in shell_names:
+            if name not in entry["shells"]:
+                entry["shells"].append(name)
+        if target and not entry["target"]:
+            entry.update(markers=markers, target=True)
+
+    for path, names in _with_sourced(_other_places(platform, root), platform):
+        add(path, names, HASH_MARKERS)
+    for shell in shells.SHELLS.values():
+        for slot in persist.shell_slots(shell, platform, host):
+            add(slot.target.path, [shell.name], slot.target.markers, True)
+    for slot in persist.system_file_slots(root):
+        names = ["fish"] if slot.target.path.suffix == ".fish" else ["sh", "bash", "zsh"]
+        add(slot.target.path, names, slot.target.markers, True)
+    return [StartupPlace(e["path"], tuple(e["shells"]), e["markers"], e["target"]) for e in found.values()]
+
+
+def places_for(shell: str, places: list[StartupPlace]) -> list[StartupPlace]:
+    """The places a new `shell` reads, in its read order (the session's environment files first)."""
+    return [p for p in places if p.applies_to(shell)]
+
+
+def _listing(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    try:
+        return [p for p in sorted(folder.iterdir()) if p.suffix in suffixes][:200]
+    except OSError:
+        return []
+
+
+def _other_places(platform, root: Path) -> list[tuple[Path, list[str]]]:
+    """Startup files users (and tutorials) put HF_ENDPOINT in, in the order shells read them.
+
+    The session's environment files first, then per shell its system files and
+    its user files as a new terminal reads them. One list serves every shell:
+    each reads its own part of it in this order (zsh reads ~/.zshenv before
+    /etc/profile, which its distributions' zprofile sources; bash reads the
+    login files, then ~/.bashrc).
+    """
+    home = Path(str(platform.home))
+    zdot = platform.env.get("ZDOTDIR")
+    zbase = Path(zdot) if zdot and os.path.isabs(zdot) else home
+    config = Path(str(platform.config_home()))
+    every: list[str] = []  # read for every login session, whatever the shell
+    posix = ["sh", "bash", "zsh"]
+    places = [(root / "etc" / "environment", every), (home / ".pam_environment", every)]
+    places += [(p, every) for p in _listing(config / "environment.d", (".conf",))]
+    places += [
+        (root / "etc" / "zsh" / "zshenv", ["zsh"]), (root / "etc" / "zshenv", ["zsh"]),
+        (home / ".zshenv", ["zsh"]),  # read first, even when it is what sets ZDOTDIR
+        (zbase / ".zshenv", ["zsh"]),
+        (root / "etc" / "profile", posix),
+    ]
+    places += [(p, posix) for p in _listing(root / "etc" / "profile.d", (".sh",))]
+    places += [
+        (root / "etc" / "bash.bashrc", ["bash"]), (root / "etc" / "bashrc", ["bash"]),
+        (home / ".bash_profile", ["bash"]), (home / ".bash_login", ["bash"]), (home / ".profile", ["bash", "sh"]),
+        (home / ".bashrc", ["bash"]),  # ~/.bash_aliases counts where ~/.bashrc sources it (_with_sourced)
+        (zbase / ".zprofile", ["zsh"]), (zbase / ".zshrc", ["zsh"]), (zbase / ".zlogin", ["zsh"]),
+    ]
+    # fish runs the conf.d snippets of every directory together, sorted by file name, then config.fish.
+    # hfenv's own snippet takes its place in that order before it exists (setup is about to write it).
+    snippets = _listing(config / "fish" / "conf.d", (".fish",)) + _listing(root / "etc" / "fish" / "conf.d",
+                                                                          (".fish",))
+    snippets += [p for p in [config / "fish" / "conf.d" / "hfenv.fish"] if p not in snippets]
+    places += [(p, ["fish"]) for p in sorted(snippets, key=lambda p: p.name)]
+    places += [
+        (root / "etc" / "fish" / "config.fish", ["fish"]), (config / "fish" / "config.fish", ["fish"]),
+        (home / ".tcshrc", ["tcsh"]), (home / ".cshrc", ["tcsh"]), (home / ".login", ["tcsh"]),
+        (config / "xonsh" / "rc.xsh", ["xonsh"]), (home / ".xonshrc", ["xonsh"]),
+        (config / "elvish" / "rc.elv", ["elvish"]), (home / ".elvish" / "rc.elv", ["elvish"]),
+    ]
+    return places
+
+
+def _with_sourced(places: list[tuple[Path, list[str]]], platform, depth: int = 3) -> list[tuple[Path, list[str]]]:
+    """places, each user file of sh/bash/zsh followed by the files it sources with a literal path."""
+    home = str(platform.home)
+    out = []
+    for path, names in places:
+        out.append((path, names))
+        if depth and names and set(names) <= {"sh", "bash", "zsh"} and str(path).startswith(home):
+            sourced = [(p, names) for p in sourced_files(path, home)]
+            out += _with_sourced(sourced, platform, depth - 1)
+    return out
+
+
+def sourced_files(path: Path, home: str) -> list[Path]:
+    """Files a sh/bash/zsh file sources (`. FILE`, `source FILE`) with a literal path (~ and $HOME allowed)."""
+    try:
+        data = read_regular(path)
+    except OSError:
+        return []
+    found = []
+    for raw in data.split(b"\n"):
+        if b"." not in raw and b"source" not in raw:
+            continue
+        for words, _ in _commands(raw.decode("utf-8", "replace").strip()):
+            while words and words[0][0] in _CONTINUERS["posix"] | {"if", "{"}:
+                words = words[1:]
+            if len(words) < 2 or words[0][0] not in (".", "source"):
+                continue
+            target = words[1][0]
+            for prefix in ("~/", "$HOME/", "${HOME}/"):
+                if target.startswith(prefix):
+                    target = os.path.join(home, target[len(prefix):])
+            if words[1][1] and not target.startswith(home):
+                continue  # some other variable: hfenv does not guess
+            if os.path.isabs(target):
+                found.append(Path(target))
+    return found
+
+
+def read_places(places: list[StartupPlace], names: tuple[str, ...] = (NAME,),
+                contents: dict[str, bytes | None] | None = None) -> tuple[list[StartupLine], list[tuple[str, str]]]:
+    """The lines of each place that touch names (in read order), and (path, problem) for files not judged.
+
+    ``contents`` (by real path) replaces what is on disk: the take-over check reads
+    the targets as setup is about to write them.
+    """
+    from .blocks import BlockError
+
+    lines, problems = [], []
+    for place in places:
+        key = os.path.realpath(str(place.path))
+        if contents is not None and key in contents:
+            data = contents[key]
+            if data is None:
+                continue
+        else:
+            try:
+                data = read_regular(place.path)
+            except FileRefused as exc:
+                problems.append((str(place.path), exc.reason))
+                continue
+            except OSError:
+                continue
+        if not any(n.encode() in data for n in names):
+            continue
+        block = None
+        if place.markers is not None:
+            try:
+                block = block_lines(data, place.markers, str(place.path))
+            except BlockError as exc:
+                problems.append((str(place.path), str(exc)))
+        lines += scan(data, place.syntax, names, block, str(place.path), place.shells, place.hfenv_target)
+    return lines, problems

@@ -1,0 +1,312 @@
+"""`setup --take-over`: lines outside hfenv's block that would override it, and how to step them aside.
+
+A blog post's ``export HF_ENDPOINT=...`` pasted at the end of ``~/.bashrc`` runs
+after hfenv's block (which goes first there), so new shells get the old value
+while setup reports success. Setup therefore looks, in every file the shell
+reads (hfenv.startup's list and read order), for lines that set or unset a
+variable setup writes and run after hfenv's block: later in the same file, or
+in a file read later. Found, setup stops (exit 1) naming file:line; with
+``--take-over`` it comments them out, and ``reset`` puts them back.
+
+The comment form: :data:`PREFIX` followed by the original line's bytes,
+untouched (a CRLF line keeps its ``\\r``, a last line without newline stays
+so, bytes that are not UTF-8 stay). Reset removes exactly that prefix from
+every line that starts with it, so ``restore(comment_out(x)) == x`` byte for
+byte. The prefix is long and specific so that no hand-written line matches.
+
+What is left alone, and why:
+
+- *conditional* lines (inside ``if``/``case``/a loop/a function, after
+  ``&&``/``||``; an indented xonsh or elvish line): hfenv cannot tell whether
+  they run, and commenting one out can leave an empty ``then ... fi``, which
+  is a syntax error. They are reported as warnings; setup goes on.
+- lines setup cannot comment out alone: a line continued with ``\\`` (the next
+  line would become a command of its own) or one that does more than set
+  hfenv's variables (``export HF_HOME=/x HF_ENDPOINT=...; alias ...``).
+  They stop setup even with ``--take-over``: edit them by hand.
+- lines that set the very value setup writes (nothing is overridden), and a
+  bare ``export HF_ENDPOINT`` (it changes no value).
+
+The functions over bytes come first; the few that read files (through
+hfenv.startup) are at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import startup
+
+PREFIX = b"# hfenv take-over (hfenv reset restores this line): "
+
+
+@dataclass(frozen=True)
+class Override:
+    """A line read after hfenv's block that sets or unsets one of its variables."""
+
+    path: str
+    line: int
+    text: str
+    name: str
+    kind: str  # "override" (take-over comments it), "manual" (edit by hand); warnings only:
+    # "conditional" (it may not run), "system" (a machine-wide file: the administrator's)
+    shells: tuple[str, ...] = ()
+
+    def label(self, home: str = "") -> str:
+        path = self.path
+        if home and path.startswith(home.rstrip("/") + "/"):
+            path = "~" + path[len(home.rstrip("/")):]
+        return f"{path}:{self.line}"
+
+
+def report(found: list[Override], home: str) -> tuple[list[str], list[str]]:
+    """(lines that stop setup, warnings), each naming file:line, the line and the shells that read it."""
+    stops, warnings = [], []
+    why = {"override": "", "manual": " (hfenv cannot comment it out alone: edit it by hand)",
+           "conditional": " (inside an if, a loop or a function: it may or may not run; hfenv leaves it alone)",
+           "system": " (a machine-wide file: hfenv leaves it to the administrator)"}
+    for item in found:
+        text = f"{item.label(home)}: `{item.text}`, read by {', '.join(item.shells)}{why[item.kind]}"
+        (stops if item.kind in ("override", "manual") else warnings).append(text)
+    return stops, warnings
+
+
+@dataclass(frozen=True)
+class FileView:
+    """One file a shell reads, as setup is about to leave it; ``target``: hfenv's block for this shell goes here."""
+
+    path: str
+    data: bytes
+    syntax: str
+    markers: object | None
+    target: bool
+
+
+# ---- over bytes -----------------------------------------------------------------
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return data.split(b"\n")
+
+
+def _block(data: bytes, markers, label: str) -> tuple[int, int] | None:
+    return startup.block_lines(data, markers, label) if markers is not None else None
+
+
+def _takeable(raw: bytes, syntax: str, names: tuple[str, ...]) -> bool:
+    """True when commenting the line out removes nothing but assignments of names."""
+    text = raw.decode("utf-8", "replace").strip()
+    if text.endswith("\\"):
+        return False  # the next line would become a command of its own
+    if syntax in startup.LINE_SYNTAXES:
+        return True  # one assignment per line, matched whole
+    commands = startup.shell_commands(text)
+    if len(commands) != 1:
+        return False
+    words = [w for w, _ in commands[0]]
+    head, rest = words[0], words[1:]
+    if syntax == "fish":
+        if head == "set":
+            args = [w for w in rest if not w.startswith("-")]
+            return bool(args) and args[0] in names
+        return head == "export" and all(w.split("=", 1)[0] in names for w in rest)
+    if syntax == "csh":
+        return head in ("setenv", "unsetenv") and bool(rest) and rest[0] in names and (
+            head == "setenv" or all(w in names for w in rest))
+    if head in ("export", "declare", "typeset", "unset"):
+        args = [w for w in rest if not w.startswith(("-", "+"))]
+        return bool(args) and all(w.split("=", 1)[0] in names for w in args)
+    return all("=" in w and w.split("=", 1)[0] in names for w in words)
+
+
+def _kind(found: startup.StartupLine, raw: bytes, syntax: str, values: dict[str, str]) -> str | None:
+    """How a line read after the block is treated (see the module's doc), None: not an override."""
+    if found.in_block or found.action == "export":
+        return None
+    same = found.action == "set" and not found.dynamic and found.value == values[found.name]
+    if same and found.exported is not False:
+        return None
+    if found.conditional or (found.dynamic and found.value and found.name in found.value):
+        return "conditional"  # e.g. ${HF_ENDPOINT:-...}: keeps hfenv's value when it is set
+    return "override" if _takeable(raw, syntax, tuple(values)) else "manual"
+
+
+def overriding_lines(data: bytes, syntax: str, values: dict[str, str], markers, whole: bool,
+                     label: str = "") -> list[tuple[int, startup.StartupLine, str]]:
+    """(line number, the line read back, kind) of each line of data that would override values.
+
+    ``whole``: every line outside hfenv's block counts (a file read after the block);
+    otherwise only the lines after the block (the file that holds it).
+    """
+    block = _block(data, markers, label)
+    start = 0 if whole or block is None else block[1]
+    raw_lines = _lines(data)
+    out = []
+    for found in startup.scan(data, syntax, tuple(values), block, label):
+        if found.line <= start or any(n == found.line for n, _, _ in out):
+            continue  # (one entry per line, even when it sets two of hfenv's variables)
+        kind = _kind(found, raw_lines[found.line - 1], syntax, values)
+        if kind is not None:
+            out.append((found.line, found, kind))
+    return out
+
+
+def comment_out(data: bytes, syntax: str, values: dict[str, str], markers, whole: bool) -> bytes:
+    """data with each override line that take-over may touch prefixed by PREFIX; every other byte kept."""
+    numbers = {n for n, _, kind in overriding_lines(data, syntax, values, markers, whole) if kind == "override"}
+    if not numbers:
+        return data
+    lines = _lines(data)
+    return b"\n".join(PREFIX + line if i in numbers else line for i, line in enumerate(lines, 1))
+
+
+def restore(data: bytes) -> bytes:
+    """data with PREFIX removed from the start of every line: what it was before take-over."""
+    if PREFIX not in data:
+        return data
+    return b"\n".join(line[len(PREFIX):] if line.startswith(PREFIX) else line for line in _lines(data))
+
+
+def find_overrides(files: list[FileView], values: dict[str, str], shells: tuple[str, ...] = (),
+                   home: str | None = None) -> list[Override]:
+    """Every override line in files (one shell's files, in its read order).
+
+    Lines in files outside ``home`` are machine-wide settings (kind "system"): hfenv
+    reports them and never edits them."""
+    found, seen_block = [], False
+    for view in files:
+        if view.target:
+            seen_block = True
+        elif not seen_block:
+            continue  # read before hfenv's block: the block wins
+        for number, line, kind in overriding_lines(view.data, view.syntax, values, view.markers, not view.target,
+                                                   view.path):
+            if home is not None and not view.path.startswith(home.rstrip("/") + "/") and kind != "conditional":
+                kind = "system"
+            found.append(Override(view.path, number, line.text, line.name, kind, shells))
+    return found
+
+
+# ---- files (the edge) -----------------------------------------------------------------
+
+
+def _places(shell, platform, own: list, root: Path | None) -> list:
+    """The places `shell` reads; its targets in this plan (own) where the documented defaults differ.
+
+    No host is asked here: the plan already holds the targets it found (PowerShell's profiles)."""
+    places = startup.places_for(shell.name, startup.startup_places(platform, None, root))
+    known = {os.path.realpath(str(p.path)) for p in places}
+    missing = [startup.StartupPlace(Path(str(t.path)), (shell.name,), t.markers, True) for t in own
+               if os.path.realpath(str(t.path)) not in known]
+    return missing + places
+
+
+def shell_files(shell, platform, own: list, contents: dict[str, bytes | None], root: Path | None = None
+                ) -> list[FileView]:
+    """The files `shell` reads, in order, with contents (by real path) replacing what is on disk.
+
+    ``own``: the shell's targets in this plan (hfenv's block for it goes there)."""
+    from .files import read_regular
+
+    own_keys = {os.path.realpath(str(t.path)) for t in own}
+    views = []
+    for place in _places(shell, platform, own, root):
+        key = os.path.realpath(str(place.path))
+        if key in contents:
+            data = contents[key]
+        else:
+            try:
+                data = read_regular(place.path)
+            except OSError:
+                data = None
+        if data is None:
+            continue
+        views.append(FileView(str(place.path), data, place.syntax, place.markers, key in own_keys))
+    return views
+
+
+def overrides(shells, changes, pairs, platform, host, root: Path | None = None) -> list[Override]:
+    """The override lines for each shell, reading its targets as the planned changes leave them."""
+    contents = {os.path.realpath(str(c.target.path)): c.new for c in changes}
+    values = {name: value for name, value in pairs if value is not None}
+    found: dict[tuple[str, int, str], Override] = {}
+    for shell in shells:
+        own = [c.target for c in changes if c.target.kind == shell.name]
+        views = shell_files(shell, platform, own, contents, root)
+        for item in find_overrides(views, values, (shell.name,), str(platform.home)):
+            key = (os.path.realpath(item.path), item.line, item.name)
+            if key in found:
+                item = Override(item.path, item.line, item.text, item.name, item.kind,
+                                found[key].shells + item.shells)
+            found[key] = item
+    return list(found.values())
+
+
+def with_take_over(edits: list, found: list[Override], pairs, changes) -> list:
+    """edits with each file holding an override line commented out (composed with its block edit)."""
+    from .writers import Target
+
+    values = {name: value for name, value in pairs if value is not None}
+    files: dict[str, tuple[str, str, object, bool]] = {}
+    syntax_of = {}
+    for change in changes:
+        syntax_of[os.path.realpath(str(change.target.path))] = change.target
+    for item in found:
+        if item.kind != "override":
+            continue
+        key = os.path.realpath(item.path)
+        target = syntax_of.get(key)
+        from . import shells as shells_mod
+
+        syntax = shells_mod.get(item.shells[0]).syntax
+        files[key] = (item.path, syntax, target.markers if target else None, target is not None)
+
+    def step(inner, syntax, markers, whole):
+        from .blocks import HASH_MARKERS
+
+        def edit(old):
+            new = inner(old) if inner else old
+            return None if new is None else comment_out(new, syntax, values, markers or HASH_MARKERS, whole)
+        return edit
+
+    out = []
+    for target, edit in edits:
+        key = os.path.realpath(str(target.path))
+        if key in files:
+            path, syntax, markers, _ = files.pop(key)
+            edit = step(edit, syntax, target.markers, False)
+        out.append((target, edit))
+    extra = [(Target("take-over", Path(path), match_newline=False), step(None, syntax, None, True))
+             for path, syntax, _, _ in files.values()]
+    at = next((i for i, (t, _) in enumerate(out) if t.kind == "config" or t.kind.endswith("environment")), len(out))
+    return out[:at] + extra + out[at:]
+
+
+def with_restores(edits: list, shells, platform, host, root: Path | None = None) -> list:
+    """edits with every line that take-over commented out (in the shells' files) put back."""
+    from .files import read_regular
+    from .writers import Target
+
+    keys = {os.path.realpath(str(t.path)) for t, _ in edits}
+    paths = []
+    for shell in shells:
+        for place in _places(shell, platform, [t for t, _ in edits if t.kind == shell.name], root):
+            try:
+                holds = PREFIX in read_regular(place.path)
+            except OSError:
+                continue
+            key = os.path.realpath(str(place.path))
+            if holds and key not in paths:
+                paths.append(key if key in keys else str(place.path))
+
+    def step(inner):
+        def edit(old):
+            new = inner(old) if inner else old
+            return None if new is None else restore(new)
+        return edit
+
+    out = [(t, step(e) if os.path.realpath(str(t.path)) in paths else e) for t, e in edits]
+    extra = [(Target("take-over", Path(p), match_newline=False), step(None)) for p in paths if p not in keys]
+    return extra + out
