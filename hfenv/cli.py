@@ -276,7 +276,9 @@ def endpoints(ctx: click.Context) -> None:
 @click.argument("name")
 @click.argument("url")
 def endpoints_add(name: str, url: str) -> None:
-    """Add (or replace) your own endpoint NAME at URL."""
+    """Add (or replace) your own endpoint NAME at URL.
+
+    When NAME is the saved choice, the choice follows it to the new URL."""
     from .endpoints import ConfigError, add_endpoint
     from .writers import WriteError
 
@@ -295,7 +297,9 @@ def endpoints_add(name: str, url: str) -> None:
 @endpoints.command("remove")
 @click.argument("name")
 def endpoints_remove(name: str) -> None:
-    """Remove your own endpoint NAME."""
+    """Remove your own endpoint NAME.
+
+    Refused (exit 1) while NAME is the saved choice: choose another with `hfenv setup` first."""
     from .endpoints import ConfigError, remove_endpoint
     from .writers import WriteError
 

@@ -856,7 +856,9 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
         out.warn("unreadable", f"{label}: {problem}")
 
     if saved_problem:
-        out.warn("saved-choice-unreadable", saved_problem)
+        # `hfenv shell` and `setup` stop on it (exit 1), so it needs action here too.
+        out.error("saved-choice-unreadable", f"hfenv's config is damaged: {saved_problem}",
+                  "edit the key named, or `hfenv endpoints add|remove NAME` / `hfenv setup --endpoint NAME`")
     elif saved is None:
         out.info("no-saved-choice", "hfenv has no saved choice (`hfenv setup` saves one; `hfenv shell` "
                                     "without --endpoint probes instead)")
@@ -1772,7 +1774,7 @@ class Options:
 def diagnose(options: Options) -> Report:
     """Run every check and return the findings (network only without --offline)."""
     from . import detect
-    from .endpoints import ConfigError, known_endpoints, load_config, saved_choice
+    from .endpoints import ConfigError, known_endpoints, saved_choice
 
     platform = options.platform or detect.current_platform()
     env = platform.env
@@ -1803,8 +1805,7 @@ def diagnose(options: Options) -> Report:
         problems += win_problems
     saved, saved_problem = None, None
     try:
-        config = load_config()
-        saved = saved_choice(config)
+        saved = saved_choice()
     except ConfigError as exc:
         saved_problem = str(exc)
     process = env.get("HF_ENDPOINT")
