@@ -162,3 +162,36 @@ def test_removing_the_saved_choice_is_refused_naming_the_fix(isolated_home):
     assert hfenv("setup", "--endpoint", "hf-mirror").returncode == 0
     assert hfenv("endpoints", "remove", "lab").returncode == 0
     assert "lab" not in read_config(isolated_home)["endpoints"]
+
+
+# ---- the probe cache is checked against itself --------------------------------------------
+
+
+def saved_probe(chosen: dict, extra_result: dict | None = None) -> None:
+    """A fresh cache of the usual candidates (as `hfenv shell` asks), chosen as given."""
+    from hfenv import probe
+    from hfenv.endpoints import CATALOG, Endpoint
+
+    candidates = [Endpoint(n, u) for n, u in CATALOG.items()]
+    results = [probe.ProbeResult(c.name, c.url, False, "refused", None, [], "") for c in candidates]
+    report = probe.ProbeReport(chosen=Endpoint(**chosen), elapsed_ms=5, results=results, candidates=candidates)
+    path = probe.save_cache(report)
+    if extra_result:
+        data = json.loads(path.read_text())
+        data["results"].append(extra_result)
+        path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("chosen, extra", [
+    ({"name": "hf-mirror", "url": "https://hf-mirror.com"}, None),  # chosen, yet its own result failed
+    ({"name": "evil", "url": "https://evil.example"}, None),  # not among its results at all
+    ({"name": "evil", "url": "https://evil.example"},  # an ok result, but not one of the candidates
+     {"name": "evil", "url": "https://evil.example", "ok": True, "status": "ok", "latency_ms": 1.0,
+      "samples_ms": [1.0], "detail": ""}),
+])
+def test_shell_ignores_a_cache_whose_choice_is_not_its_own_usable_result(isolated_home, chosen, extra):
+    saved_probe(chosen, extra)
+    done = hfenv("shell", "--shell", "bash")
+    # Ignored: a new probe runs (every candidate refused behind the dead proxy) and finds nothing.
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    assert done.stdout == "" and "probing" in done.stderr and "Traceback" not in done.stderr
