@@ -274,7 +274,9 @@ def host_of(url: str) -> str:
 
 
 def is_official(url: str, official_url: str) -> bool:
-    return normalized(url) == normalized(official_url)
+    from .endpoints import is_official_url
+
+    return is_official_url(url, official_url)
 
 
 def _s(count: int, word: str) -> str:

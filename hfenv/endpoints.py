@@ -52,7 +52,7 @@ class Endpoint:
 
     @property
     def is_official(self) -> bool:
-        return self.url == CATALOG[OFFICIAL]
+        return is_official_url(self.url)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "url": self.url}
@@ -118,6 +118,36 @@ def check_url(text: str) -> tuple[str, list[str]]:
     if scheme == "http":
         warnings.append(f"{url} uses plain http: traffic (and any token) travels unencrypted")
     return url, warnings
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) as a client connects: case folded, a trailing dot and the
+    scheme's default port dropped; None for what is not an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".").lower()
+    if scheme not in _DEFAULT_PORTS or not host or "@" in parts.netloc:
+        return None
+    return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs reach the same server (https://huggingface.co:443 and HTTPS://huggingface.co.
+    are https://huggingface.co): compare origins, never strings."""
+    origin = origin_of(a)
+    return origin is not None and origin == origin_of(b)
+
+
+def is_official_url(url: str, official_url: str | None = None) -> bool:
+    """Whether url is the official Hub (or `official_url`, which tests point at loopback)."""
+    return same_origin(url, official_url or CATALOG[OFFICIAL])
 
 
 def check_name(name: str) -> str:

@@ -81,7 +81,7 @@ import urllib3.exceptions
 
 from .endpoints import (
     CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_name, check_url, name_for_url,
-    write_json_atomic,
+    same_origin, write_json_atomic,
 )
 
 DEFAULT_TIMEOUT = 3.0
@@ -532,7 +532,7 @@ class _Probe:
         self.started = time.monotonic()
         self.deadline = self.started + timeout
         self.tracks = [
-            _Track(c, c.url == official_url, proxy_for(hub_check_url(c.url))) for c in candidates
+            _Track(c, same_origin(c.url, official_url), proxy_for(hub_check_url(c.url))) for c in candidates
         ]
 
     # -- workers --
