@@ -195,3 +195,63 @@ def test_shell_ignores_a_cache_whose_choice_is_not_its_own_usable_result(isolate
     # Ignored: a new probe runs (every candidate refused behind the dead proxy) and finds nothing.
     assert done.returncode == 3, (done.stdout, done.stderr)
     assert done.stdout == "" and "probing" in done.stderr and "Traceback" not in done.stderr
+
+
+# ---- odd command-line situations ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e308", "0", "-1", "3601", "abc", ""])
+@pytest.mark.parametrize("command", [("probe", "--only", "--candidate", "x=http://127.0.0.1:9"),
+                                     ("doctor", "--offline", "--shell", "bash")])
+def test_timeouts_that_are_no_time_limit_are_bad_usage(command, value):
+    done = hfenv(*command, "--timeout", value, timeout=30)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "--timeout" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ("shell", "--shell", "bash", "--endpoint", "hf"),
+    ("probe", "--json", "--only", "--candidate", "x=http://127.0.0.1:9", "--timeout", "0.5"),
+    ("doctor", "--offline", "--shell", "bash"),
+    ("doctor", "--offline", "--shell", "bash", "--json"),
+    ("detect",),
+    ("detect", "--json"),
+    ("endpoints",),
+    ("setup", "--endpoint", "hf-mirror", "--dry-run", "--json"),
+    ("--help",),
+])
+def test_stdout_on_a_full_disk_is_one_line_and_exit_1(command):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        done = hfenv(*command, stdout=full)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert "hfenv: cannot write the output: No space left on device" in done.stderr.splitlines()
+
+
+@pytest.mark.parametrize("command", [
+    ("shell", "--shell", "bash", "--endpoint", "hf", "--cache-dir", "models"),
+    ("setup", "--persist", "--shell", "bash", "--endpoint", "hf", "--cache-dir", "models"),
+])
+def test_a_relative_cache_dir_in_a_deleted_directory_is_bad_input(isolated_home, tmp_path, command):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    # The child starts in the directory and removes it before hfenv runs.
+    proc = subprocess.Popen([*hfenv_cmd(), *command], cwd=gone, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.rmdir(gone))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, (out, err)
+    assert err.startswith("hfenv: --cache-dir: 'models' is relative") and "Traceback" not in err, err
+    assert out == "" and not (isolated_home / ".bashrc").exists()
+    assert not (isolated_home / ".config" / "hfenv" / "config.json").exists()
+
+
+def test_a_deleted_working_directory_is_fine_without_relative_paths(isolated_home, tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    done = subprocess.run([*hfenv_cmd(), "setup", "--persist", "--shell", "bash", "--endpoint", "hf-mirror",
+                           "--cache-dir", str(tmp_path / "abs")], cwd=gone, capture_output=True, text=True,
+                          timeout=60, preexec_fn=lambda: os.rmdir(gone))
+    assert done.returncode == 0, done.stderr
+    assert "HF_HUB_CACHE" in (isolated_home / ".bashrc").read_text()
