@@ -311,13 +311,17 @@ def config_lock_path() -> Path:
     return config_path().parent / "setup.lock"
 
 
-def config_edit(path: Path, update: Callable[[dict], None]) -> Callable[[bytes | None], bytes | None]:
-    """An edit of the config file for hfenv.writers: parse, update, dump; other keys kept."""
+def config_edit(path: Path, update: Callable[[dict], None], *,
+                check: bool = False) -> Callable[[bytes | None], bytes | None]:
+    """An edit of the config file for hfenv.writers: parse, update, dump; other keys kept.
+    With `check`, the updated config must pass check_config (else ConfigError)."""
 
     def edit(old: bytes | None) -> bytes | None:
         config = {} if old is None else parse_config(old, path)
         before = copy.deepcopy(config)
         update(config)
+        if check:
+            check_config(config, path)
         if config == before:
             return old
         return (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -255,3 +255,21 @@ def test_a_deleted_working_directory_is_fine_without_relative_paths(isolated_hom
                           timeout=60, preexec_fn=lambda: os.rmdir(gone))
     assert done.returncode == 0, done.stderr
     assert "HF_HUB_CACHE" in (isolated_home / ".bashrc").read_text()
+
+
+@pytest.mark.parametrize("data, key, status", [
+    (BAD_CONFIGS["endpoint URL with a quote"][0], "endpoints.lab", 1),  # fixed with `endpoints add|remove`
+    (BAD_CONFIGS["endpoints a list"][0], "'endpoints'", 1),
+    (BAD_CONFIGS["chosen a list"][0], None, 0),  # setup is the fix of a damaged choice
+    (BAD_CONFIGS["chosen URL with a backtick"][0], None, 0),
+])
+def test_setup_with_a_catalog_endpoint_checks_the_config_it_saves_to(isolated_home, data, key, status):
+    write_config(isolated_home, data)
+    done = hfenv("setup", "--persist", "--shell", "bash", "--endpoint", "hf-mirror")
+    if status:
+        assert key in clean_failure(done, status)
+        assert not (isolated_home / ".bashrc").exists()
+    else:
+        assert done.returncode == 0, done.stderr
+        assert read_config(isolated_home)["chosen"] == {"name": "hf-mirror", "url": "https://hf-mirror.com"}
+        assert hfenv("shell", "--shell", "bash").stdout == "export HF_ENDPOINT='https://hf-mirror.com';\n"
