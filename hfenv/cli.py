@@ -96,12 +96,21 @@ def _raised_writing_stdout(exc: BaseException) -> bool:
     """Whether the error came from writing or flushing stdout (click.echo's `file`)."""
     streams = {id(s) for s in (sys.stdout, sys.__stdout__) if s is not None}
     streams |= {id(getattr(s, "buffer", None)) for s in (sys.stdout, sys.__stdout__) if s is not None}
+    out = _fileno(sys.__stdout__)
     tb = exc.__traceback__
     while tb is not None:
-        if id(tb.tb_frame.f_locals.get("file")) in streams:
+        file = tb.tb_frame.f_locals.get("file")
+        if file is not None and (id(file) in streams or (out is not None and _fileno(file) == out)):
             return True
         tb = tb.tb_next
     return False
+
+
+def _fileno(stream) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _silence_stdout() -> None:
