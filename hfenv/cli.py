@@ -59,7 +59,73 @@ def config_endpoints() -> dict[str, str]:
         fail(str(exc), EXIT_FAILURE)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Seconds(click.ParamType):
+    """A time limit: a finite number of seconds from 0.1 to an hour (inf, nan and 1e308 are bad input)."""
+
+    name = "seconds"
+    low, high = 0.1, 3600.0
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not self.low <= seconds <= self.high:  # also false for nan
+            self.fail(f"{value!r} is not a number of seconds from {self.low:g} to {self.high:g}", param, ctx)
+        return seconds
+
+
+class Main(click.Group):
+    """The command group, plus one rule for every command: output that cannot be written
+    (a full disk, a closed pipe) is one line on stderr and exit 1, not a traceback."""
+
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as exc:
+            if not _raised_writing_stdout(exc):
+                raise
+            _silence_stdout()
+            click.echo(f"hfenv: cannot write the output: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_FAILURE)
+
+
+def _raised_writing_stdout(exc: BaseException) -> bool:
+    """Whether the error came from writing or flushing stdout (click.echo's `file`)."""
+    streams = {id(s) for s in (sys.stdout, sys.__stdout__) if s is not None}
+    streams |= {id(getattr(s, "buffer", None)) for s in (sys.stdout, sys.__stdout__) if s is not None}
+    out = _fileno(sys.__stdout__)
+    tb = exc.__traceback__
+    while tb is not None:
+        file = tb.tb_frame.f_locals.get("file")
+        if file is not None and (id(file) in streams or (out is not None and _fileno(file) == out)):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _fileno(stream) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that the interpreter's last flush at exit is quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="hfenv")
 def main() -> None:
     """Point Hugging Face clients at the fastest Hub endpoint that works."""
@@ -92,7 +158,7 @@ def detect(as_json: bool) -> None:
               help="Also fetch one tiny file with huggingface_hub into a temporary cache (the end-to-end proof).")
 @click.option("--check-token", is_flag=True,
               help="Check the token's validity on a third-party endpoint too (this sends the token there).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(), default=5.0, show_default=True, metavar="SECONDS",
               help="Time limit of each network check.")
 @click.option("--python", "python", metavar="PATH",
               help="Ask this Python what huggingface_hub will use (default: the one running hfenv).")
@@ -151,12 +217,15 @@ def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, u
     entry = pick_shell(shell_name)
     if unset and (endpoint is not None or cache_dir is not None):
         fail("--unset takes neither --endpoint nor --cache-dir")
-    try:
-        if unset:
-            pairs = render.unset_assignments()
-        else:
-            chosen = default_endpoint() if endpoint is None else resolve_endpoint(endpoint)
+    if unset:
+        pairs = render.unset_assignments()
+    else:
+        chosen = default_endpoint() if endpoint is None else resolve_endpoint(endpoint)
+        try:
             pairs = render.assignments(chosen.url, cache_dir)
+        except render.UnsafeValue as exc:
+            fail(f"--cache-dir: {exc}")
+    try:
         code = render.render_shell_code(entry, pairs)
     except render.UnsafeValue as exc:
         fail(f"cannot write this for {entry.name}: {exc}")
@@ -226,7 +295,7 @@ def all_candidates(extra: tuple[str, ...] = (), only: bool = False) -> list[Endp
 @click.option("--candidate", "candidates", multiple=True, metavar="NAME=URL",
               help="Add a candidate for this run (repeatable).")
 @click.option("--only", is_flag=True, help="Probe only the --candidate endpoints given.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
               help="Time budget for the whole probe.")
 @click.option("--samples", type=click.IntRange(min=1, max=20), default=None, metavar="N",
               help="Measurements per candidate; the median is reported.")
@@ -276,7 +345,9 @@ def endpoints(ctx: click.Context) -> None:
 @click.argument("name")
 @click.argument("url")
 def endpoints_add(name: str, url: str) -> None:
-    """Add (or replace) your own endpoint NAME at URL."""
+    """Add (or replace) your own endpoint NAME at URL.
+
+    When NAME is the saved choice, the choice follows it to the new URL."""
     from .endpoints import ConfigError, add_endpoint
     from .writers import WriteError
 
@@ -296,7 +367,9 @@ def endpoints_add(name: str, url: str) -> None:
 @endpoints.command("remove")
 @click.argument("name")
 def endpoints_remove(name: str) -> None:
-    """Remove your own endpoint NAME."""
+    """Remove your own endpoint NAME.
+
+    Refused (exit 1) while NAME is the saved choice: choose another with `hfenv setup` first."""
     from .endpoints import ConfigError, remove_endpoint
     from .writers import WriteError
 

@@ -45,11 +45,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Collection, Iterable, Mapping
 from urllib.parse import urljoin, urlsplit
 
 from . import __version__
-from .endpoints import CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_url
+from .endpoints import (
+    CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_url, name_for_url,
+)
 
 LEVELS = ("ok", "info", "warn", "error")
 # The verdict of a section is its first finding of the highest rank: a note (info) never hides an ok.
@@ -274,7 +276,9 @@ def host_of(url: str) -> str:
 
 
 def is_official(url: str, official_url: str) -> bool:
-    return normalized(url) == normalized(official_url)
+    from .endpoints import is_official_url
+
+    return is_official_url(url, official_url)
 
 
 def _s(count: int, word: str) -> str:
@@ -413,7 +417,9 @@ def new_shell_value(settings: list[Setting], shell: str | None) -> tuple[Setting
     return (current, None) if exported else (None, current)
 
 
-def _eval_hint(shell: str | None, value: str | None, saved: Endpoint | None) -> str:
+def _eval_hint(shell: str | None, value: str | None, saved: Endpoint | None,
+               names: Mapping[str, str] | None = None) -> str:
+    """The line that sets `value` in the shell already open (by its name where it has one)."""
     from . import shells
 
     hint = 'eval "$(hfenv shell)"'
@@ -423,8 +429,15 @@ def _eval_hint(shell: str | None, value: str | None, saved: Endpoint | None) -> 
         except shells.UnknownShell:
             pass
     if value is not None and (saved is None or normalized(saved.url) != normalized(value)):
-        hint = hint.replace("hfenv shell", f"hfenv shell --endpoint {_arg(value, shell)}", 1)
+        name = (names or {}).get(normalized(value))
+        hint = hint.replace("hfenv shell", f"hfenv shell --endpoint {_arg(name or value, shell)}", 1)
     return hint
+
+
+def _named(value: str, names: Mapping[str, str] | None) -> str:
+    """An endpoint in a sentence: `hf-mirror (https://hf-mirror.com)` where it has a name."""
+    name = (names or {}).get(normalized(value))
+    return f"{name} ({_shown(value)})" if name else _shown(value)
 
 
 def _export_line(setting: Setting) -> str | None:
@@ -439,13 +452,20 @@ def _export_line(setting: Setting) -> str | None:
 
 
 def judge_layers(settings: list[Setting], process: str | None, shell: str | None, saved: Endpoint | None,
-                 saved_problem: str | None, problems: list[tuple[str, str]], platform_system: str) -> list[Finding]:
+                 saved_problem: str | None, problems: list[tuple[str, str]], platform_system: str,
+                 unusable: Collection[str] = (), names: Mapping[str, str] | None = None) -> list[Finding]:
     """Where HF_ENDPOINT is set, and whether the places agree (pure).
 
     `settings` come in the order a new shell reads them: the last exported
     assignment a shell reads is what its programs get. This shell is compared
     with that value only; shells whose own files set it are compared with each
     other; a place that every shell reading it overrides later is only noted.
+
+    A shell opened before the files changed (right after `hfenv setup`) is a
+    warning: new shells get the right value, and the fix is a new terminal or
+    the eval line. It is an error when new shells get a value that is not the
+    saved choice, or one found `unusable` (normalised URLs) just now.
+    `names` (normalised URL -> name) names endpoints in messages and fixes.
     """
     out = _Findings("layers")
     own = [shell] + sorted({s.shells[0] for s in settings if s.where == "file" and len(s.shells) == 1} - {shell})
@@ -459,6 +479,17 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
     new_terminal = "open a new terminal" + (" (windows already open keep the old environment)"
                                             if platform_system == "windows" else "")
     where_shell = f"{shell}, your shell," if shell else "this shell"
+
+    def stale(value: str) -> tuple[str, str]:
+        """(level, fix) for this shell when new shells get `value`."""
+        if normalized(value) in unusable:
+            return "error", (f"new terminals would get {_named(value, names)}, which is not usable from here "
+                             "(see the endpoint check): choose one that works with "
+                             "`hfenv setup --persist --endpoint NAME`")
+        fix = f"{new_terminal}, or run `{_eval_hint(shell, value, saved, names)}` in this one"
+        if saved is not None and normalized(saved.url) != normalized(value):
+            return "error", fix
+        return "warn", fix
 
     def agreeing(won: Setting) -> list[Setting]:
         return [s for s in final_settings(settings) if s.applies_to(shell) and not s.dynamic
@@ -481,9 +512,10 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
                              f"starts ({this.value}): doctor cannot compare it with this shell")
     elif process is None:
         if this is not None:
-            out.error("not-in-process", f"set in {_labels(agreeing(this))} but not in this shell: programs "
-                                        f"started here use {DEFAULT_ENDPOINT}, new terminals use {_shown(this.value)}",
-                      f"{new_terminal}, or run `{_eval_hint(shell, this.value, saved)}` in this one")
+            level, fix = stale(this.value)
+            out.add(level, "not-in-process", f"set in {_labels(agreeing(this))} but not in this shell: "
+                                             f"programs started here use {DEFAULT_ENDPOINT}, new "
+                                             f"terminals use {_named(this.value, names)}", fix)
         elif elsewhere or winners:
             others = [s for s in elsewhere + list(winners.values())]
             names = sorted({n for s in others for n in s.shells}) or ["other programs"]
@@ -502,12 +534,13 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
                                      "cron jobs and `ssh host command` will not see it", f"to keep it: {keep}")
         elif this is not None and normalized(this.value) != normalized(process):
             value = this.value
-            out.error("process-differs", f"this shell has HF_ENDPOINT={_shown(process)}, but {this.label}, read "
-                                         f"last by {shell or 'this shell'}, sets {_shown(value)}: new terminals "
-                                         f"will use "
-                                         f"{_shown(value)}",
-                      f"to use {_shown(value)} here: {new_terminal} or run `{_eval_hint(shell, value, saved)}`; "
-                      f"to keep {_shown(normalized(process))}: {keep}")
+            level, fix = stale(value)
+            if fix.startswith(new_terminal):
+                fix = (f"to use {_named(value, names)} here: {new_terminal} or run "
+                       f"`{_eval_hint(shell, value, saved, names)}`; to keep {_shown(normalized(process))}: {keep}")
+            out.add(level, "process-differs", f"this shell has HF_ENDPOINT={_shown(process)}, but {this.label}, "
+                                              f"read last by {shell or 'this shell'}, sets {_shown(value)}: new "
+                                              f"terminals will use {_named(value, names)}", fix)
         elif this is None:
             only = _labels(elsewhere or list(winners.values()))
             unexported = f"; {this_unexported.label} assigns it without exporting it" if this_unexported else ""
@@ -555,7 +588,9 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
         out.warn("unreadable", f"{label}: {problem}")
 
     if saved_problem:
-        out.warn("saved-choice-unreadable", saved_problem)
+        # `hfenv shell` and `setup` stop on it (exit 1), so it needs action here too.
+        out.error("saved-choice-unreadable", f"hfenv's config is damaged: {saved_problem}",
+                  "edit the key named, or `hfenv endpoints add|remove NAME` / `hfenv setup --endpoint NAME`")
     elif saved is None:
         out.info("no-saved-choice", "hfenv has no saved choice (`hfenv setup` saves one; `hfenv shell` "
                                     "without --endpoint probes instead)")
@@ -1503,7 +1538,7 @@ class Options:
 def diagnose(options: Options) -> Report:
     """Run every check and return the findings (network only without --offline)."""
     from . import detect
-    from .endpoints import ConfigError, known_endpoints, load_config, saved_choice
+    from .endpoints import ConfigError, known_endpoints, saved_choice
 
     platform = options.platform or detect.current_platform()
     env = platform.env
@@ -1534,14 +1569,27 @@ def diagnose(options: Options) -> Report:
         problems += win_problems
     saved, saved_problem = None, None
     try:
-        config = load_config()
-        saved = saved_choice(config)
+        saved = saved_choice()
+        known = known_endpoints()
     except ConfigError as exc:
         saved_problem = str(exc)
+        known = dict(CATALOG)
     process = env.get("HF_ENDPOINT")
-    findings += judge_layers(settings, process, shell, saved, saved_problem, problems, platform.system)
+    # What a new shell of the user's gets: after `hfenv setup`, the shell already open predates it.
+    won, _ = new_shell_value(settings, shell)
+    new_value = None
+    if won is not None and not won.dynamic and (value_problem(won.value) or ("warn",))[0] == "warn":
+        new_value = won.value
+    layers_at = len(findings)  # judged after the endpoint check, which may find new shells' value unusable
     facts["layers"] = {"process": process, "shell": shell, "settings": [s.to_json() for s in settings],
                        "saved_choice": saved.as_dict() if saved else None}
+    # Endpoints are named by their names where they have one (a bare URL's "name" is its host).
+    names = {normalized(url): name for name, url in known.items()}
+    for candidate in options.candidates or ():
+        names.setdefault(normalized(candidate.url), candidate.name)
+    if saved is not None and saved.name != name_for_url(saved.url, {}):
+        names.setdefault(normalized(saved.url), saved.name)
+    unusable: set[str] = set()
 
     # The client.
     say("hfenv: asking a fresh interpreter what huggingface_hub will use...")
@@ -1574,15 +1622,35 @@ def diagnose(options: Options) -> Report:
         if check["ok"]:
             out.ok("usable", f"{endpoint} answers like a Hub ({check['latency_ms']:.0f} ms; {check['detail']})")
         else:
-            alternatives = _fallback_probe(options, endpoint, known_endpoints, say)
+            unusable.add(normalized(endpoint))
+            also = None
+            if new_value is not None and normalized(new_value) != normalized(endpoint):
+                url = normalized(new_value)
+                also = Endpoint(names.get(url) or name_for_url(url, {}), url)
+            alternatives = _fallback_probe(options, endpoint, known_endpoints, say, also)
             facts["probe"] = alternatives.to_json() if alternatives else None
+            unusable |= {normalized(r.url) for r in alternatives.results if not r.ok} if alternatives else set()
+            works = {normalized(r.url) for r in alternatives.results if r.ok} if alternatives else set()
             chosen = alternatives.chosen if alternatives else None
-            if chosen:
-                fix = (f"switch to {chosen.name} ({chosen.url}), which works from here: "
-                       f"`hfenv setup --persist --endpoint {chosen.name}`, then open a new terminal")
+            what = f"{_named(endpoint, names)} is not usable: {check['status']}: {check['detail']}"
+            stale = (also is not None and also.url in works
+                     and (saved is None or normalized(saved.url) == also.url))
+            if stale:
+                # This shell predates the setup: new terminals already get an endpoint that works.
+                out.warn("unusable", f"{what}; but that is only this shell: new terminals use "
+                                     f"{_named(also.url, names)}, which works from here",
+                         f"open a new terminal, or run `{_eval_hint(shell, also.url, saved, names)}` in this one")
             else:
                 fix = None  # the next finding says what is left
-            out.error("unusable", f"{endpoint} is not usable: {check['status']}: {check['detail']}", fix)
+                if chosen:
+                    command = chosen.name if chosen.name in known and known[chosen.name] == chosen.url else chosen.url
+                    fix = (f"switch to {_named(chosen.url, {normalized(chosen.url): chosen.name})}, which works "
+                           f"from here: `hfenv setup --persist --endpoint {_arg(command, shell)}`, then open a new "
+                           "terminal")
+                    if also is not None and normalized(chosen.url) == also.url:
+                        fix = (f"new terminals already use {_named(also.url, names)}, which works from here: "
+                               f"open one, or run `{_eval_hint(shell, also.url, saved, names)}` in this one")
+                out.error("unusable", what, fix)
             if alternatives is not None:
                 for result in alternatives.results:
                     level = "ok" if result.ok else "info"
@@ -1597,6 +1665,8 @@ def diagnose(options: Options) -> Report:
                                        f"that support it switch with {switches}. hfenv does not set these: "
                                        "model names and revisions differ between the two hubs")
     findings += out.items
+    findings[layers_at:layers_at] = judge_layers(settings, process, shell, saved, saved_problem, problems,
+                                                 platform.system, unusable, names)
     facts["endpoint"] = {**check, "checked": True} if check else {"url": endpoint, "checked": False}
     reachable = bool(check and check["ok"])
 
@@ -1688,8 +1758,11 @@ def _run_together(jobs: dict[str, Callable[[], dict]]) -> dict[str, dict]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def _fallback_probe(options: Options, endpoint: str, known_endpoints, say):
-    """Probe the other endpoints when the effective one is not usable (None when there are none)."""
+def _fallback_probe(options: Options, endpoint: str, known_endpoints, say, also: Endpoint | None = None):
+    """Probe the other endpoints when the effective one is not usable (None when there are none).
+
+    `also`: what new shells get (when this shell predates a setup), probed too so that
+    doctor can say whether opening a new terminal is the whole fix."""
     from . import probe
     from .endpoints import ConfigError
 
@@ -1701,6 +1774,8 @@ def _fallback_probe(options: Options, endpoint: str, known_endpoints, say):
         except ConfigError:  # reported under the layers already
             known = dict(CATALOG)
         candidates = [Endpoint(n, u) for n, u in known.items()]
+    if also is not None and not any(normalized(c.url) == also.url for c in candidates):
+        candidates = [c for c in candidates if c.name != also.name] + [also]
     candidates = [c for c in candidates if normalized(c.url) != normalized(endpoint)]
     if not candidates:
         return None

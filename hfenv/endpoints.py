@@ -41,6 +41,10 @@ class ConfigError(Exception):
     """hfenv's config file cannot be read or is damaged: a run-time failure, not bad input."""
 
 
+class ChoiceInUse(ConfigError):
+    """A user endpoint cannot be removed while it is the saved choice (exit 1, naming the fix)."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -48,7 +52,7 @@ class Endpoint:
 
     @property
     def is_official(self) -> bool:
-        return self.url == CATALOG[OFFICIAL]
+        return is_official_url(self.url)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "url": self.url}
@@ -116,6 +120,36 @@ def check_url(text: str) -> tuple[str, list[str]]:
     return url, warnings
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) as a client connects: case folded, a trailing dot and the
+    scheme's default port dropped; None for what is not an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".").lower()
+    if scheme not in _DEFAULT_PORTS or not host or "@" in parts.netloc:
+        return None
+    return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs reach the same server (https://huggingface.co:443 and HTTPS://huggingface.co.
+    are https://huggingface.co): compare origins, never strings."""
+    origin = origin_of(a)
+    return origin is not None and origin == origin_of(b)
+
+
+def is_official_url(url: str, official_url: str | None = None) -> bool:
+    """Whether url is the official Hub (or `official_url`, which tests point at loopback)."""
+    return same_origin(url, official_url or CATALOG[OFFICIAL])
+
+
 def check_name(name: str) -> str:
     if not _NAME_RE.match(name):
         raise EndpointError(
@@ -165,6 +199,9 @@ def config_path() -> Path:
 
 
 def load_config(path: Path | None = None) -> dict:
+    """The config file as a JSON object ({} when absent); only its shape is checked here.
+
+    Readers of endpoints and the choice go through read_config(), which checks every value."""
     path = path or config_path()
     try:
         data = path.read_bytes()
@@ -175,14 +212,102 @@ def load_config(path: Path | None = None) -> dict:
     return parse_config(data, path)
 
 
+MAX_CONFIG_DEPTH = 32  # hfenv writes 3 levels; deeper is damage (and would exhaust the stack)
+
+
 def parse_config(data: bytes, path: Path) -> dict:
     try:
         config = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to be hfenv's config; fix or remove it") from None
     except ValueError as exc:
         raise ConfigError(f"{path} is not valid JSON ({exc}); fix or remove it") from None
     if not isinstance(config, dict):
         raise ConfigError(f"{path} does not hold a JSON object; fix or remove it")
+    if json_depth(config) > MAX_CONFIG_DEPTH:
+        raise ConfigError(f"{path} is nested too deeply to be hfenv's config; fix or remove it")
     return config
+
+
+def json_depth(value) -> int:
+    """How deeply containers nest in a parsed JSON value (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """The endpoints and the saved choice of hfenv's config file, every value checked."""
+
+    endpoints: dict[str, str]
+    chosen: Endpoint | None
+
+
+def read_config(path: Path | None = None) -> UserConfig:
+    """Load and check the config's endpoints and choice: the one way they are read.
+
+    A value that `endpoints add` or `setup` would refuse (a hand edit, a damaged file) is a
+    ConfigError naming the file and the key, never used."""
+    path = path or config_path()
+    return check_config(load_config(path), path)
+
+
+def check_config(config: dict, path: Path) -> UserConfig:
+    def bad(key: str, why: str, fix: str = "fix or remove it") -> ConfigError:
+        return ConfigError(f"{path}: key {key!r} {why}; {fix}")
+
+    raw = config.get("endpoints", {})
+    if not isinstance(raw, dict):
+        raise bad("endpoints", f"must be an object of NAME: URL, not {_json_type(raw)}")
+    mine: dict[str, str] = {}
+    for name, url in raw.items():
+        key = f"endpoints.{name}"
+        fix = f"fix it with `hfenv endpoints add {name} URL` or `hfenv endpoints remove {name}`"
+        try:
+            check_name(name)
+        except EndpointError as exc:
+            raise bad(key, f"is not a valid name: {exc}", "fix or remove it") from None
+        if name in CATALOG:
+            raise bad(key, "redefines a built-in endpoint, which hfenv never does", "remove it")
+        if not isinstance(url, str):
+            raise bad(key, f"must be a URL string, not {_json_type(url)}", fix)
+        try:
+            mine[name], _ = check_url(url)
+        except EndpointError as exc:
+            raise bad(key, f"holds a URL hfenv refuses: {exc}", fix) from None
+    known = {**mine, **CATALOG}
+    chosen = None
+    if "chosen" in config:
+        raw = config["chosen"]
+        fix = "choose again with `hfenv setup --endpoint NAME|URL`"
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not isinstance(raw.get("url"), str):
+            raise bad("chosen", f'must be an object {{"name": ..., "url": ...}} of strings, not {_json_type(raw)}'
+                      if not isinstance(raw, dict) else 'needs "name" and "url" strings', fix)
+        try:
+            url, _ = check_url(raw["url"])
+        except EndpointError as exc:
+            raise bad("chosen.url", f"holds a URL hfenv refuses: {exc}", fix) from None
+        name = raw["name"]
+        if name != name_for_url(url, {}):  # a bare URL's name is its host[:port]
+            try:
+                check_name(name)
+            except EndpointError as exc:
+                raise bad("chosen.name", f"is not a valid name: {exc}", fix) from None
+        if name in known and known[name] != url:
+            raise bad("chosen", f"says {name} is {url}, but {name} is {known[name]}", fix)
+        chosen = Endpoint(name, url)
+    return UserConfig(mine, chosen)
+
+
+def _json_type(value) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def config_lock_path() -> Path:
@@ -190,13 +315,17 @@ def config_lock_path() -> Path:
     return config_path().parent / "setup.lock"
 
 
-def config_edit(path: Path, update: Callable[[dict], None]) -> Callable[[bytes | None], bytes | None]:
-    """An edit of the config file for hfenv.writers: parse, update, dump; other keys kept."""
+def config_edit(path: Path, update: Callable[[dict], None], *,
+                check: bool = False) -> Callable[[bytes | None], bytes | None]:
+    """An edit of the config file for hfenv.writers: parse, update, dump; other keys kept.
+    With `check`, the updated config must pass check_config (else ConfigError)."""
 
     def edit(old: bytes | None) -> bytes | None:
         config = {} if old is None else parse_config(old, path)
         before = copy.deepcopy(config)
         update(config)
+        if check:
+            check_config(config, path)
         if config == before:
             return old
         return (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -225,51 +354,74 @@ def write_json_atomic(path: Path, data: dict) -> None:
         raise OSError(str(exc)) from None
 
 
-def user_endpoints(config: dict | None = None) -> dict[str, str]:
-    config = load_config() if config is None else config
-    raw = config.get("endpoints") or {}
-    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+def user_endpoints(config: UserConfig | None = None) -> dict[str, str]:
+    return (read_config() if config is None else config).endpoints
 
 
-def known_endpoints(config: dict | None = None) -> dict[str, str]:
+def known_endpoints(config: UserConfig | None = None) -> dict[str, str]:
     """Catalog plus the user's own endpoints (built-in names cannot be redefined)."""
     return {**user_endpoints(config), **CATALOG}
 
 
+def _endpoints_to_edit(config: dict, path: Path) -> dict:
+    """The config's "endpoints" object for an edit (created when absent); any other type is damage."""
+    endpoints = config.setdefault("endpoints", {})
+    if not isinstance(endpoints, dict):
+        raise ConfigError(f"{path}: key 'endpoints' must be an object of NAME: URL, not {_json_type(endpoints)}; "
+                          "fix or remove it")
+    return endpoints
+
+
 def add_endpoint(name: str, url_or_name: str) -> tuple[Endpoint, list[str]]:
+    """Add or replace a user endpoint; a saved choice of that name follows it to the new URL.
+
+    A URL is checked on its own, so `add` can repair a config whose other entries are damaged."""
     check_name(name)
     if name in CATALOG:
         raise EndpointError(f"{name!r} is a built-in endpoint and cannot be redefined")
-    endpoint, warnings = resolve(url_or_name, known_endpoints())
-    update_config(lambda config: config.setdefault("endpoints", {}).__setitem__(name, endpoint.url))
+    known = CATALOG if "://" in url_or_name or url_or_name in CATALOG else known_endpoints()
+    endpoint, warnings = resolve(url_or_name, known)
+    path = config_path()
+
+    def add(config: dict) -> None:
+        _endpoints_to_edit(config, path)[name] = endpoint.url
+        chosen = config.get("chosen")
+        if isinstance(chosen, dict) and chosen.get("name") == name and chosen.get("url") != endpoint.url:
+            config["chosen"] = Endpoint(name, endpoint.url).as_dict()
+            warnings.append(f"the saved choice {name} now points at {endpoint.url} (`hfenv shell` uses it); "
+                            f"startup files that `hfenv setup --persist` wrote keep the old URL until you run "
+                            f"`hfenv setup --persist --endpoint {name}` again")
+
+    update_config(add)
     return Endpoint(name, endpoint.url), warnings
 
 
 def remove_endpoint(name: str) -> str:
+    """Remove a user endpoint; refused while it is the saved choice (hfenv shell would lose it)."""
     if name in CATALOG:
         raise EndpointError(f"{name!r} is a built-in endpoint and cannot be removed")
+    path = config_path()
     removed = []
 
     def drop(config: dict) -> None:
-        endpoints = config.get("endpoints") or {}
+        endpoints = _endpoints_to_edit(config, path)
         if name not in endpoints:
             raise EndpointError(f"no user endpoint named {name!r}")
+        chosen = config.get("chosen")
+        if isinstance(chosen, dict) and chosen.get("name") == name:
+            raise ChoiceInUse(
+                f"{name!r} is the saved choice (`hfenv shell` uses it): choose another first with "
+                f"`hfenv setup --endpoint NAME` (add --persist to rewrite your startup files), then remove it"
+            )
         removed[:] = [endpoints.pop(name)]
 
     update_config(drop)
-    return removed[0]
+    value = removed[0]
+    return value if isinstance(value, str) else json.dumps(value)
 
 
-def saved_choice(config: dict | None = None) -> Endpoint | None:
-    config = load_config() if config is None else config
-    chosen = config.get("chosen")
-    if isinstance(chosen, dict) and isinstance(chosen.get("url"), str):
-        try:
-            url, _ = check_url(chosen["url"])
-        except EndpointError:
-            return None
-        return Endpoint(str(chosen.get("name") or name_for_url(url, {})), url)
-    return None
+def saved_choice(config: UserConfig | None = None) -> Endpoint | None:
+    return (read_config() if config is None else config).chosen
 
 
 def save_choice(endpoint: Endpoint) -> None:

@@ -220,10 +220,11 @@ def config_target() -> Target:
 
 
 def choice_edit(target: Target, endpoint: Endpoint) -> Callable[[bytes | None], bytes | None]:
-    """hfenv's config with `chosen` set to endpoint, every other key kept."""
+    """hfenv's config with `chosen` set to endpoint, every other key kept (and checked: a damaged
+    config stops setup, exit 1 naming the key; a damaged `chosen` is what setup repairs)."""
     from .endpoints import config_edit
 
-    return config_edit(target.path, lambda config: config.__setitem__("chosen", endpoint.as_dict()))
+    return config_edit(target.path, lambda config: config.__setitem__("chosen", endpoint.as_dict()), check=True)
 
 
 def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platform, host: Host,

@@ -64,6 +64,7 @@ import os
 import re
 import socket
 import ssl
+import stat
 import statistics
 import sys
 import threading
@@ -79,7 +80,8 @@ import requests
 import urllib3.exceptions
 
 from .endpoints import (
-    CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_url, write_json_atomic,
+    CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_name, check_url, name_for_url,
+    same_origin, write_json_atomic,
 )
 
 DEFAULT_TIMEOUT = 3.0
@@ -530,7 +532,7 @@ class _Probe:
         self.started = time.monotonic()
         self.deadline = self.started + timeout
         self.tracks = [
-            _Track(c, c.url == official_url, proxy_for(hub_check_url(c.url))) for c in candidates
+            _Track(c, same_origin(c.url, official_url), proxy_for(hub_check_url(c.url))) for c in candidates
         ]
 
     # -- workers --
@@ -774,28 +776,61 @@ def save_cache(report: ProbeReport, path: Path | None = None) -> Path | None:
     return path
 
 
+MAX_CACHE_BYTES = 1 << 20  # a report of a few candidates is a few KiB
+
+
 def load_cache(max_age: float = CACHE_MAX_AGE, path: Path | None = None, *,
                candidates: Iterable[Endpoint] | None = None) -> ProbeReport | None:
-    """The last report if it is fresh, found a usable endpoint, and was made under the same
-    proxy and CA settings (and, when `candidates` is given, for exactly those); else None.
+    """The last report if it is fresh, consistent with itself, found a usable endpoint, and was
+    made under the same proxy and CA settings (and, when `candidates` is given, for exactly
+    those); else None. A cache is a hint: on any doubt it is ignored, never an error.
     """
     path = path or cache_path()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_read_small_file(path, MAX_CACHE_BYTES).decode("utf-8"))
         report = _report_from_cache(data)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, EndpointError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError, EndpointError):
         return None
     age = time.time() - report.created
     if not -60.0 <= age <= max_age:  # a little clock skew is fine, a future date is not
         return None
     if report.chosen is None or data.get("network") != network_fingerprint():
         return None
-    if candidates is not None and set(candidates) != set(report.candidates):
-        return None
+    if candidates is not None:
+        asked = list(candidates)
+        if len(set(asked)) != len(asked) or set(asked) != set(report.candidates):
+            return None
     return report
 
 
+def _read_small_file(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, at most `limit` (a FIFO or a device there is refused, not waited on)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path} is larger than {limit} bytes")
+    return data
+
+
+def _cached_endpoint(data) -> Endpoint:
+    """A name and URL from the cache, held to the rules a --candidate meets."""
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not isinstance(data.get("url"), str):
+        raise ValueError("bad endpoint in cache")
+    url, _ = check_url(data["url"])
+    if url != data["url"]:
+        raise ValueError("cached URL is not in normal form")
+    name = data["name"]
+    if name != name_for_url(url, {}):
+        check_name(name)
+    return Endpoint(name, url)
+
+
 def _report_from_cache(data: Mapping) -> ProbeReport:
+    """The cached report, checked against itself: every URL passes check_url, the results are
+    exactly those of its candidates, and `chosen` is one of its own usable results."""
     if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
         raise ValueError("not a cache file of this version")
     created = data["created"]
@@ -804,14 +839,19 @@ def _report_from_cache(data: Mapping) -> ProbeReport:
         raise ValueError("bad times")
     if not math.isfinite(created):
         raise ValueError("bad time")
+    if not isinstance(data["results"], list) or not isinstance(data["candidates"], list):
+        raise ValueError("bad lists")
+    candidates = [_cached_endpoint(c) for c in data["candidates"]]
+    results = [ProbeResult.from_json(r) for r in data["results"]]
+    pairs = [_cached_endpoint({"name": r.name, "url": r.url}) for r in results]
+    if len(set(candidates)) != len(candidates) or len(set(pairs)) != len(pairs) or set(pairs) != set(candidates):
+        raise ValueError("results are not those of the candidates")
     chosen = data["chosen"]
     if chosen is not None:
-        url, _ = check_url(chosen["url"])
-        if not isinstance(chosen["name"], str):
-            raise ValueError("bad chosen name")
-        chosen = Endpoint(chosen["name"], url)
-    return ProbeReport(
-        chosen=chosen, elapsed_ms=elapsed, created=float(created),
-        results=[ProbeResult.from_json(r) for r in data["results"]],
-        candidates=[Endpoint(str(c["name"]), str(c["url"])) for c in data["candidates"]],
-    )
+        chosen = _cached_endpoint(chosen)
+        usable = [r for r in results if r.ok and r.status == "ok" and r.latency_ms is not None
+                  and math.isfinite(r.latency_ms) and r.latency_ms >= 0]
+        if not any((r.name, r.url) == (chosen.name, chosen.url) for r in usable):
+            raise ValueError("chosen is not one of the usable results")
+    return ProbeReport(chosen=chosen, elapsed_ms=elapsed, created=float(created), results=results,
+                       candidates=candidates)

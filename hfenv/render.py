@@ -58,7 +58,12 @@ def absolute_path(path: str) -> str:
     path = os.path.expanduser(path)
     if os.path.isabs(path) or PureWindowsPath(path).is_absolute():  # C:\... for cmd and PowerShell
         return path
-    return os.path.join(os.getcwd(), path)
+    try:
+        here = os.getcwd()
+    except OSError:  # the working directory was deleted (or is unreadable)
+        raise UnsafeValue(f"{path!r} is relative, but the current directory no longer exists: "
+                          "give an absolute path (or cd somewhere first)") from None
+    return os.path.join(here, path)
 
 
 def unset_assignments() -> list[tuple[str, str | None]]:

@@ -179,7 +179,7 @@ def test_the_file_read_last_wins(isolated_home, tmp_path):
     assert overridden.level == "info" and overridden.message.startswith(f"{profile_d}/lab.sh:1 sets {LAB}, but "
                                                                         "~/.bashrc:1, read later, overrides it")
     settings, found = layers_of(isolated_home, tmp_path / "root", LAB)
-    assert codes(found, "error") == ["layers.process-differs"]
+    assert codes(found, "warn") == ["layers.process-differs"]  # no saved choice: the files are the intent
     assert "~/.bashrc:1, read last by bash" in only(found, "layers.process-differs").message
     # A file that only zsh reads does disagree: new zsh shells would use another endpoint.
     (isolated_home / ".zshrc").write_text(f"export HF_ENDPOINT={LAB}\n")
@@ -234,7 +234,7 @@ def test_set_in_a_startup_file_but_not_in_this_shell():
     found = doctor.judge_layers([file_setting("~/.bashrc:2", MIRROR)], None, "bash",
                                 Endpoint("hf-mirror", MIRROR), None, [], "linux")
     error = only(found, "layers.not-in-process")
-    assert error.level == "error"
+    assert error.level == "warn"  # new shells get the saved choice: this one just predates it
     assert "set in ~/.bashrc:2 but not in this shell" in error.message
     assert error.fix == 'open a new terminal, or run `eval "$(hfenv shell --shell bash)"` in this one'
 
@@ -478,3 +478,26 @@ def test_network_judgement():
     assert only(found, "network.ca-missing").level == "error"  # /etc/lab-ca.pem does not exist here
     assert only(found, "network.ca-bundle").fix == "export SSL_CERT_FILE=/etc/lab-ca.pem"
     assert "network.ca-bundle" not in codes(doctor.judge_network(facts, MIRROR, {"version": "0.36.0"}))
+
+
+# ---- right after setup: the shell already open predates it -----------------------------------
+
+
+def test_a_shell_that_predates_the_setup_is_a_warning_unless_new_shells_are_wrong():
+    files = [file_setting("~/.bashrc:2", MIRROR)]
+    mirror = Endpoint("hf-mirror", MIRROR)
+    names = {MIRROR: "hf-mirror", LAB: "lab"}
+    for process in (None, LAB):
+        found = doctor.judge_layers(files, process, "bash", mirror, None, [], "linux", (), names)
+        assert codes(found, "error") == [], found
+        [stale] = [f for f in found if f.level == "warn"]
+        assert "new terminals" in stale.message and "hf-mirror (https://hf-mirror.com)" in stale.message
+        assert 'eval "$(hfenv shell --shell bash)"' in stale.fix
+        # The saved choice is elsewhere: new shells get the wrong value, an error (named by name).
+        found = doctor.judge_layers(files, process, "bash", Endpoint("lab", LAB), None, [], "linux", (), names)
+        [wrong] = [f for f in found if f.level == "error"]
+        assert "hfenv shell --endpoint hf-mirror --shell bash" in wrong.fix
+        # New shells' value was just found unusable: an error, and never the line that would use it.
+        found = doctor.judge_layers(files, process, "bash", mirror, None, [], "linux", {MIRROR}, names)
+        [dead] = [f for f in found if f.level == "error"]
+        assert "not usable" in dead.fix and "eval" not in dead.fix and "open a new terminal" not in dead.fix

@@ -96,13 +96,16 @@ def test_consistent_setup_exits_0(serve, monkeypatch, isolated_home):
     assert human.stdout.rstrip().endswith("warning.") and "nothing needs action" in human.stdout
 
 
-def test_startup_file_set_but_not_this_process_exits_1_with_the_fix(serve):
+def test_startup_file_set_but_not_this_process_is_a_warning_with_the_fix(serve):
+    """Right after setup, the shell already open predates it: new shells get the saved choice."""
     setup_persist("hf-mirror")
     result = run("doctor", "--shell", "bash", "--offline")
-    assert result.exit_code == 1
-    assert "set in ~/.profile:3 and ~/.bashrc:3 but not in this shell" in result.stdout
+    assert result.exit_code == 0
+    assert "[warn ] Where HF_ENDPOINT is set: set in ~/.profile:3 and ~/.bashrc:3 but not in this shell" \
+        in result.stdout
+    assert "new terminals use hf-mirror (https://hf-mirror.com)" in result.stdout
     assert 'fix: open a new terminal, or run `eval "$(hfenv shell --shell bash)"` in this one' in result.stdout
-    assert "Result: 1 problem needs action (exit status 1)" in result.stdout
+    assert "Result: nothing needs action (exit status 0); 1 warning." in result.stdout
 
 
 def test_a_line_outside_the_block_that_disagrees(monkeypatch, isolated_home):
@@ -255,7 +258,9 @@ def test_another_working_endpoint_is_offered(serve, monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", dead_url())
     status, data = run_json("doctor", "--shell", "bash", "--only", "--candidate", f"lab={hub.url}")
     assert status == 1
-    assert "`hfenv setup --persist --endpoint lab`" in finding(data, "endpoint.unusable")["fix"]
+    fix = finding(data, "endpoint.unusable")["fix"]
+    # Named by its name; the command takes the URL, since `lab` is no endpoint hfenv knows outside this run.
+    assert f"switch to lab ({hub.url})" in fix and f"`hfenv setup --persist --endpoint {hub.url}`" in fix
     assert "endpoint.modelscope" not in codes(data)
 
 
@@ -477,3 +482,44 @@ def test_a_damaged_config_is_reported_not_a_traceback(isolated_home):
     data = json.loads(result.stdout)
     assert any(f["code"] == "layers.saved-choice-unreadable" and str(path) in f["message"]
                for f in data["findings"])
+
+
+# ---- right after setup ---------------------------------------------------------------------------
+
+
+def test_doctor_right_after_setup_in_the_old_shell_exits_0(serve):
+    """`setup --persist` then doctor in the same (old) shell: the official Hub is blocked here and
+    this shell still uses it, but new terminals get the mirror just set up, which works."""
+    hub = serve("hub", large_files=LARGE_FILES)
+    setup_persist(hub.url)
+    status, data = run_json("doctor", "--shell", "bash", "--only", "--candidate", f"lab={hub.url}")
+    assert status == 0, json.dumps(data["findings"], indent=1)
+    stale = finding(data, "layers.not-in-process")
+    assert stale["level"] == "warn" and f"new terminals use lab ({hub.url})" in stale["message"]
+    assert stale["fix"] == 'open a new terminal, or run `eval "$(hfenv shell --shell bash)"` in this one'
+    unusable = finding(data, "endpoint.unusable")
+    assert unusable["level"] == "warn" and f"new terminals use lab ({hub.url}), which works" in unusable["message"]
+    assert "hfenv setup" not in unusable["fix"] and "hfenv shell --shell bash" in unusable["fix"]
+
+
+def test_doctor_after_setting_up_a_dead_mirror_never_suggests_it(serve):
+    hub = serve("hub")
+    dead = dead_url()
+    setup_persist(dead)
+    status, data = run_json("doctor", "--shell", "bash", "--only", "--candidate", f"good={hub.url}")
+    assert status == 1
+    stale = finding(data, "layers.not-in-process")
+    assert stale["level"] == "error" and "not usable" in stale["fix"] and "eval" not in stale["fix"]
+    fix = finding(data, "endpoint.unusable")["fix"]
+    assert f"switch to good ({hub.url})" in fix and dead not in fix
+    probed = {r["url"]: r["ok"] for r in data["facts"]["probe"]["results"]}
+    assert probed == {hub.url: True, dead: False}  # what new shells get was probed too
+
+
+def test_doctor_after_setup_with_another_value_still_in_this_shell_exits_0(serve, monkeypatch):
+    old, new = serve("hub", large_files=LARGE_FILES), serve("hub", large_files=LARGE_FILES)
+    monkeypatch.setenv("HF_ENDPOINT", old.url)  # exported by an earlier setup, before this one
+    setup_persist(new.url)
+    status, data = run_json("doctor", "--shell", "bash")
+    assert status == 0, json.dumps(data["findings"], indent=1)
+    assert finding(data, "layers.process-differs")["level"] == "warn"

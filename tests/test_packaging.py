@@ -1,7 +1,10 @@
 """templates/ is found after a wheel install and after an editable install.
 
-Both installs go into a fresh venv that borrows the test environment's
-site-packages for the dependencies, so nothing is fetched from any index.
+Both installs go into a fresh venv that borrows the *test environment's*
+site-packages for the dependencies (click, setuptools, ...), so nothing is
+fetched from any index. Not `--system-site-packages`: that borrows the base
+interpreter's packages, which a fresh venv made from a bare system Python
+does not have (the README promises that a fresh venv passes).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -34,9 +38,21 @@ def copy_source(dest: Path) -> Path:
     return dest
 
 
+def borrowed_paths() -> list[str]:
+    """The running test environment's own site-packages (never the base interpreter's)."""
+    paths = sysconfig.get_paths()
+    return list(dict.fromkeys([paths["purelib"], paths["platlib"]]))
+
+
 def make_venv(path: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(path)], check=True)
-    return path / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+    python = path / "bin" / "python"
+    purelib = subprocess.run([str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    # Plain path lines: appended after the venv's own site-packages, and the test env's own
+    # .pth files (its editable hfenv among them) are not run, so only what is installed here is hfenv.
+    (Path(purelib) / "_borrowed_test_env.pth").write_text("\n".join(borrowed_paths()) + "\n")
+    return python
 
 
 def pip(python: Path, *args: str, cwd: Path) -> None:
@@ -57,7 +73,7 @@ def test_wheel_install_finds_templates(tmp_path):
     python = make_venv(tmp_path / "venv")
     pip(python, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(src), cwd=tmp_path)
     wheel = next((tmp_path / "dist").glob("hfenv-*.whl"))
-    pip(python, "install", "--no-deps", str(wheel), cwd=tmp_path)
+    pip(python, "install", "--no-deps", "--ignore-installed", str(wheel), cwd=tmp_path)
     shutil.rmtree(src)  # the installed copy must not lean on the source tree
     where, code = run_installed(python, tmp_path)
     assert Path(where) == Path(where).resolve()
@@ -72,7 +88,7 @@ def test_wheel_install_finds_templates(tmp_path):
 def test_editable_install_finds_templates(tmp_path):
     src = copy_source(tmp_path / "src")
     python = make_venv(tmp_path / "venv")
-    pip(python, "install", "--no-deps", "--no-build-isolation", "-e", str(src), cwd=tmp_path)
+    pip(python, "install", "--no-deps", "--ignore-installed", "--no-build-isolation", "-e", str(src), cwd=tmp_path)
     where, code = run_installed(python, tmp_path)
     assert Path(where) == src / "templates"
     assert code == "set -gx HF_ENDPOINT 'https://x.example'"

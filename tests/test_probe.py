@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import math
 import re
 import time
@@ -423,7 +424,9 @@ def test_no_candidates_and_bad_arguments():
 
 
 def sample_report(created=None, chosen=True) -> ProbeReport:
-    results = [result("hf-mirror", 31.0), result("hf", ok=False, official=True)]
+    """A report consistent with itself: results are those of its candidates, chosen is usable."""
+    results = [ProbeResult("hf-mirror", "https://hf-mirror.com", True, "ok", 31.0, [31.0], ""),
+               ProbeResult("hf", "https://huggingface.co", False, "timeout", None, [], "", official=True)]
     return ProbeReport(chosen=Endpoint("hf-mirror", "https://hf-mirror.com") if chosen else None,
                        elapsed_ms=250, results=results, created=time.time() if created is None else created,
                        candidates=[Endpoint("hf", "https://huggingface.co"), Endpoint("hf-mirror", "https://hf-mirror.com")])
@@ -481,6 +484,23 @@ def test_cache_is_ignored_when_proxy_settings_or_candidates_changed(tmp_path, mo
     lambda d: d.update(chosen="hf"),
     lambda d: d.update(candidates=None),
     lambda d: d.update(version=99),
+    # Consistent in form, not with itself: chosen must be one of its own usable results.
+    lambda d: d.update(chosen={"name": "hf", "url": "https://huggingface.co"}),  # a timeout
+    lambda d: d.update(chosen={"name": "hf-mirror", "url": "https://evil.example"}),
+    lambda d: d.update(chosen={"name": "lab", "url": "https://hf-mirror.com"}),
+    lambda d: d["results"][0].update(status="not_a_hub"),
+    lambda d: d["results"][0].update(latency_ms=None),
+    lambda d: d["results"][0].update(url="https://evil.example", ok=True),
+    lambda d: d["results"][0].update(url="https://hf-mirror.com/'x'"),
+    lambda d: d.update(chosen={"name": "e", "url": "https://e.example/`id`"},
+                       candidates=d["candidates"] + [{"name": "e", "url": "https://e.example/`id`"}]),
+    lambda d: d["candidates"].append({"name": "lab", "url": "https://lab.example"}),  # no result for it
+    lambda d: d["candidates"].append(d["candidates"][0]),
+    lambda d: d["results"].append(dict(d["results"][0])),
+    lambda d: d["candidates"][1].update(url="https://HF-mirror.com/"),
+    lambda d: d["candidates"][1].update(name="x\x1b[2J"),
+    lambda d: d.update(candidates=[["hf"]]),
+    lambda d: d.update(results={"a": 1}),
 ])
 def test_a_damaged_cache_is_ignored(tmp_path, damage):
     path = tmp_path / "probe.json"
@@ -491,6 +511,27 @@ def test_a_damaged_cache_is_ignored(tmp_path, damage):
         path.write_text(json.dumps(data))
     else:
         path.write_bytes(damage)
+    assert probe.load_cache(path=path) is None
+
+
+def test_a_consistent_cache_is_used_and_its_candidates_must_match_exactly(tmp_path):
+    path = tmp_path / "probe.json"
+    report = sample_report()
+    probe.save_cache(report, path)
+    assert probe.load_cache(path=path).chosen == Endpoint("hf-mirror", "https://hf-mirror.com")
+    assert probe.load_cache(path=path, candidates=report.candidates + report.candidates[:1]) is None
+    assert probe.load_cache(path=path, candidates=report.candidates[:1]) is None
+
+
+@pytest.mark.parametrize("how", ["deep", "fifo", "huge"])
+def test_a_cache_that_cannot_be_read_sanely_is_ignored(tmp_path, how):
+    path = tmp_path / "probe.json"
+    if how == "deep":
+        path.write_text("[" * 200000 + "]" * 200000)
+    elif how == "fifo":
+        os.mkfifo(path)  # nothing ever writes: a read would wait forever
+    else:
+        path.write_text('{"pad": "' + "x" * (2 << 20) + '"}')
     assert probe.load_cache(path=path) is None
 
 
