@@ -482,6 +482,8 @@ def request(s: requests.Session, method: str, url: str, watch: Watch, *, headers
                              timeout=(remaining, remaining), verify=trust.verify)
         try:
             body = b"" if head or body_cap <= 0 else response.raw.read(body_cap, decode_content=False)
+            if watch.expired or watch.aborted:  # the shutdown may have cut the headers or body short
+                raise Failure("timeout", "")
             return Answer(
                 url=url, code=response.status_code, reason=clean(response.reason or ""),
                 headers={k.lower(): clean(v, 2000) for k, v in response.headers.items()},
@@ -490,7 +492,7 @@ def request(s: requests.Session, method: str, url: str, watch: Watch, *, headers
             )
         finally:
             response.close()
-    except Exception as exc:  # requests, urllib3, ssl and socket errors all end here
+    except Exception as exc:  # requests, urllib3, ssl and socket errors all end here (and the Failure above)
         if watch.expired:
             raise Failure("timeout", f"no complete answer within {max(remaining, 0.001):.3g} s"
                                      + (f" (via proxy {proxy})" if proxy else "")) from None
