@@ -27,10 +27,13 @@ sends the token only where the validity check would; elsewhere it downloads
 the public test file without it.
 
 **Network.** ``--offline`` makes no request at all. Otherwise every request
-is bounded by ``timeout`` (one request) and redirects to another origin are
-never followed with the token. The fallback probe (when the effective
-endpoint is not usable) probes the catalog and the user's endpoints, or the
-``--candidate`` endpoints given.
+goes through :mod:`hfenv.hubcheck`: each is bounded by ``timeout`` as wall
+time (redirects included), bodies are capped, a redirect to another origin is
+never followed (its host is reported, nothing is sent there), and
+certificates are trusted as the client's huggingface_hub trusts them. The
+network checks end within about 4 x ``timeout`` (README, "Time bound"). The
+fallback probe (when the effective endpoint is not usable) probes the catalog
+and the user's endpoints, or the ``--candidate`` endpoints given.
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ huggingface.co, a login page) is not usable, and the result says why.
 **What is measured.** Each sample opens a new connection, as the first request
 of a real download does: name lookup, TCP connect, TLS, and the time until the
 answer's headers (HEAD: no body is read). A candidate's latency is the median
-of its samples. ``REQUESTS_CA_BUNDLE`` (else ``SSL_CERT_FILE``, which huggingface_hub
-2.x reads) and the proxy variables are honoured as
-requests honours them, and a result names the proxy it went through.
+of its samples. Requests go through :mod:`hfenv.hubcheck`: certificates are
+trusted as the installed huggingface_hub trusts them (``SSL_CERT_FILE`` for
+1.x and later, ``REQUESTS_CA_BUNDLE`` for 0.x), the proxy variables are
+honoured as requests honours them, a result names the proxy it went through
+(never its credentials), and the same-origin rule is the parser's own.
 
 **Choice.** The fastest usable candidate wins, except that the official Hub is
 kept when it is usable and its median is within 1.5x, or within 50 ms, of the
@@ -44,7 +46,10 @@ The probe ends when every candidate has finished or been stopped, and in any
 case when the budget (``--timeout``, 3 s by default) runs out: a candidate
 with answered samples then keeps them, one with none is ``timeout``.
 ``--all`` (``wait_all``) turns the early decision off and waits for every
-candidate within the budget. With the official Hub swallowing connections and
+candidate within the budget. Every request's deadline is enforced by shutting
+its sockets down, and a candidate stopped early has its request aborted the
+same way; the workers are joined before the probe returns, so no thread is
+left inside the TLS library when the interpreter exits. With the official Hub swallowing connections and
 a mirror answering in 30 ms, the probe ends after about 3 x 80 ms.
 
 **Cache.** The last report is saved (with its time, the candidates probed and
