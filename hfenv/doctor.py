@@ -51,7 +51,6 @@ from pathlib import Path, PurePath
 from typing import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from . import __version__
 from .endpoints import CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_url
 
 LEVELS = ("ok", "info", "warn", "error")
@@ -1488,6 +1487,13 @@ def explain_download_error(chain: list, token_sent: bool = False) -> tuple[str, 
     return ("see huggingface_hub's message below", "check the endpoint (`hfenv probe`)")
 
 
+def _outside(text: str) -> str:
+    """A message that may quote a server (huggingface_hub's errors do): no control characters."""
+    from .hubcheck import clean
+
+    return clean(text, 600)
+
+
 def judge_download(facts: dict, endpoint: str) -> list[Finding]:
     out = _Findings("download")
     if facts.get("refused"):
@@ -1509,7 +1515,7 @@ def judge_download(facts: dict, endpoint: str) -> list[Finding]:
         out.error("timeout", f"huggingface_hub did not finish downloading {what} within {facts['seconds']:g} s"
                   + (f" ({why})" if why else ""), fix)
         if chain:
-            out.info("client-error", f"huggingface_hub said: {chain[-1][1]}")
+            out.info("client-error", f"huggingface_hub said: {_outside(chain[-1][1])}")
     else:
         chain = facts.get("chain") or []
         why, fix = explain_download_error(chain, facts.get("token_sent", False))
@@ -1517,7 +1523,7 @@ def judge_download(facts: dict, endpoint: str) -> list[Finding]:
         if chain:
             kind, message = chain[0]
             first = message.strip().splitlines()[0] if message.strip() else ""
-            out.info("client-error", f"huggingface_hub said: {kind.rsplit('.', 1)[-1]}: {first}")
+            out.info("client-error", f"huggingface_hub said: {_outside(kind.rsplit('.', 1)[-1])}: {_outside(first)}")
     if facts.get("ran") and facts.get("token_withheld"):
         out.info("no-token", "the test download ran without the token (a public file; the token is not sent "
                              "to a third party to prove it)")

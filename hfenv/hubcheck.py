@@ -37,6 +37,7 @@ stripped of control characters here, before anyone prints it.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -182,7 +183,7 @@ def parse_proxy(value: str) -> str:
                          "percent-encoded: %2F, %23, %3F)")
     hostport = authority.rsplit("@", 1)[-1]
     found = _AUTHORITY.match(hostport)
-    if not found or not scheme.lower().startswith(("http", "socks")):
+    if not found or scheme.lower() not in ("http", "https", "socks4", "socks4a", "socks5", "socks5h"):
         raise ValueError("expected scheme://[user:password@]host:port with a port from 1 to 65535")
     if found["port"] and int(found["port"]) > 65535:
         raise ValueError("its port is out of range")
@@ -229,14 +230,9 @@ def shown_proxies(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     return out
 
 
-def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """The proxy requests will use for `url` (NO_PROXY honoured), shown without credentials.
-
-    Raises ProxyError when that proxy's variable cannot be parsed.
-    """
-    environ = os.environ if environ is None else environ
-    if environ is not os.environ:
-        raise ValueError("proxy_for reads the process environment (as requests does)")
+def proxy_for(url: str) -> str | None:
+    """The proxy requests will use for `url` (NO_PROXY honoured, from this process's environment, as
+    requests reads it), shown without credentials. ProxyError when its variable cannot be parsed."""
     try:
         proxies = requests.utils.get_environ_proxies(url, no_proxy=None)
         chosen = requests.utils.select_proxy(url, proxies)
@@ -249,12 +245,6 @@ def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> str | None:
     except ValueError as exc:
         names = [n for n, v in proxy_variables().items() if v == chosen] or ["a proxy variable"]
         raise ProxyError(f"{' / '.join(names)} cannot be parsed: {exc}; its value is not shown") from None
-
-
-def check_proxies() -> None:
-    """ProxyError naming the first unparsable proxy variable, if any (before anything is probed)."""
-    for name, why in proxy_problems().items():
-        raise ProxyError(f"{name} cannot be parsed: {why}; its value is not shown")
 
 
 # ---- trust -----------------------------------------------------------------------------
@@ -274,8 +264,9 @@ class Trust:
         return self.variables[0]
 
 
+@functools.lru_cache(maxsize=1)
 def hub_version() -> str | None:
-    """The installed huggingface_hub's version, without importing it."""
+    """The installed huggingface_hub's version, without importing it (asked once per process)."""
     try:
         from importlib.metadata import PackageNotFoundError, version
     except ImportError:  # pragma: no cover
@@ -607,9 +598,9 @@ def hub_check(base_url: str, deadline: float, proxy: str | None = None, *, watch
     is sent, so that a coordinator can abort it.
     """
     start_url = url = hub_check_url(base_url)
-    began = time.perf_counter()
     s = session(purpose)  # a fresh pool: every sample pays lookup, connect and TLS
     trust = trust or client_trust(hub_version())
+    began = time.perf_counter()
     try:
         with Watch(deadline) as watch:
             if watch_for is not None:

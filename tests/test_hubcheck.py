@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -235,6 +234,16 @@ def test_whoami_ends_at_its_deadline_against_a_trickle(raw, part):
     began = time.monotonic()
     result = doctor.check_whoami(server.url, "hf_" + "x" * 34, timeout=1.0)
     assert result["status"] is None and "within" in result["detail"]
+    assert time.monotonic() - began < 1.6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", ["status", "headers"])
+def test_reachability_ends_at_its_deadline_against_a_trickle(raw, part):
+    server = raw(trickled(part))
+    began = time.monotonic()
+    result = doctor.reach(server.url + "/repos/ab/cd", timeout=1.0)
+    assert result["reachable"] is False and "within" in result["detail"]
     assert time.monotonic() - began < 1.6
 
 
