@@ -148,10 +148,10 @@ def next_hop(start_url: str, current: str, location: str) -> Hop:
         # A relative reference cannot leave the current origin; requests joins it the same way.
         return Hop("same", urljoin(current, location))
     try:
-        there = origin(target)
+        there, home = origin(target), origin(start_url)
     except Ambiguous as exc:
         return Hop("ambiguous", reason=f"its Location is ambiguous ({exc})")
-    if there != origin(start_url):
+    if there != home:
         return Hop("offsite", target)
     return Hop("same", target)
 
