@@ -65,7 +65,8 @@ MAX_REDIRECTS = 5
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # Through a plain-http proxy these usually mean the proxy could not reach the host.
 PROXY_GATEWAY_CODES = frozenset({502, 503, 504})
-JOIN_GRACE = 1.0  # after an abort, how long to wait for a worker (only a name lookup can take longer)
+JOIN_GRACE = 1.0  # after an abort, how long to wait for a worker that had a connection open
+LOOKUP_GRACE = 0.05  # ... and for one still looking a name up or connecting (never inside TLS)
 
 
 # ---- text from outside ----------------------------------------------------------
@@ -321,6 +322,7 @@ class Watch:
         self._socks: list[socket.socket] = []
         self.expired = False
         self.aborted = False
+        self.connected = False  # a socket was opened: its thread may be inside the TLS library
         self._done = False
         self._timer: threading.Timer | None = None
 
@@ -345,6 +347,7 @@ class Watch:
             return
         with self._lock:
             self._socks.append(dup)
+            self.connected = True
             stop = self.expired or self.aborted or self._done
         if stop:
             self._shutdown()

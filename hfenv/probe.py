@@ -76,7 +76,7 @@ from typing import Callable, Iterable, Mapping
 
 from .endpoints import CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_url, write_json_atomic
 from .hubcheck import (  # noqa: F401  (classify_answer, hub_check_url: the probe's public names too)
-    JOIN_GRACE, Sample, Verdict, Watch, classify_answer, hub_check, hub_check_url, proxy_for,
+    JOIN_GRACE, LOOKUP_GRACE, Sample, Verdict, Watch, classify_answer, hub_check, hub_check_url, proxy_for,
 )
 
 DEFAULT_TIMEOUT = 3.0
@@ -384,10 +384,13 @@ class _Probe:
         elapsed_ms = int(round((time.monotonic() - self.started) * 1000))
         # Every track is finished, so every request still running was aborted (its sockets shut
         # down): the workers end at once. Wait for them, so that no thread is inside the TLS
-        # library when the interpreter exits; only a name lookup can outlast the grace period.
+        # library when the interpreter exits.
         grace = time.monotonic() + JOIN_GRACE
-        for worker in workers:
-            worker.join(max(grace - time.monotonic(), 0.0))
+        for track, worker in zip(self.tracks, workers):
+            # A worker with no connection yet is in a name lookup or a connect, which cannot be
+            # interrupted but is outside the TLS library: it is not worth delaying the answer.
+            lookup = track.watch is not None and not track.watch.connected
+            worker.join(LOOKUP_GRACE if lookup else max(grace - time.monotonic(), 0.0))
         results = [t.result for t in self.tracks]
         chosen = choose_endpoint(results)
         if chosen is None:
