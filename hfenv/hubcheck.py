@@ -37,6 +37,7 @@ stripped of control characters here, before anyone prints it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -377,10 +378,8 @@ class Watch:
         with self._lock:
             socks = list(self._socks)
         for sock in socks:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Tracked:
