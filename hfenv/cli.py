@@ -266,9 +266,20 @@ def cached_or_new_probe():
     if report is not None:
         return report
     click.echo("hfenv: probing endpoints (no fresh saved result)...", err=True)
-    report = probe_mod.run_probe(candidates)
+    report = run_probe(candidates)
     probe_mod.save_cache(report)
     return report
+
+
+def run_probe(candidates: list[Endpoint], **kwargs):
+    """The probe, or a one-line message (exit 2) when a proxy variable it needs cannot be parsed."""
+    from . import probe as probe_mod
+    from .hubcheck import ProxyError
+
+    try:
+        return probe_mod.run_probe(candidates, **kwargs)
+    except ProxyError as exc:
+        fail(str(exc))
 
 
 def all_candidates(extra: tuple[str, ...] = (), only: bool = False) -> list[Endpoint]:
@@ -312,7 +323,7 @@ def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, sample
     chosen = all_candidates(candidates, only)
     kwargs = {k: v for k, v in (("timeout", timeout), ("samples", samples)) if v is not None}
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else None
-    report = probe_mod.run_probe(chosen, wait_all=wait_all, progress=progress, **kwargs)
+    report = run_probe(chosen, wait_all=wait_all, progress=progress, **kwargs)
     probe_mod.save_cache(report)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
