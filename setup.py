@@ -8,7 +8,7 @@ its own modules; a source checkout or an editable install finds it one level up.
 from setuptools import setup
 
 setup(
-    packages=["hfenv", "hfenv.templates"],
+    packages=["hfenv", "hfenv.doctor", "hfenv.templates"],
     package_dir={"hfenv": "hfenv", "hfenv.templates": "templates"},
     package_data={"hfenv.templates": ["*.sh", "*.fish", "*.csh", "*.xsh", "*.elv", "*.ps1", "*.bat", "*.gitconfig"]},
 )

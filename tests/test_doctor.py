@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hfenv import doctor, persist, render, shells
+from hfenv import doctor, persist, render, shells, startup
 from hfenv.blocks import HASH_MARKERS
 from hfenv.doctor import Finding, Report, Setting
 from hfenv.endpoints import Endpoint
@@ -60,9 +60,9 @@ def test_every_line_hfenv_writes_is_read_back(name, key):
     shell = shells.get(name)
     value = "https://hub.lab.example:8443/hf-mirror"
     [line] = render.render_lines(shell, [("HF_ENDPOINT", value)], key=key)
-    assert doctor.parse_line(line, shell.syntax) == [("set", value, False, True)]  # exported
+    assert startup.parse_line(line, shell.syntax) == [("set", value, False, True)]  # exported
     [unset] = render.render_lines(shell, [("HF_ENDPOINT", None)])
-    assert doctor.parse_line(unset, shell.syntax) == [("unset", None, False, None)]
+    assert startup.parse_line(unset, shell.syntax) == [("unset", None, False, None)]
 
 
 @pytest.mark.parametrize("syntax, line, expected", [
@@ -94,14 +94,14 @@ def test_every_line_hfenv_writes_is_read_back(name, key):
     ("powershell", "$Env:HF_ENDPOINT = \"https://hf-mirror.com\"", [("set", MIRROR, False, True)]),
 ])
 def test_parse_line(syntax, line, expected):
-    assert doctor.parse_line(line, syntax) == expected
+    assert startup.parse_line(line, syntax) == expected
 
 
 def test_read_settings_tells_inside_from_outside_the_block(isolated_home):
     rc = isolated_home / ".bashrc"
     rc.write_text("# >>> hfenv >>>\nexport HF_ENDPOINT='https://hf-mirror.com'\n# <<< hfenv <<<\n"
                   "alias ll='ls -l'\n# export HF_ENDPOINT=commented\nexport HF_ENDPOINT=https://hub.lab.example\n")
-    places = [doctor.StartupPlace(rc, ("bash",), HASH_MARKERS, True)]
+    places = [startup.StartupPlace(rc, ("bash",), HASH_MARKERS, True)]
     settings, problems = doctor.read_settings(places, isolated_home)
     assert problems == []
     assert [(s.label, s.value, s.in_block) for s in settings] == [
@@ -117,7 +117,7 @@ def test_read_settings_tells_inside_from_outside_the_block(isolated_home):
 def test_read_settings_reports_broken_markers_without_failing(isolated_home):
     rc = isolated_home / ".bashrc"
     rc.write_text("# >>> hfenv >>>\nexport HF_ENDPOINT=https://hf-mirror.com\n# >>> hfenv >>>\n")
-    settings, problems = doctor.read_settings([doctor.StartupPlace(rc, ("bash",), HASH_MARKERS, True)],
+    settings, problems = doctor.read_settings([startup.StartupPlace(rc, ("bash",), HASH_MARKERS, True)],
                                               isolated_home)
     assert [s.value for s in settings] == [MIRROR]
     [(label, problem)] = problems
@@ -127,7 +127,7 @@ def test_read_settings_reports_broken_markers_without_failing(isolated_home):
 def layers_of(home, root, process, shell="bash"):
     from hfenv.detect import current_platform
 
-    settings, problems = doctor.read_settings(doctor.startup_places(current_platform(), None, root), home)
+    settings, problems = doctor.read_settings(startup.startup_places(current_platform(), None, root), home)
     return settings, doctor.judge_layers(settings, process, shell, None, None, problems, "linux")
 
 
@@ -205,7 +205,7 @@ def test_startup_places_are_the_targets_persist_writes(isolated_home):
     from hfenv.detect import current_platform
 
     platform = current_platform()
-    places = doctor.startup_places(platform, None, isolated_home / "root")
+    places = startup.startup_places(platform, None, isolated_home / "root")
     targets = {str(p.path) for p in places if p.hfenv_target}
     for shell in shells.SHELLS.values():
         for slot in persist.shell_slots(shell, platform, None):

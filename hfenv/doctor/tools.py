@@ -1,0 +1,126 @@
+"""Section "tools": git, git-lfs, git's url.insteadOf rules towards the Hub, and the hf CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+from .client import ClientFacts
+from .context import Context, Section
+from .report import Finding, Findings
+from .values import is_official, normalized
+
+
+def _run(argv: list[str], timeout: float = 5.0) -> str | None:
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                              cwd=tempfile.gettempdir())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.decode("utf-8", "replace").strip()
+
+
+def tool_facts(client: dict) -> dict:
+    facts: dict = {}
+    git = shutil.which("git")
+    facts["git"] = {"path": git, "version": (_run([git, "--version"]) or "").replace("git version ", "")} \
+        if git else None
+    lfs = shutil.which("git-lfs")
+    facts["git_lfs"] = {"path": lfs, "version": (_run([lfs, "version"]) or "").split(" (")[0]} if lfs else None
+    if git:
+        facts["lfs_filter"] = bool(_run([git, "config", "--get", "filter.lfs.process"]))
+        rules = []
+        for line in (_run([git, "config", "--get-regexp", r"^url\..*\.insteadof$"]) or "").splitlines():
+            key, _, value = line.partition(" ")
+            base = key[len("url."):-len(".insteadof")] if key.lower().endswith(".insteadof") else key
+            if value.startswith(("https://huggingface.co", "http://huggingface.co", "https://hf.co")):
+                rules.append({"base": base, "instead_of": value})
+        facts["git_rules"] = rules
+    hf = shutil.which("hf")
+    facts["hf"] = {"path": hf, "runs": _shebang(hf)} if hf else None
+    if hf and client.get("python") and facts["hf"]["runs"]:
+        try:
+            same = os.path.samefile(facts["hf"]["runs"], client["python"])
+        except OSError:
+            same = False
+        facts["hf"]["version"] = client.get("version") if same else None
+    legacy = shutil.which("huggingface-cli")
+    facts["huggingface_cli"] = legacy
+    return facts
+
+
+def _shebang(path: str) -> str | None:
+    """The interpreter a script runs (read, not run: starting the CLI would be slow)."""
+    from ..files import read_start
+
+    try:
+        first = read_start(path, 512).split(b"\n", 1)[0]
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    words = first[2:].decode("utf-8", "replace").split()
+    if not words:
+        return None
+    if os.path.basename(words[0]) == "env" and len(words) > 1:
+        return shutil.which(words[-1]) or words[-1]
+    return words[0]
+
+
+def judge_tools(facts: dict, endpoint: str, official_url: str) -> list[Finding]:
+    out = Findings("tools")
+    git = facts.get("git")
+    if git:
+        out.ok("git", f"git {git['version'] or '(version unknown)'} ({git['path']})")
+    else:
+        out.info("no-git", "git is not on PATH: needed only to `git clone` repos (huggingface_hub does not use it)")
+    lfs = facts.get("git_lfs")
+    if lfs:
+        if git and not facts.get("lfs_filter"):
+            out.info("lfs-not-installed", f"{lfs['version'] or 'git-lfs'} is installed but not set up for git: "
+                                          "clones get pointer files instead of weights", "`git lfs install`")
+        else:
+            out.ok("git-lfs", f"{lfs['version'] or 'git-lfs'} ({lfs['path']})")
+    elif git:
+        out.info("no-git-lfs", "git-lfs is not on PATH: `git clone` of a model repo gets small pointer files "
+                               "instead of the weights", "install git-lfs, then `git lfs install`")
+    hf = facts.get("hf")
+    if hf:
+        version = f" (huggingface_hub {hf['version']})" if hf.get("version") else ""
+        runs = "" if hf.get("version") or not hf.get("runs") else f", runs {hf['runs']}"
+        out.ok("hf", f"the hf CLI: {hf['path']}{version}{runs}")
+    else:
+        out.info("no-hf", "the hf CLI is not on PATH (it comes with huggingface_hub: "
+                          "`pip install -U huggingface_hub`)")
+    if facts.get("huggingface_cli") and not hf:
+        out.info("legacy-cli", f"huggingface-cli ({facts['huggingface_cli']}) is the old name of `hf`")
+    rules = facts.get("git_rules") or []
+    mirror = not is_official(endpoint, official_url)
+    for rule in rules:
+        base = normalized(rule["base"])
+        if normalized(base) == normalized(endpoint):
+            out.ok("git-mirror", f"`git clone {rule['instead_of']}...` goes to {base} (git's url.insteadOf)")
+        else:
+            out.warn("git-mirror-differs", f"`git clone {rule['instead_of']}...` goes to {base}, but HF_ENDPOINT "
+                                           f"gives {endpoint}",
+                     "`hfenv setup --git --endpoint NAME|URL` with the one you want (or `hfenv reset --git`)")
+    if mirror and not rules and git:
+        out.info("git-direct", f"`git clone https://huggingface.co/...` goes to huggingface.co itself, not to "
+                               f"{endpoint}", f"`hfenv setup --git --endpoint {endpoint}` routes it there")
+    return out.items
+
+
+
+def gather(ctx: Context) -> dict:
+    return tool_facts(ctx.of(ClientFacts).answer)
+
+
+def judge(ctx: Context, facts: dict) -> list[Finding]:
+    return judge_tools(facts, ctx.of(ClientFacts).endpoint, ctx.options.official_url)
+
+
+SECTION = Section("tools", "git, git-lfs and the hf CLI", gather, judge, lambda facts: {"tools": facts})
