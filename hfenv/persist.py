@@ -116,7 +116,7 @@ def everything_scope(platform: Platform, host: Host, system: bool = False, root:
 
 
 def shell_slots(shell: Shell, platform: Platform, host: Host | None) -> list[Slot]:
-    markers = Markers(*shell.block_markers)
+    markers = shell.block_markers
     slots = []
     for startup in shell.startup_files(platform, host):
         target = Target(
@@ -152,7 +152,7 @@ def system_file_slots(root: Path | None = None) -> list[Slot]:
 
 
 def _system_file(shell: Shell, path: Path) -> Slot:
-    markers = Markers(*shell.block_markers)
+    markers = shell.block_markers
     target = Target("system", path, markers=markers, owned=True, mode=0o644, match_newline=False)
     return Slot(target, _shell_body(shell, markers, target))
 
@@ -398,7 +398,7 @@ def _recorded_slots(scope: Scope, platform: Platform, record: list[dict] | None)
             slots.append(git_slot(platform, path))
         elif entry["kind"] in names:
             shell = SHELLS[entry["kind"]]
-            markers = Markers(*shell.block_markers)
+            markers = shell.block_markers
             target = Target(shell.name, path, markers=markers, owned=entry["owned"], match_newline=False)
             slots.append(Slot(target, _shell_body(shell, markers, target)))
     return slots
@@ -409,7 +409,7 @@ def _former_system_slots(root: Path) -> list[Slot]:
     slots = []
     for shell in SHELLS.values():
         for path in shell.other_system_files(root):
-            if _holds_marker(path, Markers(*shell.block_markers)):
+            if _holds_marker(path, shell.block_markers):
                 slots.append(_system_file(shell, path))
     return slots
 
@@ -424,7 +424,7 @@ def _holds_marker(path: Path | PurePath, markers: Markers) -> bool:
 
 
 def _former_slots(shell: Shell, platform: Platform) -> list[Slot]:
-    markers = Markers(*shell.block_markers)
+    markers = shell.block_markers
     slots = []
     for path in shell.other_startup_files(platform):
         if _holds_marker(path, markers):

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PureWindowsPath
 from typing import Mapping, Protocol
 
+from .blocks import HASH_MARKERS, Markers
+
 # Characters no shell here can carry through one line of code.
 CONTROL = {chr(c) for c in range(0x20)} | {"\x7f", "\u0085", "\u2028", "\u2029"}
 
@@ -89,7 +91,7 @@ class Shell:
     aliases: tuple[str, ...] = ()
     template: str = ""
     eval_hint: str = ""
-    block_markers: tuple[str, str] = ("# >>> hfenv >>>", "# <<< hfenv <<<")
+    block_markers: Markers = HASH_MARKERS
     # How its startup files assign variables, read back by hfenv.startup (detect, doctor, setup's
     # take-over): one of startup.SYNTAXES, "posix", "fish", "csh", ... The inverse of its template.
     syntax: str = ""
@@ -294,7 +296,8 @@ class PowerShell(Shell):
     aliases = ("pwsh",)
     template = "powershell.ps1"
     eval_hint = "hfenv shell --shell powershell | Invoke-Expression"
-    block_markers = ("#region hfenv", "#endregion hfenv")
+    # PowerShell folds #region blocks in editors; its # comments would take the hash markers too.
+    block_markers = Markers("#region hfenv", "#endregion hfenv")
 
     def quote(self, value: str) -> str:
         # Single-quoted strings end at ' and at its typographic cousins; doubling escapes each.

@@ -1,6 +1,6 @@
 """Targets, plans and their atomic application: the I/O edge of `setup --persist` and `reset`.
 
-One plan, many uses: ``plan_setup``/``plan_reset`` read every target and compute
+One plan, many uses: ``plan_edits`` reads every target and computes
 its new content with the pure functions of :mod:`hfenv.blocks`; ``render_diff``
 shows a plan, the CLI reports it as JSON, and ``apply`` writes it. ``apply``
 takes a lock, then reads every target again and recomputes its change from the
@@ -63,7 +63,6 @@ from .blocks import HASH_MARKERS, UTF8_BOM, Markers, find_block, is_bom_only, re
 from .files import SHARED_FILE_LIMIT, FileRefused, read_regular
 
 Edit = Callable[[Union[bytes, None]], Union[bytes, None]]
-Bodies = Union[Mapping["Target", bytes], Callable[["Target"], bytes]]
 
 
 class WriteError(Exception):
@@ -206,12 +205,8 @@ def _check_owned(target: Target, old: bytes | None) -> None:
                                       "by hand) and run hfenv again")
 
 
-def _body(bodies: Bodies, target: Target) -> bytes:
-    return bodies(target) if callable(bodies) else bodies[target]
-
-
-def _run(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
-    """Read each target once and compute its change; targets sharing a store key chain."""
+def plan_edits(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
+    """What the edits would change, each target read once (targets sharing a store key chain); writes nothing."""
     current: dict[object, bytes | None] = {}
     changes = []
     for target, edit in edits:
@@ -221,21 +216,6 @@ def _run(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
         current[key] = new
         changes.append(Change(target, old, new, _action(old, new), edit))
     return changes
-
-
-def plan_edits(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
-    """What arbitrary edits would change (e.g. a JSON config file); writes nothing."""
-    return _run(edits)
-
-
-def plan_setup(targets: Iterable[Target], bodies: Bodies) -> list[Change]:
-    """What setup would change, computed from the targets' current content; writes nothing."""
-    return _run((t, setup_edit(t, _body(bodies, t))) for t in targets)
-
-
-def plan_reset(targets: Iterable[Target]) -> list[Change]:
-    """What reset would change; writes nothing."""
-    return _run((t, reset_edit(t)) for t in targets)
 
 
 @dataclass(frozen=True)
@@ -270,7 +250,7 @@ def apply(changes: Iterable[Change], lock_path: LockPaths, *, timeout: float = 3
                 locks.enter_context(_Lock(Path(path), timeout))
         for change in changes:
             change.target.store.prepare(change.target)
-        fresh = _run((c.target, c.edit) for c in changes)
+        fresh = plan_edits((c.target, c.edit) for c in changes)
         undo: list[Callable[[], None]] = []
         for change in fresh:
             if not change.changed:
@@ -283,16 +263,6 @@ def apply(changes: Iterable[Change], lock_path: LockPaths, *, timeout: float = 3
                 _rollback(undo)  # Ctrl-C or a bug mid-apply: still all or nothing
                 raise
         return fresh
-
-
-def apply_setup(targets: Iterable[Target], bodies: Bodies, lock_path: LockPaths, **kw) -> list[Change]:
-    """Plan and apply setup in one step."""
-    return apply(plan_setup(targets, bodies), lock_path, **kw)
-
-
-def apply_reset(targets: Iterable[Target], lock_path: LockPaths, **kw) -> list[Change]:
-    """Plan and apply reset in one step."""
-    return apply(plan_reset(targets), lock_path, **kw)
 
 
 def _rollback(undo: list[Callable[[], None]]) -> tuple[str, ...]:

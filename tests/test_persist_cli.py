@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 from hfenv import cli, endpoints, persist
 from hfenv.cli import main
+import plans
 
 MIRROR = "https://hf-mirror.com"
 HUB = "https://huggingface.co"
@@ -274,7 +275,7 @@ def test_bad_input_is_exit_2_and_writes_nothing(isolated_home, args, reason):
 
 
 def test_no_endpoint_uses_a_probe_not_the_saved_choice(isolated_home, monkeypatch):
-    endpoints.save_choice(endpoints.Endpoint("hf", HUB))
+    plans.save_choice(endpoints.Endpoint("hf", HUB))
 
     class Report:
         chosen = endpoints.Endpoint("hf-mirror", MIRROR)
