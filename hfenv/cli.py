@@ -198,20 +198,18 @@ def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, time
 # ---- shell ---------------------------------------------------------------
 
 
-@main.command()
+def _shell_help() -> str:
+    from .shells import eval_table
+
+    return "Print code that sets HF_ENDPOINT in the current shell.\n\n\b\n" + eval_table()
+
+
+@main.command(help=_shell_help())
 @click.option("--shell", "shell_name", metavar="NAME", help="Shell to emit code for (default: detected).")
 @click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
 @click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
 @click.option("--unset", is_flag=True, help="Emit code that removes the variables instead.")
 def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, unset: bool) -> None:
-    """Print code that sets HF_ENDPOINT in the current shell.
-
-    \b
-    eval "$(hfenv shell)"            bash, zsh, sh, ksh
-    hfenv shell | source             fish
-    eval `hfenv shell`               tcsh
-    hfenv shell | Invoke-Expression  PowerShell
-    """
     from . import render
 
     entry = pick_shell(shell_name)

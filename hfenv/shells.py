@@ -90,7 +90,9 @@ class Shell:
     name: str = ""
     aliases: tuple[str, ...] = ()
     template: str = ""
-    eval_hint: str = ""
+    # How this shell runs what a command prints, `{}` standing for the command: the eval line that
+    # `hfenv shell --help`, setup's hints, doctor and the READMEs show (a test checks the READMEs).
+    evaluates: str = ""
     block_markers: Markers = HASH_MARKERS
     # How its startup files assign variables, read back by hfenv.startup (detect, doctor, setup's
     # take-over): one of startup.SYNTAXES, "posix", "fish", "csh", ... The inverse of its template.
@@ -98,6 +100,15 @@ class Shell:
 
     def quote(self, value: str) -> str:
         raise NotImplementedError
+
+    def eval_line(self, command: str = "hfenv shell") -> str:
+        """The line that puts `command`'s output into effect in this shell."""
+        return self.evaluates.format(command)
+
+    @property
+    def eval_hint(self) -> str:
+        """The eval line naming this shell, so it works wherever detection would guess another."""
+        return self.eval_line(f"hfenv shell --shell {self.name}")
 
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         return []
@@ -124,6 +135,7 @@ def _first_existing(candidates: list[PurePath], default: PurePath) -> PurePath:
 
 class Posix(Shell):
     template = "posix.sh"
+    evaluates = 'eval "$({})"'
     syntax = "posix"
 
     def quote(self, value: str) -> str:
@@ -137,7 +149,6 @@ class Posix(Shell):
 
 class Bash(Posix):
     name = "bash"
-    eval_hint = 'eval "$(hfenv shell --shell bash)"'
 
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         home = platform.home
@@ -162,7 +173,6 @@ class Bash(Posix):
 
 class Zsh(Posix):
     name = "zsh"
-    eval_hint = 'eval "$(hfenv shell --shell zsh)"'
 
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         zdotdir = platform.env.get("ZDOTDIR")
@@ -179,7 +189,6 @@ class Zsh(Posix):
 class Sh(Posix):
     name = "sh"
     aliases = ("dash", "ksh", "mksh", "ksh93", "ash", "busybox")
-    eval_hint = 'eval "$(hfenv shell --shell sh)"'
 
     def quote(self, value: str) -> str:
         # ksh and mksh brace-expand the words of an unquoted `eval $(...)`, which
@@ -200,7 +209,7 @@ class Fish(Shell):
     name = "fish"
     syntax = "fish"
     template = "fish.fish"
-    eval_hint = "hfenv shell --shell fish | source"
+    evaluates = "{} | source"
 
     def quote(self, value: str) -> str:
         # fish single quotes are not fully literal: backslash escapes ' and \ there.
@@ -230,7 +239,7 @@ class Tcsh(Shell):
     syntax = "csh"
     aliases = ("csh",)
     template = "tcsh.csh"
-    eval_hint = 'eval "`hfenv shell --shell tcsh`"'
+    evaluates = 'eval "`{}`"'
 
     def quote(self, value: str) -> str:
         # csh expands history (!) even inside single quotes, so ! is escaped
@@ -259,7 +268,7 @@ class Xonsh(Shell):
     name = "xonsh"
     syntax = "xonsh"
     template = "xonsh.xsh"
-    eval_hint = "execx($(hfenv shell --shell xonsh))"
+    evaluates = "execx($({}))"
 
     def quote(self, value: str) -> str:
         # A Python string literal; xonsh reads source as UTF-8, so only \ and ' need escapes.
@@ -274,7 +283,7 @@ class Elvish(Shell):
     name = "elvish"
     syntax = "elvish"
     template = "elvish.elv"
-    eval_hint = "eval (hfenv shell --shell elvish | slurp)"
+    evaluates = "eval ({} | slurp)"
 
     def quote(self, value: str) -> str:
         # Elvish single quotes have one escape only: '' for a quote.
@@ -295,7 +304,7 @@ class PowerShell(Shell):
     syntax = "powershell"
     aliases = ("pwsh",)
     template = "powershell.ps1"
-    eval_hint = "hfenv shell --shell powershell | Invoke-Expression"
+    evaluates = "{} | Invoke-Expression"
     # PowerShell folds #region blocks in editors; its # comments would take the hash markers too.
     block_markers = Markers("#region hfenv", "#endregion hfenv")
 
@@ -358,7 +367,13 @@ class Cmd(Shell):
     name = "cmd"
     syntax = "cmd"
     template = "cmd.bat"
-    eval_hint = "for /f \"delims=\" %i in ('hfenv shell --shell cmd') do %i"
+    evaluates = "for /f \"delims=\" %i in ('{}') do %i"
+
+    def eval_line(self, command: str = "hfenv shell") -> str:
+        # cmd is not detected from its parent process: the line always names it.
+        if command == "hfenv shell":
+            command = "hfenv shell --shell cmd"
+        return super().eval_line(command)
 
     def quote(self, value: str) -> str:
         # cmd expands %VAR% (and !VAR! with delayed expansion) even inside quotes,
@@ -374,6 +389,15 @@ SHELLS: dict[str, Shell] = {
     s.name: s for s in (Bash(), Zsh(), Sh(), Fish(), Tcsh(), Xonsh(), Elvish(), PowerShell(), Cmd())
 }
 ALIASES: dict[str, str] = {alias: s.name for s in SHELLS.values() for alias in s.aliases}
+
+
+def eval_table(command: str = "hfenv shell") -> str:
+    """Every shell's eval line and the names it goes by, one per line (`hfenv shell --help`)."""
+    rows: dict[str, list[str]] = {}
+    for entry in SHELLS.values():
+        rows.setdefault(entry.eval_line(command), []).extend((entry.name, *entry.aliases))
+    width = max(map(len, rows))
+    return "\n".join(f"{line:<{width}}  {', '.join(names)}" for line, names in rows.items())
 
 
 def get(name_or_path: str) -> Shell:

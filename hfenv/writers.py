@@ -57,7 +57,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Protocol, Sequence, Union
+from typing import Callable, Iterable, Protocol, Sequence, Union
 
 from .blocks import HASH_MARKERS, UTF8_BOM, Markers, find_block, is_bom_only, remove_block, set_block
 from .files import SHARED_FILE_LIMIT, FileRefused, read_regular
