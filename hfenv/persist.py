@@ -99,6 +99,28 @@ def home_problem(platform: Platform) -> str | None:
     return None
 
 
+def saves_choice(scope: Scope) -> bool:
+    """Whether setup saves the choice as hfenv's default: not for --system alone, which is the
+    machine's business (the user's saved choice, and their lock, stay out of it)."""
+    return scope.user or not scope.system
+
+
+def setup_warnings(scope: Scope, platform: Platform, host: Host | None) -> list[str]:
+    """What setup should say before it writes: shells with no startup file to write here."""
+    if not scope.user or platform.system == "windows":
+        return []
+    return [f"{shell.name} has no startup file to write here; on Windows, setup --persist "
+            "writes the user environment, which it reads"
+            for shell in scope.shells if not shell.startup_files(platform, host)]
+
+
+def system_problem(scope: Scope, changes: list[Change], platform: Platform) -> str | None:
+    """Why `setup --system` has nothing to do here (no machine-wide directory exists), or None."""
+    if scope.system and platform.system != "windows" and not any(c.target.kind == "system" for c in changes):
+        return "--system: neither /etc/profile.d nor fish's system conf.d exists here; nothing machine-wide to write"
+    return None
+
+
 def everything_scope(platform: Platform, host: Host, system: bool = False, root: Path | None = None) -> Scope:
     """`reset --all`: every shell, git, and the machine's files when run as root/admin and
     hfenv has written some (so that a machine without them gets no /etc/hfenv lock either)."""

@@ -124,3 +124,20 @@ def test_lock_paths_are_stable(tmp_path, isolated_home, monkeypatch):
     assert persist.lock_paths(persist.Scope(system=True), plat) == [system_lock]
     assert persist.lock_paths(persist.Scope(system=True), plat, saves_choice=True) == [
         isolated_home / ".config/hfenv/setup.lock", system_lock]
+
+
+def test_setup_policy_is_plain_functions(tmp_path):
+    # What the CLI used to decide inline: the saved choice, the warnings, the --system check.
+    fish, cmd = shells.get("fish"), shells.get("cmd")
+    assert persist.saves_choice(persist.Scope((fish,), user=True))
+    assert persist.saves_choice(persist.Scope())  # plain `hfenv setup` saves the choice
+    assert not persist.saves_choice(persist.Scope(system=True))  # --system alone: the machine's business
+    assert persist.saves_choice(persist.Scope((fish,), user=True, system=True))
+    warnings = persist.setup_warnings(persist.Scope((fish, cmd), user=True), linux(tmp_path), None)
+    assert [w.split()[0] for w in warnings] == ["cmd"]
+    assert persist.setup_warnings(persist.Scope((cmd,), user=False, git=True), linux(tmp_path), None) == []
+    assert persist.setup_warnings(persist.Scope((cmd,), user=True), Platform("windows", tmp_path), None) == []
+    scope = persist.Scope(system=True)
+    assert "neither /etc/profile.d" in persist.system_problem(scope, [], linux(tmp_path))
+    assert persist.system_problem(scope, [], Platform("windows", tmp_path)) is None
+    assert persist.system_problem(persist.Scope(git=True), [], linux(tmp_path)) is None
