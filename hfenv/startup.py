@@ -398,11 +398,11 @@ def startup_places(platform, host, root: Path | None = None) -> list[StartupPlac
     for path, names in _with_sourced(_other_places(platform, root), platform):
         add(path, names, HASH_MARKERS)
     for shell in shells.SHELLS.values():
-        for slot in persist.shell_slots(shell, platform, host):
-            add(slot.target.path, [shell.name], slot.target.markers, True)
-    for slot in persist.system_file_slots(root):
-        names = ["fish"] if slot.target.path.suffix == ".fish" else ["sh", "bash", "zsh"]
-        add(slot.target.path, names, slot.target.markers, True)
+        for target in persist.shell_targets(shell, platform, host):
+            add(target.path, [shell.name], target.markers, True)
+    for target in persist.system_file_targets(root):
+        names = ["fish"] if target.path.suffix == ".fish" else ["sh", "bash", "zsh"]
+        add(target.path, names, target.markers, True)
     return [StartupPlace(e["path"], tuple(e["shells"]), e["markers"], e["target"]) for e in found.values()]
 
 

@@ -110,6 +110,8 @@ class Target:
     ``bom``: a file hfenv creates starts with a UTF-8 byte order mark.
     ``match_newline``: the block follows the file's line endings (PowerShell reads
     CRLF and LF alike); when False it is always written with ``newline``.
+    ``body``: what goes there for an endpoint, ``body(endpoint, pairs)`` (None:
+    nothing; set by hfenv.persist, which decides what each place holds).
     """
 
     kind: str
@@ -122,6 +124,7 @@ class Target:
     bom: bool = False
     match_newline: bool = True
     store: Store = field(default=None, compare=False)  # type: ignore[assignment]
+    body: Callable[..., Union[bytes, None]] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "path", Path(self.path))

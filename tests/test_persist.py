@@ -45,8 +45,8 @@ def linux(home: Path, **env) -> Platform:
     return Platform("linux", home, env=env)
 
 
-def paths(slots) -> list[str]:
-    return [str(s.target.path) for s in slots]
+def paths(targets) -> list[str]:
+    return [str(t.path) for t in targets]
 
 
 def test_linux_bash_targets_bashrc_first_and_the_login_file(tmp_path):
@@ -61,23 +61,23 @@ def test_linux_bash_targets_bashrc_first_and_the_login_file(tmp_path):
 
 def test_one_target_per_file_across_shells(tmp_path):
     scope = persist.Scope((shells.get("bash"), shells.get("sh"), shells.get("ksh")), user=True)
-    slots = persist.slots_for(scope, linux(tmp_path), host=None)
-    assert paths(slots) == [str(tmp_path / ".bashrc"), str(tmp_path / ".profile")]
+    targets = persist.targets_for(scope, linux(tmp_path), host=None)
+    assert paths(targets) == [str(tmp_path / ".bashrc"), str(tmp_path / ".profile")]
 
 
 def test_zsh_follows_zdotdir_and_fish_xdg(tmp_path):
     plat = linux(tmp_path, ZDOTDIR=str(tmp_path / "zdot"), XDG_CONFIG_HOME=str(tmp_path / "cfg"))
     scope = persist.Scope((shells.get("zsh"), shells.get("fish"), shells.get("elvish")), user=True)
-    assert paths(persist.slots_for(scope, plat, host=None)) == [
+    assert paths(persist.targets_for(scope, plat, host=None)) == [
         str(tmp_path / "zdot/.zshrc"), str(tmp_path / "zdot/.zshenv"),
         str(tmp_path / "cfg/fish/conf.d/hfenv.fish"), str(tmp_path / "cfg/elvish/rc.elv"),
     ]
 
 
 def test_owned_files_hold_the_marked_block(tmp_path):
-    (slot,) = persist.shell_slots(shells.get("fish"), linux(tmp_path), None)
-    assert slot.target.owned
-    body = slot.body(Endpoint("hf-mirror", "https://hf-mirror.com"), render.assignments("https://hf-mirror.com"))
+    (target,) = persist.shell_targets(shells.get("fish"), linux(tmp_path), None)
+    assert target.owned
+    body = target.body(Endpoint("hf-mirror", "https://hf-mirror.com"), render.assignments("https://hf-mirror.com"))
     assert body == (b"# >>> hfenv >>>\n# Managed by hfenv: `hfenv setup` changes it, `hfenv reset` removes it.\n"
                     b"set -gx HF_ENDPOINT 'https://hf-mirror.com'\n# <<< hfenv <<<\n")
 

@@ -399,8 +399,8 @@ def test_system_without_any_system_directory_is_exit_1(isolated_home, tmp_path, 
 def test_system_targets_use_the_first_fish_directory(tmp_path):
     root = tmp_path / "r"
     (root / "usr/local/etc/fish").mkdir(parents=True)
-    slots = persist.system_file_slots(root)
-    assert [str(s.target.path) for s in slots] == [str(root / "usr/local/etc/fish/conf.d/hfenv.fish")]
+    targets = persist.system_file_targets(root)
+    assert [str(t.path) for t in targets] == [str(root / "usr/local/etc/fish/conf.d/hfenv.fish")]
 
 
 # ---- concurrency -------------------------------------------------------------------
