@@ -77,3 +77,31 @@ def test_readme_eval_tables_match_shells(readme):
         shown = re.findall(r"``(.+?)``|`([^`]+)`", row)
         first = next(a or b for a, b in shown)
         assert first.strip() == entry.eval_line(), f"{readme}: {entry.name}'s row shows {first!r}"
+
+
+@pytest.mark.parametrize("name", sorted(shells.SHELLS))
+def test_the_reader_keeps_each_shells_read_order(name, isolated_home, tmp_path):
+    # The merged list of startup places gives every shell its own files in its own order.
+    from hfenv import detect, startup
+
+    root = tmp_path / "root"
+    (root / "etc" / "profile.d").mkdir(parents=True)
+    (root / "etc" / "profile.d" / "a.sh").write_text("")
+    platform = detect.current_platform()
+    entry = shells.SHELLS[name]
+    order = [str(p) for p in entry.read_order(platform, root)]
+    listed = [str(p.path) for p in startup.places_for(name, startup.startup_places(platform, None, root))]
+    assert [p for p in listed if p in order] == list(dict.fromkeys(order))
+
+
+@pytest.mark.parametrize("name", sorted(shells.SHELLS))
+def test_each_shell_reads_back_what_its_template_writes(name):
+    # Reading a line back is the inverse of rendering it (cmd's value stops at a quote: a plain one here).
+    from hfenv import startup
+
+    entry = shells.SHELLS[name]
+    value = "https://hf-mirror.com/a b" if name != "cmd" else "https://hf-mirror.com/ab"
+    code = render.render_shell_code(entry, [("HF_ENDPOINT", value)])
+    assert [a[:2] for line in code.splitlines() for a in startup.parse_line(line, entry.syntax)] == [("set", value)]
+    code = render.render_shell_code(entry, [("HF_ENDPOINT", None)])
+    assert [a[0] for line in code.splitlines() for a in startup.parse_line(line, entry.syntax)] == ["unset"]
