@@ -148,6 +148,10 @@ class _EnvironmentFiles(Shell):
         return []
 
 
+    def only_assigns(self, words: list[str], names: tuple[str, ...]) -> bool:
+        return READERS["posix"].only_assigns(words, names)
+
+
 # The reader of each syntax is the Shell entry that names it (hfenv.shells), plus the environment files.
 READERS: dict[str, Shell] = {**{entry.syntax: entry for entry in SHELLS.values()}, "environment": _EnvironmentFiles()}
 LINE_SYNTAXES = tuple(syntax for syntax, reader in READERS.items() if reader.line_patterns(NAME) is not None)

@@ -143,6 +143,10 @@ class Shell:
         word, dynamic = commands[0][0] if commands else ("", False)
         return ("set", word, dynamic, True)
 
+    def only_assigns(self, words: list[str], names: tuple[str, ...]) -> bool:
+        """Whether this command does nothing but assign (or unset) names: commenting it out loses nothing else."""
+        return False
+
     def rest_is_condition(self, head: str) -> bool:
         """After this compound-command word, the rest of the command is a condition, not run as such."""
         return False

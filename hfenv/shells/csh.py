@@ -40,6 +40,11 @@ class Tcsh(Shell):
             return [("unset", None, False, None)]
         return []  # `set NAME = value` is a shell variable: csh never exports those
 
+    def only_assigns(self, words: list[str], names: tuple[str, ...]) -> bool:
+        head, rest = words[0], words[1:]
+        return head in ("setenv", "unsetenv") and bool(rest) and rest[0] in names and (
+            head == "setenv" or all(w in names for w in rest))
+
     def rest_is_condition(self, head: str) -> bool:
         return True  # `while (...)`, `switch (...)`, `else if (...)`
 

@@ -44,6 +44,13 @@ class Fish(Shell):
         exported = True if "x" in flags else False if "u" in flags else None
         return [("set", " ".join(w for w, _ in values), any(d for _, d in values), exported)]
 
+    def only_assigns(self, words: list[str], names: tuple[str, ...]) -> bool:
+        head, rest = words[0], words[1:]
+        if head == "set":
+            args = [w for w in rest if not w.startswith("-")]
+            return bool(args) and args[0] in names
+        return head == "export" and all(w.split("=", 1)[0] in names for w in rest)
+
     def rest_is_condition(self, head: str) -> bool:
         return head in ("if", "while", "switch")
 

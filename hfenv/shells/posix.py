@@ -62,6 +62,13 @@ class Posix(Shell):
                 assignments.append(("set", word[len(name) + 1:], dynamic, None))
         return assignments
 
+    def only_assigns(self, words: list[str], names: tuple[str, ...]) -> bool:
+        head, rest = words[0], words[1:]
+        if head in ("export", "declare", "typeset", "unset"):
+            args = [w for w in rest if not w.startswith(("-", "+"))]
+            return bool(args) and all(w.split("=", 1)[0] in names for w in args)
+        return all("=" in w and w.split("=", 1)[0] in names for w in words)
+
     def block_change(self, words: Words) -> tuple[Words, int, bool]:
         if words and _FUNCTION.fullmatch(words[0][0]):
             return [], 1, True  # name() { ...
