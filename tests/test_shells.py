@@ -105,3 +105,13 @@ def test_each_shell_reads_back_what_its_template_writes(name):
     assert [a[:2] for line in code.splitlines() for a in startup.parse_line(line, entry.syntax)] == [("set", value)]
     code = render.render_shell_code(entry, [("HF_ENDPOINT", None)])
     assert [a[0] for line in code.splitlines() for a in startup.parse_line(line, entry.syntax)] == ["unset"]
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.zh-CN.md"])
+def test_readme_shell_option_names_every_shell_and_alias(readme):
+    [row] = [line for line in (ROOT / readme).read_text(encoding="utf-8").splitlines()
+             if line.startswith("| `--shell NAME` |") and "`bash`" in line]
+    named = set(re.findall(r"`([a-z0-9]+)`", row))
+    assert set(shells.SHELLS) <= named, f"{readme}: --shell row misses {set(shells.SHELLS) - named}"
+    missing = set(shells.ALIASES) - named - {"ksh93", "ash", "busybox"}  # rarer aliases: not listed there
+    assert not missing, f"{readme}: --shell row misses aliases {missing}"
