@@ -403,7 +403,7 @@ def _abs(target: Target) -> str:
 
 
 def _recorded_targets(scope: Scope, platform: Platform, record: list[dict] | None) -> list[Target]:
-    """Slots for the recorded files of the scope's shells (and git)."""
+    """Targets for the recorded files of the scope's shells (and git)."""
     if record is None:
         record, _ = load_record(platform)
     names = {shell.name for shell in scope.shells} if scope.user else set()

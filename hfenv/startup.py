@@ -154,7 +154,6 @@ class _EnvironmentFiles(Shell):
 
 # The reader of each syntax is the Shell entry that names it (hfenv.shells), plus the environment files.
 READERS: dict[str, Shell] = {**{entry.syntax: entry for entry in SHELLS.values()}, "environment": _EnvironmentFiles()}
-LINE_SYNTAXES = tuple(syntax for syntax, reader in READERS.items() if reader.line_patterns(NAME) is not None)
 SYNTAXES = tuple(READERS)
 
 
@@ -283,9 +282,7 @@ class StartupPlace:
 
     @property
     def syntax(self) -> str:
-        from . import shells
-
-        return shells.get(self.shells[0]).syntax if self.shells else "environment"
+        return SHELLS[self.shells[0]].syntax if self.shells else "environment"
 
     def applies_to(self, shell: str | None) -> bool:
         return shell is None or not self.shells or shell in self.shells
