@@ -164,7 +164,12 @@ def environment_target(host: Host, machine: bool) -> Target:
 def system_file_targets(root: Path | None = None) -> list[Target]:
     """Machine-wide files on Unix, as each shell names them (profile.d, fish's system conf.d)."""
     root = SYSTEM_ROOT if root is None else root
-    return [_system_file(shell, path) for shell in SHELLS.values() for path in shell.system_files(root)]
+    return [target for shell in SHELLS.values() for target in shell_system_targets(shell, root)]
+
+
+def shell_system_targets(shell: Shell, root: Path) -> list[Target]:
+    """The machine-wide files `setup --system` writes for one shell (where their directory exists)."""
+    return [_system_file(shell, path) for path in shell.system_files(root)]
 
 
 def _system_file(shell: Shell, path: Path) -> Target:

@@ -310,9 +310,9 @@ def startup_places(platform, host, root: Path | None = None) -> list[StartupPlac
     for shell in shells.SHELLS.values():
         for target in persist.shell_targets(shell, platform, host):
             add(target.path, [shell.name], target.markers, True)
-    for target in persist.system_file_targets(root):
-        names = ["fish"] if target.path.suffix == ".fish" else ["sh", "bash", "zsh"]
-        add(target.path, names, target.markers, True)
+    for shell in shells.SHELLS.values():
+        for target in persist.shell_system_targets(shell, root):
+            add(target.path, list(shell.system_readers or (shell.name,)), target.markers, True)
     return [StartupPlace(e["path"], tuple(e["shells"]), e["markers"], e["target"]) for e in found.values()]
 
 

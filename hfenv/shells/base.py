@@ -114,6 +114,7 @@ class Shell:
     closers: frozenset[str] = frozenset()
     continuers: frozenset[str] = frozenset()
     indent_nests: bool = False
+    system_readers: tuple[str, ...] = ()  # the shells that read its machine-wide files (): itself
     sources: bool = False  # its files run others by a literal path (`. FILE`): those are read after them
 
     def quote(self, value: str) -> str:

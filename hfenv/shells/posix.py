@@ -144,6 +144,8 @@ class Sh(Posix):
         refuse_braces(value, "ksh and mksh")
         return super().quote(value)
 
+    system_readers = ("sh", "bash", "zsh")  # /etc/profile runs profile.d for each (zsh's through its zprofile)
+
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         return [StartupFile(platform.home / ".profile", "read by login shells")]
 
