@@ -198,18 +198,26 @@ def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, time
 # ---- shell ---------------------------------------------------------------
 
 
-def _shell_help() -> str:
-    from .shells import eval_table
+class _ShellCommand(click.Command):
+    """`hfenv shell`, whose help lists every shell's eval line from hfenv.shells (imported only for --help)."""
 
-    return "Print code that sets HF_ENDPOINT in the current shell.\n\n\b\n" + eval_table()
+    def format_help_text(self, ctx, formatter):
+        from .shells import eval_table
+
+        short, self.help = self.help, f"{self.help}\n\n\b\n{eval_table()}"
+        try:
+            super().format_help_text(ctx, formatter)
+        finally:
+            self.help = short
 
 
-@main.command(help=_shell_help())
+@main.command(cls=_ShellCommand)
 @click.option("--shell", "shell_name", metavar="NAME", help="Shell to emit code for (default: detected).")
 @click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
 @click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
 @click.option("--unset", is_flag=True, help="Emit code that removes the variables instead.")
 def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, unset: bool) -> None:
+    """Print code that sets HF_ENDPOINT in the current shell."""
     from . import render
 
     entry = pick_shell(shell_name)

@@ -53,6 +53,7 @@ def test_shell_help_lists_every_shell_and_alias():
         for name in (entry.name, *entry.aliases):
             assert re.search(rf"\b{re.escape(name)}\b", out), name
     assert "eval `hfenv shell`" not in out  # the old, unquoted tcsh line
+    assert CliRunner().invoke(main, ["shell", "--help"]).output == out  # the table is added once per help
 
 
 def _eval_table(readme: str) -> dict[str, str]:
