@@ -362,6 +362,10 @@ def test_third_party_token_warning_and_the_check_policy():
     warning = only(found, "token.third-party")
     assert "hf-mirror.com, a third party" in warning.message
     assert "HF_HUB_DISABLE_IMPLICIT_TOKEN=1" in warning.fix
+    # One wording for doctor and setup's warning (persist.token_warning).
+    assert (warning.message, warning.fix) == persist.third_party_token(MIRROR)
+    told = persist.token_warning(Endpoint("hf-mirror", MIRROR), {"HF_TOKEN": "hf_x"}, Path("/nonexistent-home"))
+    assert warning.message in told and warning.fix in told
     found = doctor.judge_token(state, MIRROR, doctor.DEFAULT_ENDPOINT, {"HF_HUB_DISABLE_IMPLICIT_TOKEN": "1"},
                                None, None)
     assert "token.not-sent" in codes(found, "ok") and "token.third-party" not in codes(found)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Mapping
 
+from ..persist import third_party_token
 from .client import ClientFacts
 from .context import Context, Section
 from .endpoint import EndpointFacts
@@ -146,10 +147,7 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
             out.ok("not-sent", f"HF_HUB_DISABLE_IMPLICIT_TOKEN is on: the token is not sent to {host} unless "
                                "a program passes it explicitly")
         else:
-            out.warn("third-party", f"with HF_ENDPOINT={endpoint}, every request huggingface_hub makes, token "
-                                    f"included, goes to {host}, a third party",
-                     "for public downloads: export HF_HUB_DISABLE_IMPLICIT_TOKEN=1 (the token is then sent "
-                     "only when a program passes it explicitly)")
+            out.warn("third-party", *third_party_token(endpoint))
     if check is None:
         if reason_unchecked:
             out.info("not-checked", reason_unchecked)
