@@ -610,9 +610,13 @@ def token_file(env: Mapping[str, str], home: PurePath) -> Path:
     else $XDG_CACHE_HOME/huggingface/token, else ~/.cache/huggingface/token."""
     if env.get("HF_TOKEN_PATH"):
         return Path(os.path.expanduser(env["HF_TOKEN_PATH"]))
-    hf_home = env.get("HF_HOME") or os.path.join(env.get("XDG_CACHE_HOME") or os.path.join(str(home), ".cache"),
-                                                  "huggingface")
-    return Path(os.path.expanduser(hf_home)) / "token"
+    return Path(hf_home(env, home)) / "token"
+
+
+def hf_home(env: Mapping[str, str], home: PurePath) -> str:
+    """huggingface_hub's HF_HOME: $HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface."""
+    return os.path.expanduser(env.get("HF_HOME") or os.path.join(
+        env.get("XDG_CACHE_HOME") or os.path.join(str(home), ".cache"), "huggingface"))
 
 
 def stored_tokens(env: Mapping[str, str], home: PurePath) -> list[str]:

@@ -43,8 +43,7 @@ def fallback_client(env: Mapping[str, str], home: PurePath) -> dict:
     """huggingface_hub's rules, applied here, for when no interpreter could answer."""
     from .. import persist
 
-    hf_home = os.path.expanduser(env.get("HF_HOME") or os.path.join(
-        env.get("XDG_CACHE_HOME") or os.path.join(str(home), ".cache"), "huggingface"))
+    hf_home = persist.hf_home(env, home)
     raw = env.get("HF_ENDPOINT")
     return {
         "endpoint": normalized(raw) if raw is not None else DEFAULT_ENDPOINT,

@@ -23,8 +23,7 @@ def proxy_facts(env: Mapping[str, str], endpoint: str | None) -> dict:
             problem = str(exc)
         except Exception:  # a malformed endpoint URL: reported by the checks themselves
             used = None
-    ca = {name: env[name] for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-          if env.get(name)}
+    ca = {name: env[name] for name in hubcheck.CA_VARIABLES if env.get(name)}
     facts = {"variables": hubcheck.shown_proxies(env), "unparsable": hubcheck.proxy_problems(env),
              "endpoint_proxy": used, "ca": ca}
     if problem:
@@ -60,9 +59,9 @@ def judge_network(facts: dict, endpoint: str, client: dict) -> list[Finding]:
                                       "through it fail", f"percent-encode the special characters of the "
                                                          f"password in {name}, or fix its host:port")
     ca = facts["ca"]
-    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        if name in ca and not (os.path.isdir if name == "SSL_CERT_DIR" else os.path.isfile)(ca[name]):
-            out.error("ca-missing", f"{name}={ca[name]} does not exist: TLS connections fail",
+    for name, path in ca.items():  # in hubcheck.CA_VARIABLES' order
+        if not (os.path.isdir if name == "SSL_CERT_DIR" else os.path.isfile)(path):
+            out.error("ca-missing", f"{name}={path} does not exist: TLS connections fail",
                       f"point {name} at an existing {'directory' if name == 'SSL_CERT_DIR' else 'PEM file'}, "
                       "or unset it")
     version = str(client.get("version") or "")
