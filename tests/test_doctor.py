@@ -9,6 +9,7 @@ import pytest
 from hfenv import doctor, persist, render, shells, startup
 from hfenv.blocks import HASH_MARKERS
 from hfenv.doctor import Finding, Report, Setting
+from hfenv.doctor.storage import CacheDir
 from hfenv.endpoints import Endpoint
 
 MIRROR = "https://hf-mirror.com"
@@ -448,8 +449,8 @@ def test_findings_refuse_unknown_levels_and_sections():
 
 def test_storage_reports_the_nearest_existing_parent(tmp_path):
     entries = doctor.storage_facts({"hf_home": str(tmp_path / "a" / "b"), "hub_cache": str(tmp_path)})
-    assert entries[0]["checked"] == str(tmp_path) and entries[0]["exists"] is False
-    assert entries[0]["free_bytes"] > 0 and entries[0]["writable"]
+    assert entries[0].checked == str(tmp_path) and entries[0].exists is False
+    assert entries[0].free_bytes > 0 and entries[0].writable
     found = doctor.judge_storage(entries, Path("/nonexistent-home"))
     assert codes(found, "error") == []
 
@@ -457,10 +458,10 @@ def test_storage_reports_the_nearest_existing_parent(tmp_path):
 def test_storage_judgement_on_synthetic_entries():
     home = Path("/home/alice")
     entries = [
-        {"name": "HF_HOME", "path": "/home/alice/.cache/huggingface", "exists": True,
-         "checked": "/home/alice/.cache/huggingface", "free_bytes": 2 * 10**9, "device": 1, "writable": True},
-        {"name": "HF_HUB_CACHE", "path": "/data/hub", "exists": False, "checked": "/data", "free_bytes": 10**12,
-         "device": 2, "writable": False},
+        CacheDir("HF_HOME", "/home/alice/.cache/huggingface", exists=True, checked="/home/alice/.cache/huggingface",
+                 free_bytes=2 * 10**9, writable=True, device=1),
+        CacheDir("HF_HUB_CACHE", "/data/hub", exists=False, checked="/data", free_bytes=10**12, writable=False,
+                 device=2),
     ]
     found = doctor.judge_storage(entries, home)
     low = only(found, "storage.low-disk")
@@ -474,7 +475,7 @@ def test_network_judgement():
     facts = doctor.proxy_facts({"https_proxy": "http://user:pw@proxy.lab:3128", "HTTPS_PROXY": "http://other:3128",
                                 "ALL_PROXY": "socks5://127.0.0.1:1080", "REQUESTS_CA_BUNDLE": "/etc/lab-ca.pem"},
                                None)
-    assert facts["variables"]["https_proxy"] == "http://proxy.lab:3128"  # no credentials
+    assert facts.variables["https_proxy"] == "http://proxy.lab:3128"  # no credentials
     found = doctor.judge_network(facts, MIRROR, client)
     assert "user:pw" not in str(found)
     assert only(found, "network.case-differs").level == "warn"

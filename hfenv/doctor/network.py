@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Mapping
 
 from .client import ClientFacts
@@ -11,8 +12,25 @@ from .report import Finding, Findings
 from .values import host_of
 
 
-def proxy_facts(env: Mapping[str, str], endpoint: str | None) -> dict:
+@dataclass(frozen=True)
+class NetworkFacts:
     """Proxy variables as they may be shown (never a credential), which one the endpoint uses, the CA."""
+
+    variables: dict[str, str]  # name -> value without credentials
+    unparsable: dict[str, str]  # name -> why it cannot be parsed (its value is not shown)
+    endpoint_proxy: str | None  # the proxy requests to the endpoint go through
+    ca: dict[str, str]  # the CA variables set, in hubcheck.CA_VARIABLES' order
+    endpoint_proxy_problem: str | None = None
+
+    def to_json(self) -> dict:
+        facts = {"variables": self.variables, "unparsable": self.unparsable, "endpoint_proxy": self.endpoint_proxy,
+                 "ca": self.ca}
+        if self.endpoint_proxy_problem:
+            facts["endpoint_proxy_problem"] = self.endpoint_proxy_problem
+        return facts
+
+
+def proxy_facts(env: Mapping[str, str], endpoint: str | None) -> NetworkFacts:
     from .. import hubcheck
 
     used, problem = None, None
@@ -23,21 +41,17 @@ def proxy_facts(env: Mapping[str, str], endpoint: str | None) -> dict:
             problem = str(exc)
         except Exception:  # a malformed endpoint URL: reported by the checks themselves
             used = None
-    ca = {name: env[name] for name in hubcheck.CA_VARIABLES if env.get(name)}
-    facts = {"variables": hubcheck.shown_proxies(env), "unparsable": hubcheck.proxy_problems(env),
-             "endpoint_proxy": used, "ca": ca}
-    if problem:
-        facts["endpoint_proxy_problem"] = problem
-    return facts
+    return NetworkFacts(hubcheck.shown_proxies(env), hubcheck.proxy_problems(env), used,
+                        {name: env[name] for name in hubcheck.CA_VARIABLES if env.get(name)}, problem)
 
 
-def judge_network(facts: dict, endpoint: str, client: dict) -> list[Finding]:
+def judge_network(facts: NetworkFacts, endpoint: str, client: dict) -> list[Finding]:
     out = Findings("network")
-    variables = facts["variables"]
+    variables = facts.variables
     if not any(not n.lower().startswith("no_") for n in variables):
         out.ok("direct", "no proxy variables: connections go direct")
-    elif facts["endpoint_proxy"]:
-        out.ok("proxy", f"requests to {host_of(endpoint)} go through the proxy {facts['endpoint_proxy']} "
+    elif facts.endpoint_proxy:
+        out.ok("proxy", f"requests to {host_of(endpoint)} go through the proxy {facts.endpoint_proxy} "
                         "(huggingface_hub and hfenv both honour the proxy variables)")
     else:
         out.ok("bypass", f"requests to {host_of(endpoint)} bypass the proxy (NO_PROXY)")
@@ -54,11 +68,11 @@ def judge_network(facts: dict, endpoint: str, client: dict) -> list[Finding]:
     if socks and not client.get("socksio") and not client.get("error"):
         out.error("socks", f"{', '.join(socks)} is a SOCKS proxy, but huggingface_hub's HTTP client needs the "
                            "socksio package for it: downloads fail", "`pip install socksio`")
-    for name, why in (facts.get("unparsable") or {}).items():
+    for name, why in facts.unparsable.items():
         out.error("proxy-unparsable", f"{name} cannot be parsed ({why}); its value is not shown: requests "
                                       "through it fail", f"percent-encode the special characters of the "
                                                          f"password in {name}, or fix its host:port")
-    ca = facts["ca"]
+    ca = facts.ca
     for name, path in ca.items():  # in hubcheck.CA_VARIABLES' order
         if not (os.path.isdir if name == "SSL_CERT_DIR" else os.path.isfile)(path):
             out.error("ca-missing", f"{name}={path} does not exist: TLS connections fail",
@@ -85,13 +99,13 @@ def judge_network(facts: dict, endpoint: str, client: dict) -> list[Finding]:
 
 
 
-def gather(ctx: Context) -> dict:
+def gather(ctx: Context) -> NetworkFacts:
     client = ctx.of(ClientFacts)
     return proxy_facts(ctx.env, client.endpoint if client.usable_url else None)
 
 
-def judge(ctx: Context, facts: dict) -> list[Finding]:
+def judge(ctx: Context, facts: NetworkFacts) -> list[Finding]:
     return judge_network(facts, ctx.of(ClientFacts).endpoint, ctx.of(ClientFacts).answer)
 
 
-SECTION = Section("network", "Proxies and certificates", gather, judge, lambda facts: {"network": facts})
+SECTION = Section("network", "Proxies and certificates", gather, judge, lambda facts: {"network": facts.to_json()})

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 
 from .client import ClientFacts
 from .context import Context, Section
@@ -24,32 +25,46 @@ def _run(argv: list[str], timeout: float = 5.0) -> str | None:
     return done.stdout.decode("utf-8", "replace").strip()
 
 
-def tool_facts(client: dict) -> dict:
-    facts: dict = {}
+@dataclass
+class ToolFacts:
+    git: dict | None  # {"path", "version"}
+    git_lfs: dict | None  # {"path", "version"}
+    hf: dict | None  # {"path", "runs"} and, when it runs the asked interpreter, "version"
+    huggingface_cli: str | None  # the old CLI's path
+    lfs_filter: bool | None = None  # git-lfs set up for git (None: no git)
+    git_rules: list[dict] | None = None  # url.insteadOf rules towards the Hub: {"base", "instead_of"}
+
+    def to_json(self) -> dict:
+        found = {"git": self.git, "git_lfs": self.git_lfs}
+        if self.git:
+            found.update(lfs_filter=self.lfs_filter, git_rules=self.git_rules)
+        return {**found, "hf": self.hf, "huggingface_cli": self.huggingface_cli}
+
+
+def tool_facts(client: dict) -> ToolFacts:
     git = shutil.which("git")
-    facts["git"] = {"path": git, "version": (_run([git, "--version"]) or "").replace("git version ", "")} \
-        if git else None
     lfs = shutil.which("git-lfs")
-    facts["git_lfs"] = {"path": lfs, "version": (_run([lfs, "version"]) or "").split(" (")[0]} if lfs else None
+    hf = shutil.which("hf")
+    facts = ToolFacts(
+        git={"path": git, "version": (_run([git, "--version"]) or "").replace("git version ", "")} if git else None,
+        git_lfs={"path": lfs, "version": (_run([lfs, "version"]) or "").split(" (")[0]} if lfs else None,
+        hf={"path": hf, "runs": _shebang(hf)} if hf else None,
+        huggingface_cli=shutil.which("huggingface-cli"),
+    )
     if git:
-        facts["lfs_filter"] = bool(_run([git, "config", "--get", "filter.lfs.process"]))
-        rules = []
+        facts.lfs_filter = bool(_run([git, "config", "--get", "filter.lfs.process"]))
+        facts.git_rules = []
         for line in (_run([git, "config", "--get-regexp", r"^url\..*\.insteadof$"]) or "").splitlines():
             key, _, value = line.partition(" ")
             base = key[len("url."):-len(".insteadof")] if key.lower().endswith(".insteadof") else key
             if value.startswith(("https://huggingface.co", "http://huggingface.co", "https://hf.co")):
-                rules.append({"base": base, "instead_of": value})
-        facts["git_rules"] = rules
-    hf = shutil.which("hf")
-    facts["hf"] = {"path": hf, "runs": _shebang(hf)} if hf else None
-    if hf and client.get("python") and facts["hf"]["runs"]:
+                facts.git_rules.append({"base": base, "instead_of": value})
+    if hf and client.get("python") and facts.hf["runs"]:
         try:
-            same = os.path.samefile(facts["hf"]["runs"], client["python"])
+            same = os.path.samefile(facts.hf["runs"], client["python"])
         except OSError:
             same = False
-        facts["hf"]["version"] = client.get("version") if same else None
-    legacy = shutil.which("huggingface-cli")
-    facts["huggingface_cli"] = legacy
+        facts.hf["version"] = client.get("version") if same else None
     return facts
 
 
@@ -71,16 +86,16 @@ def _shebang(path: str) -> str | None:
     return words[0]
 
 
-def judge_tools(facts: dict, endpoint: str, official_url: str) -> list[Finding]:
+def judge_tools(facts: ToolFacts, endpoint: str, official_url: str) -> list[Finding]:
     out = Findings("tools")
-    git = facts.get("git")
+    git = facts.git
     if git:
         out.ok("git", f"git {git['version'] or '(version unknown)'} ({git['path']})")
     else:
         out.info("no-git", "git is not on PATH: needed only to `git clone` repos (huggingface_hub does not use it)")
-    lfs = facts.get("git_lfs")
+    lfs = facts.git_lfs
     if lfs:
-        if git and not facts.get("lfs_filter"):
+        if git and not facts.lfs_filter:
             out.info("lfs-not-installed", f"{lfs['version'] or 'git-lfs'} is installed but not set up for git: "
                                           "clones get pointer files instead of weights", "`git lfs install`")
         else:
@@ -88,7 +103,7 @@ def judge_tools(facts: dict, endpoint: str, official_url: str) -> list[Finding]:
     elif git:
         out.info("no-git-lfs", "git-lfs is not on PATH: `git clone` of a model repo gets small pointer files "
                                "instead of the weights", "install git-lfs, then `git lfs install`")
-    hf = facts.get("hf")
+    hf = facts.hf
     if hf:
         version = f" (huggingface_hub {hf['version']})" if hf.get("version") else ""
         runs = "" if hf.get("version") or not hf.get("runs") else f", runs {hf['runs']}"
@@ -96,9 +111,9 @@ def judge_tools(facts: dict, endpoint: str, official_url: str) -> list[Finding]:
     else:
         out.info("no-hf", "the hf CLI is not on PATH (it comes with huggingface_hub: "
                           "`pip install -U huggingface_hub`)")
-    if facts.get("huggingface_cli") and not hf:
-        out.info("legacy-cli", f"huggingface-cli ({facts['huggingface_cli']}) is the old name of `hf`")
-    rules = facts.get("git_rules") or []
+    if facts.huggingface_cli and not hf:
+        out.info("legacy-cli", f"huggingface-cli ({facts.huggingface_cli}) is the old name of `hf`")
+    rules = facts.git_rules or []
     mirror = not is_official(endpoint, official_url)
     for rule in rules:
         base = normalized(rule["base"])
@@ -115,12 +130,12 @@ def judge_tools(facts: dict, endpoint: str, official_url: str) -> list[Finding]:
 
 
 
-def gather(ctx: Context) -> dict:
+def gather(ctx: Context) -> ToolFacts:
     return tool_facts(ctx.of(ClientFacts).answer)
 
 
-def judge(ctx: Context, facts: dict) -> list[Finding]:
+def judge(ctx: Context, facts: ToolFacts) -> list[Finding]:
     return judge_tools(facts, ctx.of(ClientFacts).endpoint, ctx.options.official_url)
 
 
-SECTION = Section("tools", "git, git-lfs and the hf CLI", gather, judge, lambda facts: {"tools": facts})
+SECTION = Section("tools", "git, git-lfs and the hf CLI", gather, judge, lambda facts: {"tools": facts.to_json()})
