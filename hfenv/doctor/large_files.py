@@ -114,6 +114,17 @@ def _hf_storage(host: str) -> bool:
     return any(name == s or name.endswith("." + s) for s in HF_STORAGE_SUFFIXES)
 
 
+def _storage_host(out: Findings, reached: dict | None, answers: tuple[str, str], fails: tuple) -> None:
+    """Whether a storage host answered reach()'s HEAD: `answers` (code, message) and its status, or
+    `fails` (code, message from why it failed, fix)."""
+    reached = reached or {}
+    if reached.get("reachable"):
+        out.ok(answers[0], f"{answers[1]} ({reached.get('status')})")
+    else:
+        code, message, fix = fails
+        out.error(code, message(reached.get("detail")), fix)
+
+
 def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dict) -> list[Finding]:
     out = Findings("large_files")
     if not facts.get("checked"):
@@ -138,16 +149,12 @@ def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dic
                               f"with {facts['status']}")
     else:
         host = facts["host"]
-        reach_facts = facts.get("reach") or {}
         how = f"{endpoint} answers {what}{size_text} with a {facts['status']} redirect to {host}"
-        if reach_facts.get("reachable"):
-            out.ok("redirect", f"large files come from {host}: {how}; {host} answers "
-                               f"({reach_facts.get('status')})")
-        else:
-            out.error("unreachable", f"large files come from {host}, which cannot be reached: "
-                                     f"{reach_facts.get('detail')} ({how})",
-                      f"{host} must be reachable from here (directly or through HTTPS_PROXY), or use an "
-                      "endpoint that serves large files itself")
+        _storage_host(out, facts.get("reach"), ("redirect", f"large files come from {host}: {how}; {host} answers"),
+                      ("unreachable", lambda why: f"large files come from {host}, which cannot be reached: "
+                                                  f"{why} ({how})",
+                       f"{host} must be reachable from here (directly or through HTTPS_PROXY), or use an "
+                       "endpoint that serves large files itself"))
         if third_party and _hf_storage(host):
             out.info("hf-storage", f"this mirror hands large files to Hugging Face's own storage ({host}): "
                                    "where huggingface.co is blocked, small files work but large ones fail")
@@ -161,15 +168,13 @@ def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dic
                                   "hf_xet downloads will fail", "HF_HUB_DISABLE_XET=1 makes huggingface_hub use "
                                                                 "the plain redirect instead")
         elif facts.get("xet_host"):
-            xet_reach = facts.get("xet_reach") or {}
             host = facts["xet_host"]
-            if xet_reach.get("reachable"):
-                out.ok("xet-storage", f"the file is Xet-backed: with hf_xet, huggingface_hub fetches its bytes "
-                                      f"through {host}, which answers ({xet_reach.get('status')})")
-            else:
-                out.error("xet-unreachable", f"the file is Xet-backed and hf_xet fetches it through {host}, "
-                                             f"which cannot be reached: {xet_reach.get('detail')}",
-                          f"make {host} reachable, or set HF_HUB_DISABLE_XET=1 to use the plain redirect")
+            _storage_host(out, facts.get("xet_reach"),
+                          ("xet-storage", "the file is Xet-backed: with hf_xet, huggingface_hub fetches its bytes "
+                                          f"through {host}, which answers"),
+                          ("xet-unreachable", lambda why: f"the file is Xet-backed and hf_xet fetches it through "
+                                                          f"{host}, which cannot be reached: {why}",
+                           f"make {host} reachable, or set HF_HUB_DISABLE_XET=1 to use the plain redirect"))
             if third_party and _hf_storage(host):
                 out.info("xet-hf-storage", f"Xet storage ({host}) is Hugging Face's own, whatever the mirror")
     return out.items
