@@ -22,7 +22,7 @@ picks another one), since the variable is read once, at import time: a
 process that already imported huggingface_hub (or transformers, datasets)
 keeps what it read then. Every network check uses that endpoint.
 
-**Token policy.** The token's value never leaves this module except in the
+**Token policy.** The token's value never leaves this package except in the
 ``Authorization`` header of one request, and every byte printed is scrubbed
 of it (and of any 8-character piece of it) anyway. Its validity is checked
 (``GET /api/whoami-v2``) only against the official Hub, or against a
@@ -40,6 +40,7 @@ network checks end within about 4 x ``timeout`` (README, "Time bound"). The
 fallback probe (when the effective endpoint is not usable) probes the catalog
 and the user's endpoints, or the ``--candidate`` endpoints given.
 """
+
 from __future__ import annotations
 
 from . import client, download, endpoint, large_files, layers, network, storage, tokens, tools
@@ -67,7 +68,7 @@ __all__ = [  # what the CLI and the tests use
 
 # The sections in report order. Each runs its gather step after the stages above it (a tuple is one
 # stage whose sections gather at the same time); then every section judges what it gathered.
-# A new section: one module with a SECTION, and one line here.
+# A new section: one module with a SECTION, imported above, and one line here.
 PIPELINE = (
     layers.SECTION,
     client.SECTION,
