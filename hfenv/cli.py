@@ -217,14 +217,7 @@ def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, u
     entry = pick_shell(shell_name)
     if unset and (endpoint is not None or cache_dir is not None):
         fail("--unset takes neither --endpoint nor --cache-dir")
-    if unset:
-        pairs = render.unset_assignments()
-    else:
-        chosen = default_endpoint() if endpoint is None else resolve_endpoint(endpoint)
-        try:
-            pairs = render.assignments(chosen.url, cache_dir)
-        except render.UnsafeValue as exc:
-            fail(f"--cache-dir: {exc}")
+    pairs = render.unset_assignments() if unset else environment_pairs(endpoint, cache_dir)
     try:
         code = render.render_shell_code(entry, pairs)
     except render.UnsafeValue as exc:
@@ -237,6 +230,49 @@ def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, u
         fail(f"{bad!r} cannot be written in this output's encoding ({encoding}); "
              "set PYTHONIOENCODING=utf-8 (and, in PowerShell, [Console]::OutputEncoding to UTF-8)")
     click.echo(code, nl=False)
+
+
+def environment_pairs(endpoint: str | None, cache_dir: str | None) -> list[tuple[str, str | None]]:
+    """The (variable, value) pairs `hfenv shell` sets and `hfenv run` passes on.
+
+    One place for both commands; the lab profile's variables join the list here."""
+    from . import render
+
+    chosen = default_endpoint() if endpoint is None else resolve_endpoint(endpoint)
+    try:
+        return render.assignments(chosen.url, cache_dir)
+    except render.UnsafeValue as exc:
+        fail(f"--cache-dir: {exc}")
+
+
+# ---- run -------------------------------------------------------------------
+
+
+@main.command(context_settings={"allow_interspersed_args": False})
+@click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
+@click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARG]...")
+def run(endpoint: str | None, cache_dir: str | None, command: tuple[str, ...]) -> None:
+    """Run CMD with the variables `hfenv shell` would set.
+
+    \b
+    hfenv run -- jupyter lab
+    hfenv run --endpoint hf-mirror -- python train.py --epochs 3
+
+    CMD replaces hfenv (same PID) on Linux and macOS; on Windows hfenv waits and
+    passes its exit code on. Exit status: CMD's; 127 when CMD is not found, 126
+    when it cannot be run.
+    """
+    import os
+
+    from . import runner
+
+    env = runner.command_environment(os.environ, environment_pairs(endpoint, cache_dir))
+    try:
+        status = runner.run_command(command, env)
+    except runner.CannotStart as exc:
+        fail(str(exc), exc.status)
+    raise click.exceptions.Exit(status)
 
 
 def default_endpoint() -> Endpoint:
