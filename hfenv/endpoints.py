@@ -8,8 +8,6 @@ prefix is refused with a one-line reason.
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -216,6 +214,8 @@ MAX_CONFIG_DEPTH = 32  # hfenv writes 3 levels; deeper is damage (and would exha
 
 
 def parse_config(data: bytes, path: Path) -> dict:
+    import json  # here, not at the top: `hfenv shell --endpoint NAME` reads no config
+
     try:
         config = json.loads(data.decode("utf-8"))
     except RecursionError:
@@ -321,6 +321,9 @@ def config_edit(path: Path, update: Callable[[dict], None], *,
     With `check`, the updated config must pass check_config (else ConfigError)."""
 
     def edit(old: bytes | None) -> bytes | None:
+        import copy
+        import json
+
         config = {} if old is None else parse_config(old, path)
         before = copy.deepcopy(config)
         update(config)
@@ -346,6 +349,8 @@ def update_config(update: Callable[[dict], None]) -> None:
 def write_json_atomic(path: Path, data: dict) -> None:
     """A JSON file replaced atomically by hfenv's one file writer (the probe cache; the config
     goes through update_config). OSError when it cannot be written."""
+    import json
+
     from .writers import WriteError, write_atomic  # only writers pay for it: `hfenv shell` starts fast
 
     try:
@@ -417,7 +422,11 @@ def remove_endpoint(name: str) -> str:
 
     update_config(drop)
     value = removed[0]
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, str):
+        return value
+    import json
+
+    return json.dumps(value)
 
 
 def saved_choice(config: UserConfig | None = None) -> Endpoint | None:
