@@ -25,10 +25,11 @@ CATALOG = {
 PUBLIC_REPO = "openai-community/gpt2"
 PUBLIC_FILE = "config.json"
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
-_IPV6_RE = re.compile(r"^\[[0-9A-Fa-f:.]+\]$")
-_PATH_RE = re.compile(r"^(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*$")
+# Patterns, compiled (and cached by re) at first use: a catalog name needs none of them.
+_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_HOST_RE = r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+_IPV6_RE = r"^\[[0-9A-Fa-f:.]+\]$"
+_PATH_RE = r"^(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*$"
 
 
 class EndpointError(ValueError):
@@ -96,13 +97,13 @@ def check_url(text: str) -> tuple[str, list[str]]:
         port_text = port_text if sep else None
     if not host:
         raise EndpointError("URL has no host")
-    if not (_HOST_RE.match(host) or _IPV6_RE.match(host)):
+    if not (re.match(_HOST_RE, host) or re.match(_IPV6_RE, host)):
         raise EndpointError(f"URL host {host!r} is not a valid host name")
     if port_text is not None:
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
             raise EndpointError(f"URL port {port_text!r} is not a number from 1 to 65535")
     path = parts.path
-    if not _PATH_RE.match(path):
+    if not re.match(_PATH_RE, path):
         bad = next(ch for ch in re.sub(r"%[0-9A-Fa-f]{2}", "", path) if not re.match(r"[A-Za-z0-9._~/-]", ch))
         raise EndpointError(
             f"URL path contains {bad!r}, which is not allowed (only letters, digits, - . _ ~ / and %XX escapes)"
@@ -149,7 +150,7 @@ def is_official_url(url: str, official_url: str | None = None) -> bool:
 
 
 def check_name(name: str) -> str:
-    if not _NAME_RE.match(name):
+    if not re.match(_NAME_RE, name):
         raise EndpointError(
             f"endpoint name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)"
         )
