@@ -64,7 +64,7 @@ def config_endpoints() -> dict[str, str]:
 
 
 # Commands that load only when invoked: name -> attribute of hfenv.commands.
-LAZY_COMMANDS = {name: name for name in ("detect", "doctor", "endpoints", "probe", "reset", "setup")}
+LAZY_COMMANDS = {name: name for name in ("completion", "detect", "doctor", "endpoints", "probe", "reset", "setup")}
 
 
 class Main(click.Group):

@@ -1,4 +1,4 @@
-"""The commands that look at or change the machine: detect, doctor, probe, endpoints, setup, reset.
+"""The commands that look at or change the machine (detect, doctor, probe, endpoints, setup, reset), and completion.
 
 They load only when invoked (cli.Main's lazy table), so that `hfenv shell` and `hfenv run`,
 which run in shell startup files and cron lines, import neither them nor what they need.
@@ -494,3 +494,26 @@ def _print_hints(entries, cache_dir: str | None, changes, err: bool) -> None:
         click.echo(f"  {entry.eval_hint}", err=err)
     if cache_dir is not None:
         click.echo("  (add --cache-dir to `hfenv shell` there to set HF_HUB_CACHE too)", err=err)
+
+
+# ---- completion --------------------------------------------------------------
+
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
+
+
+@click.command()
+@click.argument("shell_name", metavar="bash|zsh|fish", type=click.Choice(COMPLETION_SHELLS))
+def completion(shell_name: str) -> None:
+    """Print the script that lets your shell complete hfenv's commands and options.
+
+    \b
+    bash  eval "$(hfenv completion bash)"                  in ~/.bashrc
+    zsh   eval "$(hfenv completion zsh)"                   in ~/.zshrc, after compinit
+    fish  hfenv completion fish > ~/.config/fish/completions/hfenv.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    from .cli import main
+
+    script = get_completion_class(shell_name)(main, {}, "hfenv", "_HFENV_COMPLETE").source()
+    click.echo(script, nl=not script.endswith("\n"))
