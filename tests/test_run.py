@@ -228,3 +228,43 @@ def test_the_fast_paths_import_no_network_or_file_writing_code(args):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert "HEAVY []" in done.stderr, done.stderr
+
+
+def _shell_program(tmp_path, argv_args: bool) -> subprocess.CompletedProcess:
+    """`hfenv shell` as the program (arguments from sys.argv) or called with explicit arguments."""
+    call = "main(['shell', '--shell', 'bash', '--endpoint', 'hf-mirror'], prog_name='hfenv')" if argv_args else \
+        "main(prog_name='hfenv')"
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('teardown', file=sys.stderr))\n"
+        "sys.argv = ['hfenv', 'shell', '--shell', 'bash', '--endpoint', 'hf-mirror']\n"
+        "from hfenv.cli import main\n"
+        f"{call}\n"
+    )
+    out = tmp_path / "out.sh"
+    with open(out, "wb") as stdout:  # a file: block-buffered, so an unflushed exit would lose it
+        done = subprocess.run([sys.executable, "-c", code], stdout=stdout, stderr=subprocess.PIPE, text=True,
+                              cwd=ROOT, timeout=60)
+    done.stdout = out.read_text()
+    return done
+
+
+def test_shell_as_the_program_skips_the_interpreter_teardown_with_its_output_whole(tmp_path):
+    done = _shell_program(tmp_path, argv_args=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "export HF_ENDPOINT='https://hf-mirror.com';\n", "")
+
+
+def test_shell_called_with_arguments_exits_normally(tmp_path):
+    """In-process callers (CliRunner, scripts calling main([...])) keep a normal SystemExit."""
+    done = _shell_program(tmp_path, argv_args=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "export HF_ENDPOINT='https://hf-mirror.com';\n",
+                                                           "teardown\n")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_shell_output_to_a_full_disk_is_still_status_1():
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(hfenv_cmd() + ["shell", "--shell", "bash", "--endpoint", "hf"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr == "hfenv: cannot write the output: No space left on device\n"
