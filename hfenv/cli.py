@@ -269,9 +269,20 @@ def cached_or_new_probe():
     if report is not None:
         return report
     click.echo("hfenv: probing endpoints (no fresh saved result)...", err=True)
-    report = probe_mod.run_probe(candidates)
+    report = run_probe(candidates)
     probe_mod.save_cache(report)
     return report
+
+
+def run_probe(candidates: list[Endpoint], **kwargs):
+    """The probe, or a one-line message (exit 2) when a proxy variable it needs cannot be parsed."""
+    from . import probe as probe_mod
+    from .hubcheck import ProxyError
+
+    try:
+        return probe_mod.run_probe(candidates, **kwargs)
+    except ProxyError as exc:
+        fail(str(exc))
 
 
 def all_candidates(extra: tuple[str, ...] = (), only: bool = False) -> list[Endpoint]:

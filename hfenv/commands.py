@@ -21,6 +21,7 @@ from .cli import (
     fail,
     pick_shell,
     resolve_endpoint,
+    run_probe,
     warn,
 )
 from .endpoints import Endpoint, EndpointError
@@ -132,7 +133,7 @@ def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, sample
     chosen = all_candidates(candidates, only)
     kwargs = {k: v for k, v in (("timeout", timeout), ("samples", samples)) if v is not None}
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else None
-    report = probe_mod.run_probe(chosen, wait_all=wait_all, progress=progress, **kwargs)
+    report = run_probe(chosen, wait_all=wait_all, progress=progress, **kwargs)
     probe_mod.save_cache(report)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))

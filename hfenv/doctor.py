@@ -27,10 +27,13 @@ sends the token only where the validity check would; elsewhere it downloads
 the public test file without it.
 
 **Network.** ``--offline`` makes no request at all. Otherwise every request
-is bounded by ``timeout`` (one request) and redirects to another origin are
-never followed with the token. The fallback probe (when the effective
-endpoint is not usable) probes the catalog and the user's endpoints, or the
-``--candidate`` endpoints given.
+goes through :mod:`hfenv.hubcheck`: each is bounded by ``timeout`` as wall
+time (redirects included), bodies are capped, a redirect to another origin is
+never followed (its host is reported, nothing is sent there), and
+certificates are trusted as the client's huggingface_hub trusts them. The
+network checks end within about 4 x ``timeout`` (README, "Time bound"). The
+fallback probe (when the effective endpoint is not usable) probes the catalog
+and the user's endpoints, or the ``--candidate`` endpoints given.
 """
 
 from __future__ import annotations
@@ -46,9 +49,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Callable, Collection, Iterable, Mapping
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from . import __version__
 from .endpoints import (
     CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_url, name_for_url,
 )
@@ -75,7 +77,6 @@ CLIENT_TIMEOUT = 30.0
 # A public repo every Hub and mirror has: a tiny file for --download, a large (LFS/Xet) one to follow.
 TEST_REPO, SMALL_FILE = PUBLIC_REPO, PUBLIC_FILE  # the file the probe checks
 LARGE_FILE = "model.safetensors"
-MAX_REDIRECTS = 5
 LOW_DISK = 10 * 1024**3  # a 7B model in 16 bits is about 15 GB
 SCHEMA_VERSION = 1
 # Hub-check statuses where the endpoint answered: huggingface_hub's own error says more about these.
@@ -812,138 +813,136 @@ def judge_client(client: dict, env: Mapping[str, str]) -> list[Finding]:
 # ---- network checks ------------------------------------------------------------------
 
 
-def _session():
-    import requests
+def client_trust(client: dict):
+    """The certificate trust of the huggingface_hub the fresh interpreter reported."""
+    from . import hubcheck
 
-    from . import probe
-
-    session = requests.Session()
-    session.headers.update({"User-Agent": f"hfenv/{__version__} (doctor)", "Accept-Encoding": "identity"})
-    # The Hub check's CA choice (REQUESTS_CA_BUNDLE, else SSL_CERT_FILE): every check trusts the same certificates.
-    session.verify = probe.ca_bundle()
-    return session
+    return hubcheck.client_trust(client.get("version") if not client.get("error") else hubcheck.hub_version())
 
 
-def same_origin(a: str, b: str) -> bool:
-    from .probe import origin
+def _failed(exc: Exception) -> str:
+    """A proxy variable that cannot be parsed (hubcheck.ProxyError) or a request's Failure, in words."""
+    return getattr(exc, "detail", None) or str(exc)
 
-    return origin(a) == origin(b)
 
+def check_endpoint(url: str, timeout: float, trust=None) -> dict:
+    """The probe's Hub check, once: does `url` answer like a Hub? Over within `timeout`, wall time."""
+    from . import hubcheck
 
-def check_endpoint(url: str, timeout: float) -> dict:
-    """The probe's Hub check, once: does `url` answer like a Hub?"""
-    from . import probe
-
-    proxy = probe.proxy_for(probe.hub_check_url(url))
-    sample = probe.measure_once(url, time.monotonic() + timeout, proxy)
+    deadline = time.monotonic() + timeout
+    try:
+        proxy = hubcheck.proxy_for(hubcheck.hub_check_url(url))
+    except hubcheck.ProxyError as exc:
+        return {"url": url, "status": "proxy", "detail": str(exc), "latency_ms": None, "proxy": None, "ok": False}
+    sample = hubcheck.hub_check(url, deadline, proxy, purpose="doctor", trust=trust)
     return {"url": url, "status": sample.verdict.status, "detail": sample.verdict.detail,
             "latency_ms": round(sample.ms, 1), "proxy": proxy, "ok": sample.verdict.status == "ok"}
 
 
-def follow_large_file(url: str, timeout: float, use_xet: bool) -> dict:
+def follow_large_file(url: str, timeout: float, use_xet: bool, trust=None) -> dict:
     """Where the bytes of a large file come from through `url`, as huggingface_hub would find out.
 
     HEAD of the file's resolve URL, following same-origin redirects only (as
     huggingface_hub does); an answer that redirects elsewhere names the host
-    the bytes come from. For a Xet-backed file, and with hf_xet in use, the
-    Xet token route names the storage host instead. Nothing is downloaded.
+    the bytes come from, without any request to it (an ambiguous Location is
+    an error). For a Xet-backed file, and with hf_xet in use, the Xet token
+    route names the storage host instead. Nothing is downloaded; the HEAD and
+    the Xet route share one deadline, `timeout` from now.
     """
-    from . import probe
+    from . import hubcheck
 
-    start = current = f"{url}/{TEST_REPO}/resolve/main/{LARGE_FILE}"
+    start = f"{url}/{TEST_REPO}/resolve/main/{LARGE_FILE}"
     facts: dict = {"file": f"{TEST_REPO}/{LARGE_FILE}", "checked": True}
-    session = _session()
+    s = hubcheck.session("doctor")
     try:
-        for _ in range(MAX_REDIRECTS + 1):
-            response = session.head(current, allow_redirects=False, timeout=timeout)
-            response.close()
-            code, headers = response.status_code, response.headers
-            location = headers.get("Location")
-            if code in probe.REDIRECT_CODES and location:
-                target = urljoin(current, location.strip())
-                if same_origin(target, start):
-                    current = target
-                    continue
-                facts.update(status=code, kind="redirect", host=host_of(target), target=probe._short_url(target),
-                             target_url=target)
+        proxy = hubcheck.proxy_for(start)
+        with hubcheck.Watch(time.monotonic() + timeout) as watch:
+            answer, hop = hubcheck.follow(s, "HEAD", start, watch, trust=trust, proxy=proxy)
+            code = answer.code
+            if hop is not None and hop.kind == "offsite":
+                facts.update(status=code, kind="redirect", host=host_of(hop.url), target=hubcheck.short_url(hop.url),
+                             target_url=hop.url)
+            elif hop is not None:
+                facts.update(status=code, kind="http_error", detail=f"answered {code}, but {hop.reason}")
             elif 200 <= code < 300:
-                facts.update(status=code, kind="served", host=host_of(current))
+                facts.update(status=code, kind="served", host=host_of(answer.url))
             else:
-                facts.update(status=code, kind="http_error", detail=probe.classify_answer(
-                    start, current, code, headers).detail)
-            facts["commit"] = bool((headers.get("X-Repo-Commit") or "").strip())
-            facts["size"] = headers.get("X-Linked-Size") or (headers.get("Content-Length") if code < 300 else None)
-            xet_hash = headers.get("X-Xet-Hash")
-            route = (response.links.get("xet-auth") or {}).get("url") or headers.get("X-Xet-Refresh-Route")
-            facts["xet"] = bool(xet_hash and route)
+                facts.update(status=code, kind="http_error", detail=hubcheck.classify_answer(
+                    start, answer.url, code, answer.headers).detail)
+            facts["commit"] = bool(answer.header("X-Repo-Commit").strip())
+            facts["size"] = answer.header("X-Linked-Size") or (answer.header("Content-Length") if code < 300 else None)
+            route = (answer.links.get("xet-auth") or {}).get("url") or answer.header("X-Xet-Refresh-Route")
+            facts["xet"] = bool(answer.header("X-Xet-Hash") and route)
             if facts["xet"] and use_xet and facts.get("kind") != "http_error":
-                facts.update(_xet_storage(session, url, route, timeout))
-            break
-        else:
-            facts.update(kind="error", detail=f"more than {MAX_REDIRECTS} redirects")
-    except Exception as exc:  # requests, urllib3 and socket errors: all are "could not tell"
-        status, detail = probe.classify_error(exc, current, probe.proxy_for(current))
-        facts.update(kind="error", status=None, detail=detail)
+                facts.update(_xet_storage(s, watch, url, route, trust))
+    except (hubcheck.Failure, hubcheck.ProxyError) as exc:
+        facts.update(kind="error", status=None, detail=_failed(exc))
     finally:
-        session.close()
+        s.close()
     return facts
 
 
-def _xet_storage(session, endpoint: str, route: str, timeout: float) -> dict:
+def _xet_storage(s, watch, endpoint: str, route: str, trust) -> dict:
+    from . import hubcheck
+
     # huggingface_hub sends a route that points at huggingface.co to the configured endpoint instead.
     home = "https://huggingface.co"
     if route.startswith(home + "/"):
         route = endpoint + route[len(home):]
     try:
-        response = session.get(route, allow_redirects=False, timeout=timeout)
-        response.close()
-    except Exception as exc:
-        from . import probe
-
-        return {"xet_error": probe.classify_error(exc, route, probe.proxy_for(route))[1]}
-    cas = response.headers.get("X-Xet-Cas-Url")
-    if response.status_code != 200 or not cas:
-        return {"xet_error": f"the Xet token route answered {response.status_code} without X-Xet-Cas-Url"}
+        hubcheck.origin(route)
+        answer = hubcheck.request(s, "GET", route, watch, body_cap=hubcheck.BODY_CAP, trust=trust,
+                                  proxy=hubcheck.proxy_for(route))
+    except hubcheck.Ambiguous as exc:
+        return {"xet_error": f"the Xet token route is ambiguous ({exc}): not contacted"}
+    except (hubcheck.Failure, hubcheck.ProxyError) as exc:
+        return {"xet_error": _failed(exc)}
+    cas = answer.header("X-Xet-Cas-Url")
+    if answer.code != 200 or not cas:
+        return {"xet_error": f"the Xet token route answered {answer.code} without X-Xet-Cas-Url"}
     return {"xet_host": host_of(cas), "xet_url": cas.rstrip("/")}
 
 
-def reach(url: str, timeout: float) -> dict:
+def reach(url: str, timeout: float, trust=None) -> dict:
     """Whether a host answers at all (any HTTP status counts): a HEAD, no redirect followed."""
-    from . import probe
+    from . import hubcheck
 
-    session = _session()
+    s = hubcheck.session("doctor")
     try:
-        response = session.head(url, allow_redirects=False, timeout=timeout)
-        response.close()
-        return {"reachable": True, "status": response.status_code}
-    except Exception as exc:
-        return {"reachable": False, "detail": probe.classify_error(exc, url, probe.proxy_for(url))[1]}
+        hubcheck.origin(url)
+        with hubcheck.Watch(time.monotonic() + timeout) as watch:
+            answer = hubcheck.request(s, "HEAD", url, watch, trust=trust, proxy=hubcheck.proxy_for(url))
+        return {"reachable": True, "status": answer.code}
+    except hubcheck.Ambiguous as exc:
+        return {"reachable": False, "detail": f"its URL is ambiguous ({exc}): not contacted"}
+    except (hubcheck.Failure, hubcheck.ProxyError) as exc:
+        return {"reachable": False, "detail": _failed(exc)}
     finally:
-        session.close()
+        s.close()
 
 
-def check_whoami(url: str, token: str, timeout: float) -> dict:
-    """GET /api/whoami-v2 with the token; the answer's status and account name only."""
-    from . import probe
+def check_whoami(url: str, token: str, timeout: float, trust=None) -> dict:
+    """GET /api/whoami-v2 with the token; the answer's status and account name only (a capped body)."""
+    from . import hubcheck
 
-    session = _session()
+    s = hubcheck.session("doctor")
     target = f"{url}/api/whoami-v2"
     try:
-        response = session.get(target, headers={"Authorization": f"Bearer {token}"}, allow_redirects=False,
-                               timeout=timeout)
-        name = None
-        if response.status_code == 200:
-            try:
-                body = response.json()
-                name = body.get("name") if isinstance(body, dict) and isinstance(body.get("name"), str) else None
-            except ValueError:
-                name = None
-        response.close()
-        return {"status": response.status_code, "name": name}
-    except Exception as exc:
-        return {"status": None, "detail": probe.classify_error(exc, target, probe.proxy_for(target))[1]}
+        with hubcheck.Watch(time.monotonic() + timeout) as watch:
+            answer = hubcheck.request(s, "GET", target, watch, headers={"Authorization": f"Bearer {token}"},
+                                      body_cap=hubcheck.BODY_CAP, trust=trust, proxy=hubcheck.proxy_for(target))
+    except (hubcheck.Failure, hubcheck.ProxyError) as exc:
+        return {"status": None, "detail": _failed(exc)}
     finally:
-        session.close()
+        s.close()
+    name = None
+    if answer.code == 200:
+        try:
+            body = json.loads(answer.body.decode("utf-8"))
+            name = body.get("name") if isinstance(body, dict) and isinstance(body.get("name"), str) else None
+        except ValueError:
+            name = None
+    return {"status": answer.code, "name": None if name is None else hubcheck.clean(name, 100)}
 
 
 # ---- the token -----------------------------------------------------------------------
@@ -1253,6 +1252,13 @@ def explain_download_error(chain: list, token_sent: bool = False) -> tuple[str, 
     return ("see huggingface_hub's message below", "check the endpoint (`hfenv probe`)")
 
 
+def _outside(text: str) -> str:
+    """A message that may quote a server (huggingface_hub's errors do): no control characters."""
+    from .hubcheck import clean
+
+    return clean(text, 600)
+
+
 def judge_download(facts: dict, endpoint: str) -> list[Finding]:
     out = _Findings("download")
     if facts.get("refused"):
@@ -1274,7 +1280,7 @@ def judge_download(facts: dict, endpoint: str) -> list[Finding]:
         out.error("timeout", f"huggingface_hub did not finish downloading {what} within {facts['seconds']:g} s"
                   + (f" ({why})" if why else ""), fix)
         if chain:
-            out.info("client-error", f"huggingface_hub said: {chain[-1][1]}")
+            out.info("client-error", f"huggingface_hub said: {_outside(chain[-1][1])}")
     else:
         chain = facts.get("chain") or []
         why, fix = explain_download_error(chain, facts.get("token_sent", False))
@@ -1282,7 +1288,7 @@ def judge_download(facts: dict, endpoint: str) -> list[Finding]:
         if chain:
             kind, message = chain[0]
             first = message.strip().splitlines()[0] if message.strip() else ""
-            out.info("client-error", f"huggingface_hub said: {kind.rsplit('.', 1)[-1]}: {first}")
+            out.info("client-error", f"huggingface_hub said: {_outside(kind.rsplit('.', 1)[-1])}: {_outside(first)}")
     if facts.get("ran") and facts.get("token_withheld"):
         out.info("no-token", "the test download ran without the token (a public file; the token is not sent "
                              "to a third party to prove it)")
@@ -1291,30 +1297,25 @@ def judge_download(facts: dict, endpoint: str) -> list[Finding]:
 
 # ---- proxies and certificates ------------------------------------------------------------
 
-def _without_credentials(value: str) -> str:
-    if "://" not in value and "@" not in value:
-        return value
-    parts = urlsplit(value if "://" in value else f"http://{value}")
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return f"{parts.scheme}://{netloc}{parts.path}".rstrip("/")
-
-
 def proxy_facts(env: Mapping[str, str], endpoint: str | None) -> dict:
-    from .probe import _PROXY_ENV
+    """Proxy variables as they may be shown (never a credential), which one the endpoint uses, the CA."""
+    from . import hubcheck
 
-    found = {name: (_without_credentials(value) if not name.lower().startswith("no_") else value)
-             for name, value in sorted(env.items()) if name.lower() in _PROXY_ENV and value}
-    used = None
+    used, problem = None, None
     if endpoint:
         try:
-            from .probe import proxy_for
-
-            used = proxy_for(endpoint)
-        except Exception:  # a malformed URL or proxy variable: reported by the checks themselves
+            used = hubcheck.proxy_for(endpoint)
+        except hubcheck.ProxyError as exc:
+            problem = str(exc)
+        except Exception:  # a malformed endpoint URL: reported by the checks themselves
             used = None
     ca = {name: env[name] for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
           if env.get(name)}
-    return {"variables": found, "endpoint_proxy": used, "ca": ca}
+    facts = {"variables": hubcheck.shown_proxies(env), "unparsable": hubcheck.proxy_problems(env),
+             "endpoint_proxy": used, "ca": ca}
+    if problem:
+        facts["endpoint_proxy_problem"] = problem
+    return facts
 
 
 def judge_network(facts: dict, endpoint: str, client: dict) -> list[Finding]:
@@ -1340,18 +1341,31 @@ def judge_network(facts: dict, endpoint: str, client: dict) -> list[Finding]:
     if socks and not client.get("socksio") and not client.get("error"):
         out.error("socks", f"{', '.join(socks)} is a SOCKS proxy, but huggingface_hub's HTTP client needs the "
                            "socksio package for it: downloads fail", "`pip install socksio`")
+    for name, why in (facts.get("unparsable") or {}).items():
+        out.error("proxy-unparsable", f"{name} cannot be parsed ({why}); its value is not shown: requests "
+                                      "through it fail", f"percent-encode the special characters of the "
+                                                         f"password in {name}, or fix its host:port")
     ca = facts["ca"]
-    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        if name in ca and not os.path.isfile(ca[name]):
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if name in ca and not (os.path.isdir if name == "SSL_CERT_DIR" else os.path.isfile)(ca[name]):
             out.error("ca-missing", f"{name}={ca[name]} does not exist: TLS connections fail",
-                      f"point {name} at an existing PEM file, or unset it")
+                      f"point {name} at an existing {'directory' if name == 'SSL_CERT_DIR' else 'PEM file'}, "
+                      "or unset it")
     version = str(client.get("version") or "")
-    uses_httpx = version[:1].isdigit() and int(version.split(".")[0]) >= 1
-    requests_ca = ca.get("REQUESTS_CA_BUNDLE") or ca.get("CURL_CA_BUNDLE")
-    if requests_ca and uses_httpx and not (ca.get("SSL_CERT_FILE") or ca.get("SSL_CERT_DIR")):
-        out.warn("ca-bundle", f"REQUESTS_CA_BUNDLE is set, but huggingface_hub {version} (httpx) reads "
-                              "SSL_CERT_FILE or SSL_CERT_DIR instead: a certificate trusted through it is not "
-                              "trusted by huggingface_hub", f"export SSL_CERT_FILE={requests_ca}")
+    if version[:1].isdigit():
+        from . import hubcheck
+
+        trust = hubcheck.client_trust(version, ca)
+        ignored = [n for n in ca if n not in trust.variables]
+        if ignored and not trust.source:
+            out.warn("ca-bundle", f"{', '.join(ignored)} is set, but huggingface_hub {version} ({trust.client}) "
+                                  f"reads {' or '.join(trust.variables)} instead: a certificate trusted only "
+                                  "through it is not trusted by huggingface_hub, nor by hfenv's checks",
+                     f"export {trust.advice}={ca[ignored[0]]}")
+        elif ca:
+            used = f"trusts {trust.source}" if trust.source else "uses its default store"
+            out.info("ca", f"certificates: huggingface_hub {version} ({trust.client}) {used}; set: "
+                           + ", ".join(f"{k}={v}" for k, v in ca.items()))
     elif ca:
         out.info("ca", "certificates: " + ", ".join(f"{k}={v}" for k, v in ca.items()))
     return out.items
@@ -1605,6 +1619,7 @@ def diagnose(options: Options) -> Report:
     problem = value_problem(endpoint)
     usable_url = problem is None or problem[0] == "warn"
     endpoint_info = {"url": endpoint, "source": source, "raw": process}
+    trust = client_trust(client)
 
     # The endpoint (and the fallback probe).
     out = _Findings("endpoint")
@@ -1618,7 +1633,7 @@ def diagnose(options: Options) -> Report:
         out.info("skipped", skip_reason)
     else:
         say(f"hfenv: checking {endpoint}...")
-        check = check_endpoint(endpoint, options.timeout)
+        check = check_endpoint(endpoint, options.timeout, trust)
         if check["ok"]:
             out.ok("usable", f"{endpoint} answers like a Hub ({check['latency_ms']:.0f} ms; {check['detail']})")
         else:
@@ -1686,12 +1701,12 @@ def diagnose(options: Options) -> Report:
     else:
         if state.value is not None:
             if official or options.check_token:
-                jobs["whoami"] = lambda: check_whoami(endpoint, state.value, options.timeout)
+                jobs["whoami"] = lambda: check_whoami(endpoint, state.value, options.timeout, trust)
             else:
                 unchecked = (f"validity not checked: that would send the token to {host_of(endpoint)}; "
                              "`hfenv doctor --check-token` checks it there anyway")
         use_xet = bool(client.get("hf_xet") and not client.get("disable_xet"))
-        jobs["large"] = lambda: _large_with_reach(endpoint, options.timeout, use_xet)
+        jobs["large"] = lambda: _large_with_reach(endpoint, options.timeout, use_xet, trust)
     if jobs:
         say("hfenv: following a large file" + (" and checking the token..." if "whoami" in jobs else "..."))
         results = _run_together(jobs)
@@ -1741,12 +1756,15 @@ def diagnose(options: Options) -> Report:
                   secrets=secrets)
 
 
-def _large_with_reach(endpoint: str, timeout: float, use_xet: bool) -> dict:
-    facts = follow_large_file(endpoint, timeout, use_xet)
+def _large_with_reach(endpoint: str, timeout: float, use_xet: bool, trust=None) -> dict:
+    """The large file's route (one deadline), then its storage hosts' reachability (together, one more)."""
+    facts = follow_large_file(endpoint, timeout, use_xet, trust)
+    jobs = {}
     if facts.get("kind") == "redirect":
-        facts["reach"] = reach(facts["target_url"], timeout)
+        jobs["reach"] = lambda: reach(facts["target_url"], timeout, trust)
     if facts.get("xet_url"):
-        facts["xet_reach"] = reach(facts["xet_url"], timeout)
+        jobs["xet_reach"] = lambda: reach(facts["xet_url"], timeout, trust)
+    facts.update(_run_together(jobs) if jobs else {})
     return facts
 
 
@@ -1780,8 +1798,11 @@ def _fallback_probe(options: Options, endpoint: str, known_endpoints, say, also:
     if not candidates:
         return None
     say(f"hfenv: {endpoint} is not usable; probing {len(candidates)} other endpoint(s)...")
-    return probe.run_probe(candidates, timeout=min(options.timeout, probe.DEFAULT_TIMEOUT), samples=1,
-                           official_url=options.official_url)
+    try:
+        return probe.run_probe(candidates, timeout=min(options.timeout, probe.DEFAULT_TIMEOUT), samples=1,
+                               official_url=options.official_url)
+    except ValueError:  # hubcheck.ProxyError: a proxy variable cannot be parsed (a network finding says so)
+        return None
 
 
 # ---- human report ------------------------------------------------------------------------

@@ -11,9 +11,11 @@ huggingface.co, a login page) is not usable, and the result says why.
 **What is measured.** Each sample opens a new connection, as the first request
 of a real download does: name lookup, TCP connect, TLS, and the time until the
 answer's headers (HEAD: no body is read). A candidate's latency is the median
-of its samples. ``REQUESTS_CA_BUNDLE`` (else ``SSL_CERT_FILE``, which huggingface_hub
-2.x reads) and the proxy variables are honoured as
-requests honours them, and a result names the proxy it went through.
+of its samples. Requests go through :mod:`hfenv.hubcheck`: certificates are
+trusted as the installed huggingface_hub trusts them (``SSL_CERT_FILE`` for
+1.x and later, ``REQUESTS_CA_BUNDLE`` for 0.x), the proxy variables are
+honoured as requests honours them, a result names the proxy it went through
+(never its credentials), and the same-origin rule is the parser's own.
 
 **Choice.** The fastest usable candidate wins, except that the official Hub is
 kept when it is usable and its median is within 1.5x, or within 50 ms, of the
@@ -44,7 +46,10 @@ The probe ends when every candidate has finished or been stopped, and in any
 case when the budget (``--timeout``, 3 s by default) runs out: a candidate
 with answered samples then keeps them, one with none is ``timeout``.
 ``--all`` (``wait_all``) turns the early decision off and waits for every
-candidate within the budget. With the official Hub swallowing connections and
+candidate within the budget. Every request's deadline is enforced by shutting
+its sockets down, and a candidate stopped early has its request aborted the
+same way; the workers are joined before the probe returns, so no thread is
+left inside the TLS library when the interpreter exits. With the official Hub swallowing connections and
 a mirror answering in 30 ms, the probe ends after about 3 x 80 ms.
 
 **Cache.** The last report is saved (with its time, the candidates probed and
@@ -61,27 +66,22 @@ import hashlib
 import json
 import math
 import os
-import re
-import socket
-import ssl
 import stat
 import statistics
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.client import HTTPException, RemoteDisconnected
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
-from urllib.parse import urljoin, urlsplit
+from typing import Callable, Iterable, Mapping
 
-import requests
-import urllib3.exceptions
 
 from .endpoints import (
     CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_name, check_url, name_for_url,
     same_origin, write_json_atomic,
+)
+from .hubcheck import (  # noqa: F401  (classify_answer, hub_check_url: the probe's public names too)
+    JOIN_GRACE, LOOKUP_GRACE, Sample, Verdict, Watch, classify_answer, hub_check, hub_check_url, proxy_for,
 )
 
 DEFAULT_TIMEOUT = 3.0
@@ -93,18 +93,13 @@ CACHE_MAX_AGE = 3600.0
 
 # A tiny, public, ungated file in a canonical (non-redirected) repo.
 HUB_REPO, HUB_FILE = PUBLIC_REPO, PUBLIC_FILE
-MAX_REDIRECTS = 5
-REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-# Through a plain-http proxy these usually mean the proxy could not reach the host.
-PROXY_GATEWAY_CODES = frozenset({502, 503, 504})
 
 STATUSES = (
     "ok", "timeout", "dns", "refused", "reset", "tls", "http_error",
     "not_a_hub", "redirect_offsite", "proxy", "error",
 )
 CACHE_VERSION = 1
-_PROXY_ENV = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-_CA_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+_CA_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 @dataclass(frozen=True)
@@ -127,11 +122,6 @@ class Margin:
 
 
 OFFICIAL_MARGIN = Margin(ratio=1.5, slack_ms=50.0)
-
-
-def _user_agent() -> str:
-    version = getattr(sys.modules[__package__], "__version__", "dev")
-    return f"hfenv/{version} (probe)"
 
 
 # ---- results ---------------------------------------------------------------
@@ -276,218 +266,11 @@ def rank(results: Iterable[ProbeResult], chosen: ProbeResult | None) -> list[Pro
     return ([chosen] if chosen else []) + usable + rest
 
 
-# ---- one answer, one error (pure) ---------------------------------------------
+# ---- the network edge: hubcheck ----------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Verdict:
-    """What one HTTP answer means: follow `follow`, or a final status."""
-
-    status: str
-    detail: str = ""
-    follow: str | None = None
-    commit: str | None = None
-
-
-def hub_check_url(base_url: str) -> str:
-    return f"{base_url.rstrip('/')}/{HUB_REPO}/resolve/main/{HUB_FILE}"
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
-
-
-def _short_url(url: str) -> str:
-    parts = urlsplit(url)
-    text = f"{parts.scheme}://{parts.netloc}{parts.path}"
-    return text + ("?..." if parts.query else "")
-
-
-def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, str],
-                    proxy: str | None = None) -> Verdict:
-    """Judge one answer to the Hub check: follow a same-origin redirect, or a final status."""
-    lower = {k.lower(): v for k, v in headers.items()}
-    phrase = _phrase(code)
-    if code in REDIRECT_CODES:
-        location = lower.get("location")
-        if not location:
-            return Verdict("http_error", f"answered {code} {phrase} without a Location")
-        target = urljoin(url, location.strip())
-        if origin(target) != origin(start_url):
-            return Verdict("redirect_offsite", f"redirects ({code}) to {_short_url(target)}: "
-                                               "it forwards elsewhere instead of serving files itself")
-        return Verdict("follow", follow=target)
-    commit = (lower.get("x-repo-commit") or "").strip()
-    if 200 <= code < 300:
-        if commit:
-            return Verdict("ok", f"commit {commit[:12]}", commit=commit)
-        kind = lower.get("content-type", "no content type").split(";")[0].strip()
-        return Verdict("not_a_hub", f"answered {code} ({kind}) without X-Repo-Commit: "
-                                    "a captive portal, login page or plain web server, not a Hub")
-    if code == 407:
-        return Verdict("proxy", f"the proxy{' ' + proxy if proxy else ''} wants authentication (407): "
-                                "put user:password in the proxy URL")
-    if proxy and code in PROXY_GATEWAY_CODES:
-        return Verdict("proxy", f"proxy {proxy} answered {code} {phrase}: it could not reach the host")
-    if code >= 400:
-        hint = {
-            404: f" (no {HUB_REPO}/{HUB_FILE} here: not a Hub, or a wrong path prefix)",
-            401: " (it wants a login: a private mirror?)",
-            403: " (forbidden: blocked, or a private mirror)",
-            429: " (rate limited)",
-        }.get(code, "")
-        return Verdict("http_error", f"answered {code} {phrase}{hint}")
-    return Verdict("not_a_hub", f"answered {code} {phrase}, not a Hub file")
-
-
-def _phrase(code: int) -> str:
-    try:
-        return HTTPStatus(code).phrase
-    except ValueError:
-        return ""
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it wraps (requests -> urllib3 -> socket/ssl)."""
-    todo, seen = [exc], set()
-    while todo and len(seen) < 64:
-        current = todo.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        inner = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
-        todo.extend(e for e in inner if isinstance(e, BaseException))
-
-
-_OBJECT_REPR = re.compile(r"<[^<>]* object at 0x[0-9a-fA-F]+>:?\s*|\(Caused by [^)]*\)")
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost readable message of an exception chain."""
-    text = ""
-    for cause in _causes(exc):
-        message = _OBJECT_REPR.sub("", str(cause)).strip()
-        if message:
-            text = message
-    return text or type(exc).__name__
-
-
-def classify_error(exc: BaseException, url: str, proxy: str | None = None) -> tuple[str, str]:
-    """Map a failed request to a SPEC 3 status and a detail a user can act on."""
-    chain = list(_causes(exc))
-    parts = urlsplit(url)
-    where = f"{parts.hostname}:{origin(url)[2]}"
-
-    def has(*kinds) -> BaseException | None:
-        return next((e for e in chain if isinstance(e, kinds)), None)
-
-    if has(requests.exceptions.ProxyError, urllib3.exceptions.ProxyError, requests.exceptions.InvalidProxyURL) \
-            or (proxy and has(requests.exceptions.InvalidSchema)):
-        if has(ConnectionRefusedError):
-            return "proxy", f"proxy {proxy} refused the connection"
-        if has(socket.gaierror, *_name_errors()):
-            return "proxy", f"proxy {proxy}: its name does not resolve"
-        return "proxy", f"proxy {proxy} failed: {_reason(exc)}"
-    via = f" (via proxy {proxy})" if proxy else ""
-    tls = has(ssl.SSLError, requests.exceptions.SSLError, urllib3.exceptions.SSLError)
-    if tls:
-        verify = has(ssl.SSLCertVerificationError)
-        if verify is not None:
-            why = getattr(verify, "verify_message", "") or _reason(verify)
-            return "tls", (f"certificate not trusted: {why}{via}; if a proxy or your network re-signs "
-                           "TLS, point REQUESTS_CA_BUNDLE at its CA bundle")
-        return "tls", f"TLS handshake failed: {_reason(tls)}{via}"
-    if has(socket.gaierror, *_name_errors()):
-        return "dns", f"name lookup failed for {parts.hostname}{via}"
-    if has(ConnectionRefusedError):
-        return "refused", f"connection refused by {where}{via}: nothing listens there"
-    if has(RemoteDisconnected):  # a ConnectionResetError too, but a clean close
-        return "reset", f"{where} closed the connection without an answer{via}"
-    if has(ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
-        return "reset", f"connection reset by {where} before an answer{via}"
-    # Only now: urllib3 2 files a refused or unresolvable connection under ConnectTimeoutError too.
-    if has(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
-        return "timeout", f"no answer before the budget ran out{via}"
-    if has(HTTPException, urllib3.exceptions.ProtocolError):
-        return "error", f"not an HTTP answer from {where}: {_reason(exc)}{via}"
-    return "error", f"{_reason(exc)}{via}"
-
-
-def _name_errors() -> tuple[type, ...]:
-    kind = getattr(urllib3.exceptions, "NameResolutionError", None)  # urllib3 >= 2
-    return (kind,) if kind else ()
-
-
-# ---- the network edge ----------------------------------------------------------
-
-
-def proxy_for(url: str) -> str | None:
-    """The proxy requests will use for `url` (NO_PROXY honoured), without credentials."""
-    proxies = requests.utils.get_environ_proxies(url, no_proxy=None)
-    chosen = requests.utils.select_proxy(url, proxies)
-    if not chosen:
-        return None
-    parts = urlsplit(chosen if "://" in chosen else f"http://{chosen}")
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
-
-
-@dataclass
-class Sample:
-    """One measurement: a final Verdict and how long it took."""
-
-    verdict: Verdict
-    ms: float
-
-
-def ca_bundle(environ: Mapping[str, str] | None = None) -> str | bool:
-    """The CA bundle to verify with: requests' own variables first, then SSL_CERT_FILE,
-    which huggingface_hub 2.x (httpx) reads, so that both trust the same certificates."""
-    environ = os.environ if environ is None else environ
-    for name in _CA_ENV + ("SSL_CERT_FILE",):
-        if environ.get(name):
-            return environ[name]
-    return True
-
-
-def measure_once(base_url: str, deadline: float, proxy: str | None = None) -> Sample:
-    """One Hub check on a fresh connection, following same-origin redirects, stopping at headers."""
-    start_url = url = hub_check_url(base_url)
-    session = requests.Session()  # a fresh pool: every sample pays lookup, connect and TLS
-    session.headers.update({"User-Agent": _user_agent(), "Accept-Encoding": "identity"})
-    session.verify = ca_bundle()
-    began = time.perf_counter()
-    try:
-        for _ in range(MAX_REDIRECTS + 1):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return Sample(Verdict("timeout", "no answer within the budget"), _since(began))
-            response = session.head(url, allow_redirects=False, timeout=(remaining, remaining))
-            response.close()
-            verdict = classify_answer(start_url, url, response.status_code, response.headers, proxy)
-            if verdict.follow is None:
-                if proxy and verdict.status == "ok":
-                    verdict = Verdict("ok", f"{verdict.detail}; via proxy {proxy}", commit=verdict.commit)
-                return Sample(verdict, _since(began))
-            url = verdict.follow
-        return Sample(Verdict("error", f"more than {MAX_REDIRECTS} redirects"), _since(began))
-    except (requests.RequestException, OSError, HTTPException, ValueError) as exc:
-        status, detail = classify_error(exc, url, proxy)
-        return Sample(Verdict(status, detail), _since(began))
-    finally:
-        session.close()
-
-
-def _since(began: float) -> float:
-    return (time.perf_counter() - began) * 1000.0
+def measure_once(base_url: str, deadline: float, proxy: str | None = None, watch_for=None) -> Sample:
+    """One Hub check (hubcheck.hub_check), as the probe takes it."""
+    return hub_check(base_url, deadline, proxy, watch_for=watch_for, purpose="probe")
 
 
 # ---- the probe -------------------------------------------------------------
@@ -505,6 +288,7 @@ class _Track:
     sample_started: float | None = None  # monotonic; None between samples
     result: ProbeResult | None = None
     finished_at: float | None = None
+    watch: Watch | None = None  # the request in flight, for the coordinator to abort
 
     def in_flight_ms(self, now: float) -> float:
         return 0.0 if self.sample_started is None else (now - self.sample_started) * 1000.0
@@ -517,6 +301,8 @@ class _Track:
             samples_ms=samples, detail=detail, proxy=self.proxy, official=self.official,
         )
         self.finished_at = now
+        if self.watch is not None:  # a request still running is no longer needed: end it now
+            self.watch.abort()
 
 
 class _Probe:
@@ -546,7 +332,8 @@ class _Probe:
                 self.version += 1  # the coordinator must time this sample's rules from now
                 self.cond.notify_all()
             try:
-                sample = measure_once(track.endpoint.url, self.deadline, track.proxy)
+                sample = measure_once(track.endpoint.url, self.deadline, track.proxy,
+                                      watch_for=lambda watch: self.watching(track, watch))
             except Exception as exc:  # a worker must always report, or its row would wait for the budget
                 sample = Sample(Verdict("error", f"{type(exc).__name__}: {exc}"), 0.0)
             with self.cond:
@@ -566,13 +353,20 @@ class _Probe:
                 self.version += 1
                 self.cond.notify_all()
 
+    def watching(self, track: _Track, watch: Watch) -> None:
+        with self.cond:
+            track.watch = watch
+            if track.result is not None:
+                watch.abort()
+
     # -- coordinator --
 
     def run(self) -> ProbeReport:
         self.say(f"hfenv: probing {len(self.tracks)} endpoint(s), up to {self.timeout:g} s...")
-        for track in self.tracks:
-            threading.Thread(target=self.measure, args=(track,), daemon=True,
-                             name=f"hfenv-probe-{track.endpoint.name}").start()
+        workers = [threading.Thread(target=self.measure, args=(track,), daemon=True,
+                                    name=f"hfenv-probe-{track.endpoint.name}") for track in self.tracks]
+        for worker in workers:
+            worker.start()
         announced: set[int] = set()
         while True:
             with self.cond:
@@ -593,6 +387,15 @@ class _Probe:
                 wait = self.next_check(time.monotonic()) - time.monotonic()
                 self.cond.wait_for(lambda: self.version != version, timeout=max(wait, 0.0005))
         elapsed_ms = int(round((time.monotonic() - self.started) * 1000))
+        # Every track is finished, so every request still running was aborted (its sockets shut
+        # down): the workers end at once. Wait for them, so that no thread is inside the TLS
+        # library when the interpreter exits.
+        grace = time.monotonic() + JOIN_GRACE
+        for track, worker in zip(self.tracks, workers):
+            # A worker with no connection yet is in a name lookup or a connect, which cannot be
+            # interrupted but is outside the TLS library: it is not worth delaying the answer.
+            lookup = track.watch is not None and not track.watch.connected
+            worker.join(LOOKUP_GRACE if lookup else max(grace - time.monotonic(), 0.0))
         results = [t.result for t in self.tracks]
         chosen = choose_endpoint(results)
         if chosen is None:
@@ -686,10 +489,11 @@ def run_probe(candidates: list[Endpoint], *, timeout: float = DEFAULT_TIMEOUT, s
               official_url: str = CATALOG[OFFICIAL]) -> ProbeReport:
     """Probe every candidate at once and choose; returns within `timeout` whatever the hosts do.
 
-    Worker threads are daemons and are not joined: a request still hanging
-    when the choice is made dies with its own timeout (at most the budget) or
-    with the process. `official_url` says which URL is the official Hub (tests
-    point it at a loopback server).
+    When the choice is made, requests still running are aborted (their sockets
+    shut down) and the worker threads joined, within JOIN_GRACE (only a name
+    lookup cannot be interrupted). Raises hubcheck.ProxyError when a proxy
+    variable a candidate would use cannot be parsed. `official_url` says which
+    URL is the official Hub (tests point it at a loopback server).
     """
     if samples < 1:
         raise ValueError("samples must be at least 1")
@@ -754,7 +558,7 @@ def cache_path() -> Path:
 def network_fingerprint(environ: Mapping[str, str] | None = None) -> str:
     """A hash of the variables that change what a probe sees (proxies, CA bundle); never their values."""
     environ = os.environ if environ is None else environ
-    names = {n for n in environ if n.lower() in _PROXY_ENV} | {n for n in _CA_ENV + ("SSL_CERT_FILE",) if n in environ}
+    names = {n for n in environ if n.lower().endswith("_proxy")} | {n for n in _CA_ENV if n in environ}
     relevant = sorted((name, environ[name]) for name in names)
     return hashlib.sha256(json.dumps(relevant).encode()).hexdigest()
 

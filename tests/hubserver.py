@@ -548,5 +548,5 @@ def tls_ca() -> trustme.CA:
 
 @pytest.fixture
 def ca_bundle(tls_ca, tmp_path) -> Path:
-    """A PEM file holding the test CA, for REQUESTS_CA_BUNDLE."""
+    """A PEM file holding the test CA, for SSL_CERT_FILE (or REQUESTS_CA_BUNDLE)."""
     return write_ca_bundle(tls_ca, tmp_path / "ca.pem")

@@ -393,19 +393,23 @@ def test_no_byte_doctor_prints_holds_the_token(serve, monkeypatch, isolated_home
 
 
 def test_requests_ca_bundle_alone_is_not_enough_for_huggingface_hub(serve, monkeypatch, tls_ca, ca_bundle):
+    """huggingface_hub 2.x (httpx) ignores REQUESTS_CA_BUNDLE: doctor checks with the client's trust and says so,
+    instead of calling the endpoint usable; with SSL_CERT_FILE the real client downloads and doctor agrees."""
     hub = serve("hub", tls=server_tls(tls_ca))
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle))
-    status, data = run_json("doctor", "--shell", "bash", "--download")
-    assert "endpoint.usable" in codes(data, "ok")  # hfenv (requests) trusts it...
-    assert status == 1  # ...huggingface_hub (httpx) does not; its first failed attempt is the answer
-    assert data["facts"]["download"]["seconds"] < 10
-    [failed] = [f for f in data["findings"] if f["section"] == "download" and f["level"] == "error"]
-    assert "certificate is not trusted" in failed["message"] and "SSL_CERT_FILE" in failed["message"]
+    status, data = run_json("doctor", "--shell", "bash", "--download", "--only", "--candidate", f"x={dead_url()}")
+    assert status == 1 and "endpoint.usable" not in codes(data, "ok")
+    unusable = finding(data, "endpoint.unusable")
+    assert "tls: certificate not trusted" in unusable["message"] and "point SSL_CERT_FILE at" in unusable["message"]
+    assert "REQUESTS_CA_BUNDLE at" not in json.dumps(data)
     assert finding(data, "network.ca-bundle")["fix"] == f"export SSL_CERT_FILE={ca_bundle}"
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
     status, data = run_json("doctor", "--shell", "bash", "--download")
-    assert status == 0 and "download.ok" in codes(data, "ok")
+    assert status == 0, json.dumps(data["findings"], indent=1)
+    assert {"endpoint.usable", "download.ok"} <= set(codes(data, "ok"))
+    assert "network.ca-bundle" not in json.dumps(data)
+    assert "trusts SSL_CERT_FILE" in finding(data, "network.ca")["message"]
 
 
 def test_ssl_cert_file_alone_is_trusted_by_every_check(serve, monkeypatch, tls_ca, ca_bundle):

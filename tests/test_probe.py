@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hfenv import probe
+from hfenv import hubcheck, probe
 from hfenv.endpoints import Endpoint
 from hfenv.probe import OFFICIAL_MARGIN, ProbeReport, ProbeResult
 
@@ -204,22 +204,37 @@ def test_timeout_when_the_host_accepts_and_never_answers(serve):
     assert "0.5 s budget" in x.detail
 
 
-def test_tls_untrusted_certificate_then_trusted_through_requests_ca_bundle(serve, tls_ca, ca_bundle, monkeypatch):
+def test_tls_untrusted_certificate_then_trusted_through_the_clients_variable(serve, tls_ca, ca_bundle, monkeypatch):
+    """The installed huggingface_hub is 2.x (httpx): SSL_CERT_FILE is its variable, and the advice names it."""
     hub = serve("hub", tls=server_tls(tls_ca))
     x = only(probe.run_probe([Endpoint("secure", hub.url)]), "secure")
-    assert x.status == "tls" and "REQUESTS_CA_BUNDLE" in x.detail
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle))
+    assert x.status == "tls" and "point SSL_CERT_FILE at" in x.detail
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
     x = only(probe.run_probe([Endpoint("secure", hub.url)]), "secure")
     assert (x.status, x.ok) == ("ok", True)
 
 
-def test_ssl_cert_file_is_trusted_like_huggingface_hub_does(serve, tls_ca, ca_bundle, monkeypatch):
-    """huggingface_hub 2.x (httpx) reads SSL_CERT_FILE: the probe must not call such a mirror `tls`."""
+def test_requests_ca_bundle_alone_is_not_what_huggingface_hub_2_trusts(serve, tls_ca, ca_bundle, monkeypatch):
+    """httpx ignores REQUESTS_CA_BUNDLE: a mirror trusted only through it fails for the client, so for the probe too."""
     hub = serve("hub", tls=server_tls(tls_ca))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle))
+    assert only(probe.run_probe([Endpoint("secure", hub.url)]), "secure").status == "tls"
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle.parent / "missing.pem"))  # not the client's variable
     assert only(probe.run_probe([Endpoint("secure", hub.url)]), "secure").status == "ok"
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle.parent / "missing.pem"))  # requests' own wins
-    assert only(probe.run_probe([Endpoint("secure", hub.url)]), "secure").status != "ok"
+
+
+def test_client_trust_follows_the_huggingface_hub_version():
+    env = {"REQUESTS_CA_BUNDLE": "/r.pem", "CURL_CA_BUNDLE": "/c.pem", "SSL_CERT_FILE": "/s.pem", "SSL_CERT_DIR": "/d"}
+    old = hubcheck.client_trust("0.36.0", env)
+    assert (old.client, old.source, old.verify, old.advice) == ("requests", "REQUESTS_CA_BUNDLE", "/r.pem",
+                                                                "REQUESTS_CA_BUNDLE")
+    assert hubcheck.client_trust("0.36.0", {"CURL_CA_BUNDLE": "/c.pem", "SSL_CERT_FILE": "/s.pem"}).verify == "/c.pem"
+    for version in ("1.2.0", "2.4.0", None):
+        new = hubcheck.client_trust(version, env)
+        assert (new.client, new.source, new.verify, new.advice) == ("httpx", "SSL_CERT_FILE", "/s.pem", "SSL_CERT_FILE")
+    assert hubcheck.client_trust("2.4.0", {"SSL_CERT_DIR": "/d", "REQUESTS_CA_BUNDLE": "/r.pem"}).verify == "/d"
+    assert hubcheck.client_trust("2.4.0", {"REQUESTS_CA_BUNDLE": "/r.pem"}).source is None
 
 
 def test_https_speaking_to_a_plain_http_port_is_tls(serve):
@@ -243,7 +258,7 @@ def test_through_a_working_proxy_the_result_names_it(serve, forward_proxy, monke
 def test_https_through_a_connect_proxy(serve, forward_proxy, tls_ca, ca_bundle, monkeypatch):
     hub = serve("hub", tls=server_tls(tls_ca))
     monkeypatch.setenv("HTTPS_PROXY", forward_proxy.url)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
     x = only(probe.run_probe([Endpoint("lab", hub.url)], samples=1), "lab")
     assert (x.status, x.proxy) == ("ok", forward_proxy.url)
     assert [s.method for s in forward_proxy.requests] == ["CONNECT"]
@@ -363,7 +378,9 @@ def test_early_decision_a_mirror_is_not_needed_when_the_official_hub_is_very_fas
 
 def test_early_decision_stops_a_slower_candidate_once_its_samples_prove_it_cannot_win(serve):
     fast = serve("hub", delay=0.04)
-    slow = serve("hub", delay=0.12)
+    # Twice as slow: its first answer proves it cannot win, and comes well before fast's whole
+    # measurement (3 x 40 ms), which would make a still-silent sample a timeout on a loaded machine.
+    slow = serve("hub", delay=0.08)
     report = probe.run_probe([Endpoint("fast", fast.url), Endpoint("slow", slow.url)])
     s = only(report, "slow")
     assert report.chosen.name == "fast"

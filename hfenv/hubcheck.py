@@ -1,0 +1,710 @@
+"""hfenv's one HTTP layer: every request the probe and doctor make goes through here.
+
+**One deadline per request, as wall time.** requests' ``timeout`` bounds each
+socket operation, so a server that trickles its status line, headers or body
+one byte a second is never "late". Here every request (with its redirects)
+has one deadline: a watchdog shuts the request's sockets down when it passes,
+and whoever runs the request (the probe's coordinator, when the choice is
+made) can shut them down earlier with :meth:`Watch.abort`. A thread blocked
+in a read, in the TLS handshake or in a tunnel returns at once; only a name
+lookup (``getaddrinfo``) cannot be interrupted.
+
+**Capped bodies.** A body is read only where hfenv needs it (whoami's account
+name) and never more than ``BODY_CAP`` bytes; every connection is closed after
+its request, so nothing else is read.
+
+**Same origin, decided by the parser that connects.** A redirect is followed
+only when urllib3's ``parse_url`` (which requests uses to connect) and
+``urlsplit`` agree on its scheme, host and port and they equal the start's.
+A ``Location`` with whitespace, control characters, backslashes, userinfo, a
+percent-encoded or empty host, an odd port or a scheme without ``//`` is
+refused as ambiguous. Nothing is ever sent to another origin: an off-origin
+hop is returned as the answer (doctor names its host).
+
+**Proxies.** Every ``*_proxy`` variable (any case) is parsed strictly; one
+that cannot be parsed (an unencoded ``/``, ``#`` or ``?`` in the password, a
+bad port) is a :class:`ProxyError` that names the variable, never its value.
+Proxies are shown as ``scheme://host:port``, without credentials.
+
+**Trust.** Certificates are verified as the huggingface_hub in use verifies
+them (:func:`client_trust`): 0.x (requests) reads ``REQUESTS_CA_BUNDLE`` then
+``CURL_CA_BUNDLE``; 1.x and later (httpx) read ``SSL_CERT_FILE`` then
+``SSL_CERT_DIR`` and ignore requests' variables.
+
+**Text from outside** (reason phrases, header values, exception messages) is
+stripped of control characters here, before anyone prints it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import socket
+import ssl
+import sys
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.client import HTTPException, RemoteDisconnected
+from typing import Iterator, Mapping
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3.exceptions
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import parse_url
+
+from .endpoints import PUBLIC_FILE, PUBLIC_REPO
+
+BODY_CAP = 4096  # whoami's JSON is a few hundred bytes; nothing hfenv reads is larger
+MAX_REDIRECTS = 5
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+# Through a plain-http proxy these usually mean the proxy could not reach the host.
+PROXY_GATEWAY_CODES = frozenset({502, 503, 504})
+JOIN_GRACE = 1.0  # after an abort, how long to wait for a worker that had a connection open
+LOOKUP_GRACE = 0.05  # ... and for one still looking a name up or connecting (never inside TLS)
+
+
+# ---- text from outside ----------------------------------------------------------
+
+
+def clean(text: object, limit: int = 300) -> str:
+    """`text` without control or format characters (escape sequences, BEL, CR, bidi marks), shortened."""
+    value = str(text)
+    out = "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in value[:limit])
+    return out + ("..." if len(value) > limit else "")
+
+
+def short_url(url: str) -> str:
+    """scheme://host/path, with any query shown as '?...' (signed URLs carry secrets there)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return clean(f"{parts.scheme}://{netloc}{parts.path}" + ("?..." if parts.query else ""))
+
+
+# ---- origins --------------------------------------------------------------------------
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_AUTHORITY = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(?P<port>[1-9][0-9]{0,4}))?$")
+
+
+class Ambiguous(ValueError):
+    """A URL whose origin two parsers could read differently."""
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) as urllib3 will connect to it; Ambiguous if anything is odd."""
+    if not re.fullmatch(r"[\x21-\x7e]+", url) or "\\" in url:
+        raise Ambiguous("whitespace, control characters, backslashes or non-ASCII in the URL")
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)", url)
+    if not match:
+        raise Ambiguous("not an absolute scheme://host URL")
+    authority = match.group(2)
+    scheme = match.group(1).lower()
+    found = _AUTHORITY.match(authority)
+    if not found or "@" in authority or scheme not in _DEFAULT_PORTS:
+        raise Ambiguous("userinfo, a percent-encoded or empty host, or an odd port")
+    try:
+        parsed = parse_url(url)
+        split = urlsplit(url)
+        split_port = split.port
+    except (ValueError, urllib3.exceptions.LocationParseError):
+        raise Ambiguous("the URL cannot be parsed") from None
+    host = found["host"].lower()
+    port = int(found["port"]) if found["port"] else _DEFAULT_PORTS[scheme]
+    if (parsed.scheme != scheme or parsed.auth or (parsed.host or "").lower() != host
+            or (parsed.port or _DEFAULT_PORTS[scheme]) != port
+            or (split.hostname or "").lower() != host.strip("[]") or (split_port or _DEFAULT_PORTS[scheme]) != port):
+        raise Ambiguous("the parsers disagree about its host")
+    return scheme, host, port
+
+
+@dataclass(frozen=True)
+class Hop:
+    """Where a redirect's Location leads: `same` (follow it), `offsite` (never follow), `ambiguous`."""
+
+    kind: str
+    url: str = ""
+    reason: str = ""
+
+
+def next_hop(start_url: str, current: str, location: str) -> Hop:
+    """Judge one Location against the start's origin; never contacts anything."""
+    location = location.strip(" ")
+    if not re.fullmatch(r"[\x21-\x7e]+", location) or "\\" in location:
+        return Hop("ambiguous", reason="its Location holds whitespace, control characters, a backslash or "
+                                       "non-ASCII")
+    if location.startswith("//"):
+        target = f"{urlsplit(current).scheme}:{location}"
+    elif _SCHEME.match(location):
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", location):
+            return Hop("ambiguous", reason=f"its Location {clean(location[:60])!r} has a scheme but no '//'")
+        target = location
+    else:
+        # A relative reference cannot leave the current origin; requests joins it the same way.
+        return Hop("same", urljoin(current, location))
+    try:
+        there, home = origin(target), origin(start_url)
+    except Ambiguous as exc:
+        return Hop("ambiguous", reason=f"its Location is ambiguous ({exc})")
+    if there != home:
+        return Hop("offsite", target)
+    return Hop("same", target)
+
+
+# ---- proxies ---------------------------------------------------------------------------
+
+
+class ProxyError(ValueError):
+    """A proxy variable that cannot be parsed; the message names the variable, never its value."""
+
+
+def proxy_variables(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every *_proxy variable that is set (any case), by name."""
+    environ = os.environ if environ is None else environ
+    return {name: value for name, value in sorted(environ.items()) if name.lower().endswith("_proxy") and value}
+
+
+def parse_proxy(value: str) -> str:
+    """`value` shown as scheme://host[:port] without credentials; ValueError (saying why, not what) if odd."""
+    text = value.strip()
+    if not re.fullmatch(r"[\x21-\x7e]+", text) or "\\" in text:
+        raise ValueError("it holds whitespace, control characters, a backslash or non-ASCII")
+    if "://" not in text:
+        text = f"http://{text}"  # what requests does
+    scheme, _, rest = text.partition("://")
+    authority, sep, tail = _split_authority(rest)
+    if tail.strip("/") or "?" in sep or "#" in sep:
+        raise ValueError("something follows host:port (a '/', '#' or '?' in the password must be "
+                         "percent-encoded: %2F, %23, %3F)")
+    hostport = authority.rsplit("@", 1)[-1]
+    found = _AUTHORITY.match(hostport)
+    if not found or scheme.lower() not in ("http", "https", "socks4", "socks4a", "socks5", "socks5h"):
+        raise ValueError("expected scheme://[user:password@]host:port with a port from 1 to 65535")
+    if found["port"] and int(found["port"]) > 65535:
+        raise ValueError("its port is out of range")
+    try:
+        parsed = parse_url(text)
+    except (ValueError, urllib3.exceptions.LocationParseError):
+        raise ValueError("urllib3 cannot parse it") from None
+    if (parsed.host or "").lower() != found["host"].lower():
+        raise ValueError("its host is ambiguous ('@' in the password must be percent-encoded: %40)")
+    return f"{scheme.lower()}://{found['host']}" + (f":{found['port']}" if found["port"] else "")
+
+
+def _split_authority(rest: str) -> tuple[str, str, str]:
+    match = re.search(r"[/?#]", rest)
+    if not match:
+        return rest, "", ""
+    return rest[:match.start()], rest[match.start()], rest[match.start():]
+
+
+def proxy_problems(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """{variable: why it cannot be parsed} for every unparsable proxy variable (no_proxy is a list)."""
+    problems = {}
+    for name, value in proxy_variables(environ).items():
+        if name.lower() == "no_proxy":
+            continue
+        try:
+            parse_proxy(value)
+        except ValueError as exc:
+            problems[name] = str(exc)
+    return problems
+
+
+def shown_proxies(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every proxy variable as it may be printed: credentials removed, unparsable ones not shown."""
+    out = {}
+    for name, value in proxy_variables(environ).items():
+        if name.lower() == "no_proxy":
+            out[name] = clean(value)
+            continue
+        try:
+            out[name] = parse_proxy(value)
+        except ValueError:
+            out[name] = "(cannot be parsed; value not shown)"
+    return out
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy requests will use for `url` (NO_PROXY honoured, from this process's environment, as
+    requests reads it), shown without credentials. ProxyError when its variable cannot be parsed."""
+    try:
+        proxies = requests.utils.get_environ_proxies(url, no_proxy=None)
+        chosen = requests.utils.select_proxy(url, proxies)
+    except ValueError:
+        chosen = None
+    if not chosen:
+        return None
+    try:
+        return parse_proxy(chosen)
+    except ValueError as exc:
+        names = [n for n, v in proxy_variables().items() if v == chosen] or ["a proxy variable"]
+        raise ProxyError(f"{' / '.join(names)} cannot be parsed: {exc}; its value is not shown") from None
+
+
+# ---- trust -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How the huggingface_hub in use verifies certificates, and what hfenv verifies with to match."""
+
+    client: str  # "requests" (huggingface_hub 0.x) or "httpx" (1.x and later)
+    variables: tuple[str, ...]  # the variables that client reads, in order
+    source: str | None  # the variable in effect, None for the default store
+    verify: str | bool  # for requests: a file or a directory
+
+    @property
+    def advice(self) -> str:
+        return self.variables[0]
+
+
+@functools.lru_cache(maxsize=1)
+def hub_version() -> str | None:
+    """The installed huggingface_hub's version, without importing it (asked once per process)."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return version("huggingface_hub")
+    except PackageNotFoundError:
+        return None
+    except Exception:  # a damaged installation: model the current client
+        return None
+
+
+def client_trust(version: str | None = None, environ: Mapping[str, str] | None = None) -> Trust:
+    """The trust of huggingface_hub `version` (None: not installed; the current one is modelled)."""
+    environ = os.environ if environ is None else environ
+    major = version.split(".")[0] if version else ""
+    if major == "0":
+        variables: tuple[str, ...] = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+        client = "requests"
+    else:
+        variables = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+        client = "httpx"
+    for name in variables:
+        if environ.get(name):
+            return Trust(client, variables, name, environ[name])
+    default: str | bool = requests.certs.where()
+    if client == "httpx" and major not in ("", "1") and sys.platform.startswith("linux"):
+        # httpx2 (huggingface_hub 2.x) trusts the system's store on Linux, not certifi's.
+        paths = ssl.get_default_verify_paths()
+        if paths.openssl_cafile and os.path.isfile(paths.openssl_cafile):
+            default = paths.openssl_cafile
+        elif paths.openssl_capath and os.path.isdir(paths.openssl_capath):
+            default = paths.openssl_capath
+    return Trust(client, variables, None, default)
+
+
+# ---- one request, bounded -------------------------------------------------------------
+
+_local = threading.local()
+
+
+class Watch:
+    """The sockets of one request (with its redirects), shut down at `deadline`, on abort() and at the end.
+
+    Use it as a context manager in the thread that makes the requests: the
+    connections opened inside register their sockets with it.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self._lock = threading.Lock()
+        self._socks: list[socket.socket] = []
+        self.expired = False
+        self.aborted = False
+        self.connected = False  # a socket was opened: its thread may be inside the TLS library
+        self._done = False
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> "Watch":
+        self._timer = threading.Timer(max(self.deadline - time.monotonic(), 0.0), self.expire)
+        self._timer.name = "hfenv-deadline"
+        self._timer.daemon = True
+        self._timer.start()
+        _local.watch = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _local.watch = None
+        self._timer.cancel()
+        self.close()
+        self._timer.join()
+
+    def track(self, sock: socket.socket) -> None:
+        try:
+            dup = sock.dup()  # our own descriptor: shutting it down is safe whoever closes theirs
+        except OSError:
+            return
+        with self._lock:
+            self._socks.append(dup)
+            self.connected = True
+            stop = self.expired or self.aborted or self._done
+        if stop:
+            self._shutdown()
+
+    def expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+        self._shutdown()
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+        self._shutdown()
+
+    def close(self) -> None:
+        with self._lock:
+            self._done = True
+        self._shutdown()
+        with self._lock:
+            socks, self._socks = self._socks, []
+        for sock in socks:
+            sock.close()
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            socks = list(self._socks)
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Tracked:
+    def _new_conn(self):
+        sock = super()._new_conn()
+        watch = getattr(_local, "watch", None)
+        if watch is not None:
+            watch.track(sock)
+        return sock
+
+
+class _HTTPConnection(_Tracked, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Tracked, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter whose connections register their sockets with the request's Watch."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy, **kwargs):
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS pools keep their own classes
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+def session(purpose: str) -> requests.Session:
+    """A session for hfenv's checks: identity encoding, hfenv's User-Agent, watched connections."""
+    version = getattr(sys.modules[__package__], "__version__", "dev")
+    s = requests.Session()
+    s.headers.update({"User-Agent": f"hfenv/{version} ({purpose})", "Accept-Encoding": "identity"})
+    adapter = _Adapter(max_retries=0)
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
+    return s
+
+
+@dataclass
+class Answer:
+    """One HTTP answer, every text in it cleaned."""
+
+    url: str
+    code: int
+    reason: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes = b""
+    links: dict = field(default_factory=dict)
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
+class Failure(Exception):
+    """A request that got no answer: a SPEC 3 status and a detail a user can act on."""
+
+    def __init__(self, status: str, detail: str):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def request(s: requests.Session, method: str, url: str, watch: Watch, *, headers: Mapping[str, str] | None = None,
+            body_cap: int = 0, trust: Trust | None = None, proxy: str | None = None) -> Answer:
+    """One request inside `watch` (entered), no redirect followed; over by the watch's deadline
+    whatever the server does. Reads at most `body_cap` bytes of the body (GET)."""
+    remaining = watch.deadline - time.monotonic()
+    if remaining <= 0 or watch.aborted or watch.expired:
+        raise Failure("timeout", "no answer before the deadline" + (f" (via proxy {proxy})" if proxy else ""))
+    trust = trust or client_trust(hub_version())
+    head = method.upper() == "HEAD"
+    try:
+        # HEAD: no body, and the connection goes back to the pool (the next hop reuses it, as
+        # huggingface_hub's does); otherwise stream, read the capped part, and drop the connection.
+        response = s.request(method, url, headers=dict(headers or {}), allow_redirects=False, stream=not head,
+                             timeout=(remaining, remaining), verify=trust.verify)
+        try:
+            body = b"" if head or body_cap <= 0 else response.raw.read(body_cap, decode_content=False)
+            if watch.expired or watch.aborted:  # the shutdown may have cut the headers or body short
+                raise Failure("timeout", "")
+            return Answer(
+                url=url, code=response.status_code, reason=clean(response.reason or ""),
+                headers={k.lower(): clean(v, 2000) for k, v in response.headers.items()},
+                body=body[:body_cap], links={k: {kk: clean(vv, 2000) for kk, vv in v.items()}
+                                             for k, v in _links(response).items()},
+            )
+        finally:
+            response.close()
+    except Exception as exc:  # requests, urllib3, ssl and socket errors all end here (and the Failure above)
+        if watch.expired:
+            raise Failure("timeout", f"no complete answer within {max(remaining, 0.001):.3g} s"
+                                     + (f" (via proxy {proxy})" if proxy else "")) from None
+        if watch.aborted:
+            raise Failure("timeout", "stopped: no longer needed") from None
+        status, detail = classify_error(exc, url, proxy, trust)
+        raise Failure(status, detail) from None
+
+
+def _links(response) -> dict:
+    try:
+        return response.links
+    except Exception:
+        return {}
+
+
+def follow(s: requests.Session, method: str, url: str, watch: Watch, **kwargs) -> tuple[Answer, Hop | None]:
+    """`request`, following same-origin redirects inside the same watch (one deadline for all hops).
+
+    Returns the last answer and, when it is a redirect that was not followed,
+    the Hop saying why (offsite or ambiguous). Failure when a hop fails.
+    """
+    start = current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        answer = request(s, method, current, watch, **kwargs)
+        location = answer.header("location")
+        if answer.code not in REDIRECT_CODES or not location:
+            return answer, None
+        hop = next_hop(start, current, location)
+        if hop.kind != "same":
+            return answer, hop
+        current = hop.url
+    raise Failure("error", f"more than {MAX_REDIRECTS} redirects")
+
+
+# ---- the Hub check -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one HTTP answer means: follow `follow`, or a final status."""
+
+    status: str
+    detail: str = ""
+    follow: str | None = None
+    commit: str | None = None
+
+
+@dataclass
+class Sample:
+    """One measurement: a final Verdict and how long it took."""
+
+    verdict: Verdict
+    ms: float
+
+
+def hub_check_url(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/{PUBLIC_REPO}/resolve/main/{PUBLIC_FILE}"
+
+
+def phrase(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
+
+
+def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, str],
+                    proxy: str | None = None) -> Verdict:
+    """Judge one answer to the Hub check: follow a same-origin redirect, or a final status."""
+    lower = {k.lower(): clean(v, 2000) for k, v in headers.items()}
+    said = phrase(code)
+    if code in REDIRECT_CODES:
+        location = headers.get("location") or headers.get("Location") or lower.get("location")
+        if not location:
+            return Verdict("http_error", f"answered {code} {said} without a Location")
+        hop = next_hop(start_url, url, location)
+        if hop.kind == "ambiguous":
+            return Verdict("redirect_offsite", f"redirects ({code}), but {hop.reason}: not followed")
+        if hop.kind == "offsite":
+            return Verdict("redirect_offsite", f"redirects ({code}) to {short_url(hop.url)}: "
+                                               "it forwards elsewhere instead of serving files itself")
+        return Verdict("follow", follow=hop.url)
+    commit = (lower.get("x-repo-commit") or "").strip()
+    if 200 <= code < 300:
+        if commit:
+            return Verdict("ok", f"commit {commit[:12]}", commit=commit)
+        kind = (lower.get("content-type") or "no content type").split(";")[0].strip()
+        return Verdict("not_a_hub", f"answered {code} ({kind}) without X-Repo-Commit: "
+                                    "a captive portal, login page or plain web server, not a Hub")
+    if code == 407:
+        return Verdict("proxy", f"the proxy{' ' + proxy if proxy else ''} wants authentication (407): "
+                                "put user:password in the proxy URL")
+    if proxy and code in PROXY_GATEWAY_CODES:
+        return Verdict("proxy", f"proxy {proxy} answered {code} {said}: it could not reach the host")
+    if code >= 400:
+        hint = {
+            404: f" (no {PUBLIC_REPO}/{PUBLIC_FILE} here: not a Hub, or a wrong path prefix)",
+            401: " (it wants a login: a private mirror?)",
+            403: " (forbidden: blocked, or a private mirror)",
+            429: " (rate limited)",
+        }.get(code, "")
+        return Verdict("http_error", f"answered {code} {said}{hint}")
+    return Verdict("not_a_hub", f"answered {code} {said}, not a Hub file")
+
+
+def hub_check(base_url: str, deadline: float, proxy: str | None = None, *, watch_for=None,
+              purpose: str = "probe", trust: Trust | None = None) -> Sample:
+    """One Hub check on a fresh connection, following same-origin redirects, stopping at headers.
+
+    `watch_for` (optional) is called with the check's Watch before anything
+    is sent, so that a coordinator can abort it.
+    """
+    start_url = url = hub_check_url(base_url)
+    s = session(purpose)  # a fresh pool: every sample pays lookup, connect and TLS
+    trust = trust or client_trust(hub_version())
+    began = time.perf_counter()
+    try:
+        with Watch(deadline) as watch:
+            if watch_for is not None:
+                watch_for(watch)
+            for _ in range(MAX_REDIRECTS + 1):
+                try:
+                    answer = request(s, "HEAD", url, watch, trust=trust, proxy=proxy)
+                except Failure as failure:
+                    return Sample(Verdict(failure.status, failure.detail), _since(began))
+                verdict = classify_answer(start_url, url, answer.code, answer.headers, proxy)
+                if verdict.follow is None:
+                    if proxy and verdict.status == "ok":
+                        verdict = Verdict("ok", f"{verdict.detail}; via proxy {proxy}", commit=verdict.commit)
+                    return Sample(verdict, _since(began))
+                url = verdict.follow
+            return Sample(Verdict("error", f"more than {MAX_REDIRECTS} redirects"), _since(began))
+    finally:
+        s.close()
+
+
+def _since(began: float) -> float:
+    return (time.perf_counter() - began) * 1000.0
+
+
+# ---- errors ----------------------------------------------------------------------------------
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (requests -> urllib3 -> socket/ssl)."""
+    todo, seen = [exc], set()
+    while todo and len(seen) < 64:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        inner = [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
+        todo.extend(e for e in inner if isinstance(e, BaseException))
+
+
+_OBJECT_REPR = re.compile(r"<[^<>]* object at 0x[0-9a-fA-F]+>:?\s*|\(Caused by [^)]*\)")
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost readable message of an exception chain, cleaned."""
+    text = ""
+    for cause in _causes(exc):
+        message = _OBJECT_REPR.sub("", str(cause)).strip()
+        if message:
+            text = message
+    return clean(text or type(exc).__name__)
+
+
+def _name_errors() -> tuple[type, ...]:
+    kind = getattr(urllib3.exceptions, "NameResolutionError", None)  # urllib3 >= 2
+    return (kind,) if kind else ()
+
+
+def classify_error(exc: BaseException, url: str, proxy: str | None = None,
+                   trust: Trust | None = None) -> tuple[str, str]:
+    """Map a failed request to a SPEC 3 status and a detail a user can act on."""
+    chain = list(_causes(exc))
+    parts = urlsplit(url)
+    try:
+        where = f"{parts.hostname}:{parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), '')}"
+    except ValueError:
+        where = clean(parts.hostname or "?")
+
+    def has(*kinds) -> BaseException | None:
+        return next((e for e in chain if isinstance(e, kinds)), None)
+
+    if has(requests.exceptions.ProxyError, urllib3.exceptions.ProxyError, requests.exceptions.InvalidProxyURL) \
+            or (proxy and has(requests.exceptions.InvalidSchema)):
+        if has(ConnectionRefusedError):
+            return "proxy", f"proxy {proxy} refused the connection"
+        if has(socket.gaierror, *_name_errors()):
+            return "proxy", f"proxy {proxy}: its name does not resolve"
+        return "proxy", f"proxy {proxy} failed: {_reason(exc)}"
+    via = f" (via proxy {proxy})" if proxy else ""
+    tls = has(ssl.SSLError, requests.exceptions.SSLError, urllib3.exceptions.SSLError)
+    if tls:
+        verify = has(ssl.SSLCertVerificationError)
+        if verify is not None:
+            trust = trust or client_trust(hub_version())
+            why = clean(getattr(verify, "verify_message", "") or _reason(verify))
+            return "tls", (f"certificate not trusted: {why}{via}; if a proxy or your network re-signs "
+                           f"TLS, point {trust.advice} at its CA bundle (huggingface_hub ({trust.client}) "
+                           f"reads {' or '.join(trust.variables)})")
+        return "tls", f"TLS handshake failed: {_reason(tls)}{via}"
+    if has(socket.gaierror, *_name_errors()):
+        return "dns", f"name lookup failed for {clean(parts.hostname or '?')}{via}"
+    if has(ConnectionRefusedError):
+        return "refused", f"connection refused by {where}{via}: nothing listens there"
+    if has(RemoteDisconnected):  # a ConnectionResetError too, but a clean close
+        return "reset", f"{where} closed the connection without an answer{via}"
+    if has(ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+        return "reset", f"connection reset by {where} before an answer{via}"
+    # Only now: urllib3 2 files a refused or unresolvable connection under ConnectTimeoutError too.
+    if has(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
+        return "timeout", f"no answer before the budget ran out{via}"
+    if has(OSError) and "CA certificate bundle" in str(has(OSError)):
+        return "tls", f"the CA bundle cannot be read: {_reason(exc)}"
+    if has(HTTPException, urllib3.exceptions.ProtocolError):
+        return "error", f"not an HTTP answer from {where}: {_reason(exc)}{via}"
+    return "error", f"{_reason(exc)}{via}"
