@@ -35,8 +35,9 @@ class Markers:
     end: str
 
 
+# The block markers of every file format that takes # comments; a shell whose files differ
+# names its own (hfenv.shells.Shell.block_markers).
 HASH_MARKERS = Markers("# >>> hfenv >>>", "# <<< hfenv <<<")
-POWERSHELL_MARKERS = Markers("#region hfenv", "#endregion hfenv")
 
 
 class BlockError(ValueError):

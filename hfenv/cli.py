@@ -165,20 +165,26 @@ def main() -> None:
 # ---- shell ---------------------------------------------------------------
 
 
-@main.command()
+class _ShellCommand(click.Command):
+    """`hfenv shell`, whose help lists every shell's eval line from hfenv.shells (imported only for --help)."""
+
+    def format_help_text(self, ctx, formatter):
+        from .shells import eval_table
+
+        short, self.help = self.help, f"{self.help}\n\n\b\n{eval_table()}"
+        try:
+            super().format_help_text(ctx, formatter)
+        finally:
+            self.help = short
+
+
+@main.command(cls=_ShellCommand)
 @click.option("--shell", "shell_name", metavar="NAME", help="Shell to emit code for (default: detected).")
 @click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
 @click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
 @click.option("--unset", is_flag=True, help="Emit code that removes the variables instead.")
 def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, unset: bool) -> None:
-    """Print code that sets HF_ENDPOINT in the current shell.
-
-    \b
-    eval "$(hfenv shell)"            bash, zsh, sh, ksh
-    hfenv shell | source             fish
-    eval `hfenv shell`               tcsh
-    hfenv shell | Invoke-Expression  PowerShell
-    """
+    """Print code that sets HF_ENDPOINT in the current shell."""
     from . import render
 
     entry = pick_shell(shell_name)

@@ -257,15 +257,11 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     except render.UnsafeValue as exc:
         fail(f"--cache-dir: {exc}")
     scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
-    if persist and platform.system != "windows":
-        for entry in chosen_shells:
-            if not entry.startup_files(platform, host):
-                warn(f"{entry.name} has no startup file to write here; on Windows, setup --persist "
-                     "writes the user environment, which it reads")
+    for message in persist_mod.setup_warnings(scope, platform, host):
+        warn(message)
     if system and not dry_run:
         _need_admin(host, platform, "setup")
-    # --system alone is the machine's business: the user's saved choice (and lock) stay out of it.
-    save = persist or not system
+    save = persist_mod.saves_choice(scope)
     try:
         record = _load_record(platform, scope)
         changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save, record=record)
@@ -275,7 +271,9 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
         fail(f"cannot write this value: {exc}")
     except (BlockError, WriteError, ConfigError) as exc:
         fail(str(exc), EXIT_FAILURE)
-    _check_system_found(scope, changes, platform)
+    problem = persist_mod.system_problem(scope, changes, platform)
+    if problem:
+        fail(problem, EXIT_FAILURE)
     message = persist_mod.token_warning(chosen, platform.env, platform.home)
     if message:
         warn(message)
@@ -431,12 +429,6 @@ def _need_admin(host, platform, command: str) -> None:
              "from a terminal opened with \"Run as administrator\"", EXIT_FAILURE)
     fail(f"--system writes /etc/profile.d/hfenv.sh and fish's conf.d: run it as root "
          f"(sudo hfenv {command} --system ...); --dry-run shows the changes without root", EXIT_FAILURE)
-
-
-def _check_system_found(scope, changes, platform) -> None:
-    if scope.system and platform.system != "windows" and not any(c.target.kind == "system" for c in changes):
-        fail("--system: neither /etc/profile.d nor fish's system conf.d exists here; "
-             "nothing machine-wide to write", EXIT_FAILURE)
 
 
 def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint, saves_choice: bool):

@@ -433,6 +433,3 @@ def remove_endpoint(name: str) -> str:
 def saved_choice(config: UserConfig | None = None) -> Endpoint | None:
     return (read_config() if config is None else config).chosen
 
-
-def save_choice(endpoint: Endpoint) -> None:
-    update_config(lambda config: config.__setitem__("chosen", endpoint.as_dict()))

@@ -24,7 +24,6 @@ from typing import Protocol
 REG_SZ = 1
 REG_EXPAND_SZ = 2
 
-HIVES = ("HKCU", "HKLM")
 POWERSHELL_TIMEOUT = 15.0
 SETX_TIMEOUT = 30.0
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from typing import Callable, Iterable, Mapping
 
@@ -70,14 +70,6 @@ class Scope:
     git: bool = False  # git's global url.<mirror>.insteadOf rule
 
 
-@dataclass(frozen=True)
-class Slot:
-    """A target and how its content follows from the endpoint (None: nothing there)."""
-
-    target: Target
-    body: Callable[[Endpoint, Pairs], bytes | None] = field(compare=False)
-
-
 # ---- policy -------------------------------------------------------------------
 
 
@@ -99,6 +91,28 @@ def home_problem(platform: Platform) -> str | None:
     return None
 
 
+def saves_choice(scope: Scope) -> bool:
+    """Whether setup saves the choice as hfenv's default: not for --system alone, which is the
+    machine's business (the user's saved choice, and their lock, stay out of it)."""
+    return scope.user or not scope.system
+
+
+def setup_warnings(scope: Scope, platform: Platform, host: Host | None) -> list[str]:
+    """What setup should say before it writes: shells with no startup file to write here."""
+    if not scope.user or platform.system == "windows":
+        return []
+    return [f"{shell.name} has no startup file to write here; on Windows, setup --persist "
+            "writes the user environment, which it reads"
+            for shell in scope.shells if not shell.startup_files(platform, host)]
+
+
+def system_problem(scope: Scope, changes: list[Change], platform: Platform) -> str | None:
+    """Why `setup --system` has nothing to do here (no machine-wide directory exists), or None."""
+    if scope.system and platform.system != "windows" and not any(c.target.kind == "system" for c in changes):
+        return "--system: neither /etc/profile.d nor fish's system conf.d exists here; nothing machine-wide to write"
+    return None
+
+
 def everything_scope(platform: Platform, host: Host, system: bool = False, root: Path | None = None) -> Scope:
     """`reset --all`: every shell, git, and the machine's files when run as root/admin and
     hfenv has written some (so that a machine without them gets no /etc/hfenv lock either)."""
@@ -107,54 +121,61 @@ def everything_scope(platform: Platform, host: Host, system: bool = False, root:
             system = True
         else:
             root = SYSTEM_ROOT if root is None else root
-            system = any(_holds_marker(slot.target.path, slot.target.markers)
-                         for slot in system_file_slots(root) + _former_system_slots(root))
+            system = any(_holds_marker(target.path, target.markers)
+                         for target in system_file_targets(root) + _former_system_targets(root))
     return Scope(tuple(SHELLS.values()), user=True, git=True, system=system)
 
 
 # ---- targets ------------------------------------------------------------------
 
 
-def shell_slots(shell: Shell, platform: Platform, host: Host | None) -> list[Slot]:
-    markers = Markers(*shell.block_markers)
-    slots = []
+def shell_targets(shell: Shell, platform: Platform, host: Host | None) -> list[Target]:
+    markers = shell.block_markers
+    targets = []
     for startup in shell.startup_files(platform, host):
         target = Target(
             shell.name, Path(str(startup.path)), markers=markers, owned=startup.owned,
             newline=startup.newline.encode("ascii"), at_start=startup.at_start, bom=startup.bom,
             match_newline=startup.match_newline,
         )
-        slots.append(Slot(target, _shell_body(shell, markers, target)))
-    return slots
+        targets.append(_shell_target(shell, target))
+    return targets
 
 
-def _shell_body(shell: Shell, markers: Markers, target: Target) -> Callable[[Endpoint, Pairs], bytes]:
+def _shell_target(shell: Shell, target: Target) -> Target:
+    """target with its body: the shell's block for the endpoint."""
+
     def body(endpoint: Endpoint, pairs: Pairs) -> bytes:
         text = render.render_block_body(shell, pairs).encode("utf-8")
         # A whole file hfenv owns holds the marked block too: one search finds every place.
-        return render_block(text, markers, target.newline) if target.owned else text
+        return render_block(text, target.markers, target.newline) if target.owned else text
 
-    return body
+    return replace(target, body=body)
 
 
-def environment_slot(host: Host, machine: bool) -> Slot:
+def environment_target(host: Host, machine: bool) -> Target:
     hive, key = MACHINE_ENVIRONMENT if machine else USER_ENVIRONMENT
     store = EnvironmentStore(host, hive, key, machine)
     kind = "machine-environment" if machine else "user-environment"
     target = Target(kind, Path(f"{hive}\\{key}"), owned=True, store=store)
-    return Slot(target, lambda endpoint, pairs: "".join(f"{n}={v}\n" for n, v in pairs).encode("utf-8"))
+    return replace(target, body=lambda endpoint, pairs: "".join(f"{n}={v}\n" for n, v in pairs).encode("utf-8"))
 
 
-def system_file_slots(root: Path | None = None) -> list[Slot]:
+def system_file_targets(root: Path | None = None) -> list[Target]:
     """Machine-wide files on Unix, as each shell names them (profile.d, fish's system conf.d)."""
     root = SYSTEM_ROOT if root is None else root
-    return [_system_file(shell, path) for shell in SHELLS.values() for path in shell.system_files(root)]
+    return [target for shell in SHELLS.values() for target in shell_system_targets(shell, root)]
 
 
-def _system_file(shell: Shell, path: Path) -> Slot:
-    markers = Markers(*shell.block_markers)
+def shell_system_targets(shell: Shell, root: Path) -> list[Target]:
+    """The machine-wide files `setup --system` writes for one shell (where their directory exists)."""
+    return [_system_file(shell, path) for path in shell.system_files(root)]
+
+
+def _system_file(shell: Shell, path: Path) -> Target:
+    markers = shell.block_markers
     target = Target("system", path, markers=markers, owned=True, mode=0o644, match_newline=False)
-    return Slot(target, _shell_body(shell, markers, target))
+    return _shell_target(shell, target)
 
 
 def git_config_path(platform: Platform) -> Path:
@@ -169,7 +190,7 @@ def git_config_path(platform: Platform) -> Path:
     return home_file
 
 
-def git_slot(platform: Platform, path: Path | None = None) -> Slot:
+def git_target(platform: Platform, path: Path | None = None) -> Target:
     target = Target("git", git_config_path(platform) if path is None else path, match_newline=False)
 
     def body(endpoint: Endpoint, pairs: Pairs) -> bytes | None:
@@ -177,36 +198,36 @@ def git_slot(platform: Platform, path: Path | None = None) -> Slot:
             return None  # nothing to route: an earlier rule is removed
         return render.render_git_rule(endpoint.url).encode("utf-8")
 
-    return Slot(target, body)
+    return replace(target, body=body)
 
 
-def slots_for(scope: Scope, platform: Platform, host: Host, root: Path | None = None) -> list[Slot]:
+def targets_for(scope: Scope, platform: Platform, host: Host, root: Path | None = None) -> list[Target]:
     """Every target of the scope, each file once, in the order they are written."""
-    files: list[Slot] = []
+    files: list[Target] = []
     if scope.user:
-        files += [slot for shell in scope.shells for slot in shell_slots(shell, platform, host)]
+        files += [target for shell in scope.shells for target in shell_targets(shell, platform, host)]
     if scope.system and platform.system != "windows":
-        files += system_file_slots(root)
+        files += system_file_targets(root)
     if scope.git:
-        files.append(git_slot(platform))
+        files.append(git_target(platform))
     environments = []
     if platform.system == "windows":
         # Every new program sees the environment, whatever shell (or none) starts it.
         if scope.user:
-            environments.append(environment_slot(host, machine=False))
+            environments.append(environment_target(host, machine=False))
         if scope.system:
-            environments.append(environment_slot(host, machine=True))
+            environments.append(environment_target(host, machine=True))
     return _unique(files) + environments
 
 
-def _unique(slots: list[Slot]) -> list[Slot]:
-    """One slot per file (bash and sh both name ~/.profile; a symlink may join two names)."""
+def _unique(targets: list[Target]) -> list[Target]:
+    """One target per file (bash and sh both name ~/.profile; a symlink may join two names)."""
     seen, out = set(), []
-    for slot in slots:
-        key = os.path.realpath(slot.target.path)
+    for target in targets:
+        key = os.path.realpath(target.path)
         if key not in seen:
             seen.add(key)
-            out.append(slot)
+            out.append(target)
     return out
 
 
@@ -240,15 +261,15 @@ def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platfor
 
     ``take_over``: also comment out the lines that would override the block (hfenv.takeover).
     """
-    files, environments = _split(slots_for(scope, platform, host, root))
-    recorded = [slot for slot in _recorded_slots(scope, platform, record) if _key(slot) not in set(map(_key, files))]
+    files, environments = _split(targets_for(scope, platform, host, root))
+    recorded = [target for target in _recorded_targets(scope, platform, record) if _key(target) not in set(map(_key, files))]
     edits = []
-    for slot in files:
-        body = slot.body(endpoint, pairs)
-        edits.append((slot.target, reset_edit(slot.target) if body is None else setup_edit(slot.target, body)))
-    for slot in recorded:
-        body = slot.body(endpoint, pairs)
-        edits.append((slot.target, reset_edit(slot.target) if body is None else refresh_edit(slot.target, body)))
+    for target in files:
+        body = target.body(endpoint, pairs)
+        edits.append((target, reset_edit(target) if body is None else setup_edit(target, body)))
+    for target in recorded:
+        body = target.body(endpoint, pairs)
+        edits.append((target, reset_edit(target) if body is None else refresh_edit(target, body)))
     # After the files, before the environments: those are the hardest to roll back.
     if save:
         config = config_target()
@@ -260,10 +281,10 @@ def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platfor
         found = takeover.overrides(scope.shells, planned, pairs, platform, host, root)
         edits = takeover.with_take_over(edits, found, pairs, planned)
     kept = [t for t, _ in edits if t.kind in RECORDED_KINDS]
-    dropped = [slot.target for slot in files + recorded if slot.body(endpoint, pairs) is None]
+    dropped = [target for target in files + recorded if target.body(endpoint, pairs) is None]
     if kept:
         edits.append(_record_edit(platform, keep=[t for t in kept if t not in dropped], drop=dropped))
-    edits += [(slot.target, setup_edit(slot.target, slot.body(endpoint, pairs))) for slot in environments]
+    edits += [(target, setup_edit(target, target.body(endpoint, pairs))) for target in environments]
     return plan_edits(edits)
 
 
@@ -275,13 +296,13 @@ def plan_reset(scope: Scope, platform: Platform, host: Host, root: Path | None =
     these shells (or git), wherever it is, and a shell's other candidate files
     that hold hfenv's block (setups from before the record existed).
     """
-    files, environments = _split(slots_for(scope, platform, host, root))
+    files, environments = _split(targets_for(scope, platform, host, root))
     if scope.user:
-        files += [slot for shell in scope.shells for slot in _former_slots(shell, platform)]
+        files += [target for shell in scope.shells for target in _former_targets(shell, platform)]
     if scope.system and platform.system != "windows":
-        files += _former_system_slots(SYSTEM_ROOT if root is None else root)
-    files = _unique(files + _recorded_slots(scope, platform, record))
-    edits = [(slot.target, reset_edit(slot.target)) for slot in files]
+        files += _former_system_targets(SYSTEM_ROOT if root is None else root)
+    files = _unique(files + _recorded_targets(scope, platform, record))
+    edits = [(target, reset_edit(target)) for target in files]
     if scope.user:  # lines `setup --take-over` commented out come back
         from . import takeover
 
@@ -289,7 +310,7 @@ def plan_reset(scope: Scope, platform: Platform, host: Host, root: Path | None =
     recorded = [t for t, _ in edits if t.kind in RECORDED_KINDS]
     if recorded:
         edits.append(_record_edit(platform, keep=[], drop=recorded))
-    edits += [(slot.target, reset_edit(slot.target)) for slot in environments]
+    edits += [(target, reset_edit(target)) for target in environments]
     return plan_edits(edits)
 
 
@@ -305,13 +326,13 @@ def refresh_edit(target: Target, body: bytes) -> Callable[[bytes | None], bytes 
     return edit
 
 
-def _split(slots: list[Slot]) -> tuple[list[Slot], list[Slot]]:
-    files = [s for s in slots if not isinstance(s.target.store, EnvironmentStore)]
-    return files, [s for s in slots if isinstance(s.target.store, EnvironmentStore)]
+def _split(targets: list[Target]) -> tuple[list[Target], list[Target]]:
+    files = [s for s in targets if not isinstance(s.store, EnvironmentStore)]
+    return files, [s for s in targets if isinstance(s.store, EnvironmentStore)]
 
 
-def _key(slot: Slot) -> str:
-    return os.path.realpath(slot.target.path)
+def _key(target: Target) -> str:
+    return os.path.realpath(target.path)
 
 
 # ---- hfenv's record of what setup wrote ------------------------------------------
@@ -386,32 +407,32 @@ def _abs(target: Target) -> str:
     return os.path.abspath(target.path)
 
 
-def _recorded_slots(scope: Scope, platform: Platform, record: list[dict] | None) -> list[Slot]:
-    """Slots for the recorded files of the scope's shells (and git)."""
+def _recorded_targets(scope: Scope, platform: Platform, record: list[dict] | None) -> list[Target]:
+    """Targets for the recorded files of the scope's shells (and git)."""
     if record is None:
         record, _ = load_record(platform)
     names = {shell.name for shell in scope.shells} if scope.user else set()
-    slots = []
+    targets = []
     for entry in record:
         path = Path(entry["path"])
         if entry["kind"] == "git" and scope.git:
-            slots.append(git_slot(platform, path))
+            targets.append(git_target(platform, path))
         elif entry["kind"] in names:
             shell = SHELLS[entry["kind"]]
-            markers = Markers(*shell.block_markers)
+            markers = shell.block_markers
             target = Target(shell.name, path, markers=markers, owned=entry["owned"], match_newline=False)
-            slots.append(Slot(target, _shell_body(shell, markers, target)))
-    return slots
+            targets.append(_shell_target(shell, target))
+    return targets
 
 
-def _former_system_slots(root: Path) -> list[Slot]:
+def _former_system_targets(root: Path) -> list[Target]:
     """Machine-wide files of an earlier `setup --system` that today's choice does not name."""
-    slots = []
+    targets = []
     for shell in SHELLS.values():
         for path in shell.other_system_files(root):
-            if _holds_marker(path, Markers(*shell.block_markers)):
-                slots.append(_system_file(shell, path))
-    return slots
+            if _holds_marker(path, shell.block_markers):
+                targets.append(_system_file(shell, path))
+    return targets
 
 
 def _holds_marker(path: Path | PurePath, markers: Markers) -> bool:
@@ -423,14 +444,14 @@ def _holds_marker(path: Path | PurePath, markers: Markers) -> bool:
     return data is not None and markers.begin.encode() in data
 
 
-def _former_slots(shell: Shell, platform: Platform) -> list[Slot]:
-    markers = Markers(*shell.block_markers)
-    slots = []
+def _former_targets(shell: Shell, platform: Platform) -> list[Target]:
+    markers = shell.block_markers
+    targets = []
     for path in shell.other_startup_files(platform):
         if _holds_marker(path, markers):
             target = Target(shell.name, Path(str(path)), markers=markers, match_newline=False)
-            slots.append(Slot(target, _shell_body(shell, markers, target)))
-    return slots
+            targets.append(_shell_target(shell, target))
+    return targets
 
 
 def lock_paths(scope: Scope, platform: Platform, root: Path | None = None,

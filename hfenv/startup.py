@@ -4,14 +4,16 @@
 through this module, so they always agree on where a variable is set.
 
 - :func:`startup_places`: every file that can set a variable for a shell here,
-  each once (symlinks joined), in the order shells read them. Files a bash or
+  each once (symlinks joined), in the order shells read them (each shell's
+  ``read_order``, merged). Files a bash or
   sh file sources with a literal path (``. ~/.bash_aliases``, as Debian's
   ``~/.bashrc`` does) come right after the file that sources them; a file
   nothing sources is not read, so it does not count.
 - :func:`parse_line`: what one line does to a variable, in the syntax of the
-  shells that read it (the ``syntax`` of each :class:`hfenv.shells.Shell`
-  entry names one of the syntaxes here): set it (exported or not), export it,
-  or unset it. Only static, top-level constructs are understood; a ``$(...)``
+  shells that read it: set it (exported or not), export it, or unset it. The
+  shell's entry (:class:`hfenv.shells.Shell`, named by its ``syntax``) reads
+  the line, the inverse of its template; this module cuts lines into words and
+  tracks blocks. Only static, top-level constructs are understood; a ``$(...)``
   value is reported as dynamic, not run.
 - :func:`scan`: every line of a file's bytes that touches the variables,
   with its line number, whether it is inside hfenv's marker block, and whether
@@ -28,17 +30,14 @@ whitespace to this reader.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .files import FileRefused, read_regular
+from .shells import SHELLS, UNSET, Action, Shell, Words
+from .shells.base import listing
 
 NAME = "HF_ENDPOINT"
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-# One action of a line: ("set", value, dynamic, exported), ("export", None, False, True)
-# or ("unset", None, False, None).
-Action = tuple
 
 
 # ---- one line -------------------------------------------------------------------
@@ -126,112 +125,36 @@ def _commands(text: str) -> list[tuple[list[tuple[str, bool]], bool]]:
     return [(c, logic) for c, logic in zip(commands, after_logic) if c]
 
 
-def _posix_actions(words: list[tuple[str, bool]], name: str) -> list[Action]:
-    head = words[0][0]
-    if head in ("export", "declare", "typeset", "local"):
-        if head == "local":
-            return []  # a function's own variable
-        options = [w for w, _ in words[1:] if w.startswith(("-", "+"))]
-        if head == "export":
-            exported: bool | None = "-n" not in options
-        else:
-            exported = True if any("x" in o for o in options if o.startswith("-")) else None
-        out = []
-        for word, dynamic in words[1:]:
-            if word.startswith(name + "="):
-                out.append(("set", word[len(name) + 1:], dynamic, exported))
-            elif word == name and exported:
-                out.append(("export", None, False, True))
-        return out
-    if head == "unset":
-        return [("unset", None, False, None)] if any(w == name for w, _ in words[1:]) else []
-    assignments = []
-    for word, dynamic in words:
-        if not _ASSIGNMENT.match(word):
-            return []  # NAME=value before a command: that command's environment only
+class _EnvironmentFiles(Shell):
+    """The session's environment files, read like a shell's: every program of the session gets them."""
+
+    syntax = "environment"
+
+    def word_actions(self, words: Words, name: str) -> list[Action]:
+        # /etc/environment and environment.d: NAME=value (pam_env skips an "export "); ~/.pam_environment:
+        # NAME DEFAULT=value OVERRIDE=value. Everything there ends up in every program's environment.
+        if words[0][0] == "export":
+            words = words[1:]
+        if not words:
+            return []
+        word, dynamic = words[0]
         if word.startswith(name + "="):
-            assignments.append(("set", word[len(name) + 1:], dynamic, None))
-    return assignments
-
-
-def _environment_actions(words: list[tuple[str, bool]], name: str) -> list[Action]:
-    # /etc/environment and environment.d: NAME=value (pam_env skips an "export "); ~/.pam_environment:
-    # NAME DEFAULT=value OVERRIDE=value. Everything there ends up in every program's environment.
-    if words[0][0] == "export":
-        words = words[1:]
-    if not words:
+            return [("set", word[len(name) + 1:], dynamic, True)]
+        if word == name:
+            found = {w.split("=", 1)[0]: (w.split("=", 1)[1], d) for w, d in words[1:] if "=" in w}
+            chosen = found.get("OVERRIDE") or found.get("DEFAULT")
+            if chosen is not None:
+                return [("set", chosen[0], chosen[1] or "${" in chosen[0] or "@{" in chosen[0], True)]
         return []
-    word, dynamic = words[0]
-    if word.startswith(name + "="):
-        return [("set", word[len(name) + 1:], dynamic, True)]
-    if word == name:
-        found = {w.split("=", 1)[0]: (w.split("=", 1)[1], d) for w, d in words[1:] if "=" in w}
-        chosen = found.get("OVERRIDE") or found.get("DEFAULT")
-        if chosen is not None:
-            return [("set", chosen[0], chosen[1] or "${" in chosen[0] or "@{" in chosen[0], True)]
-    return []
 
 
-def _fish_actions(words: list[tuple[str, bool]], name: str) -> list[Action]:
-    head = words[0][0]
-    if head == "export":  # fish's `export NAME=value` wraps `set -gx`
-        return [("set", w[len(name) + 1:], d, True) for w, d in words[1:] if w.startswith(name + "=")]
-    if head != "set":
-        return []
-    flags: set[str] = set()
-    rest = words[1:]
-    while rest and rest[0][0].startswith("-"):
-        option = rest.pop(0)[0]
-        long = {"--export": "x", "--unexport": "u", "--erase": "e", "--local": "l", "--global": "g",
-                "--universal": "U"}
-        flags |= {long[option]} if option in long else set(option.lstrip("-"))
-    if not rest or rest[0][0] != name or "l" in flags:
-        return []
-    if "e" in flags:
-        return [("unset", None, False, None)]
-    values = rest[1:]
-    # Without -x or -u, fish keeps the variable's export state: a new one is not exported.
-    exported = True if "x" in flags else False if "u" in flags else None
-    return [("set", " ".join(w for w, _ in values), any(d for _, d in values), exported)]
+    def only_assigns(self, words: list[str], names: tuple[str, ...]) -> bool:
+        return READERS["posix"].only_assigns(words, names)
 
 
-def _csh_actions(words: list[tuple[str, bool]], name: str) -> list[Action]:
-    head = words[0][0]
-    if head == "setenv" and len(words) > 1 and words[1][0] == name:
-        value = words[2] if len(words) > 2 else ("", False)
-        return [("set", value[0], value[1], True)]
-    if head == "unsetenv" and any(w == name for w, _ in words[1:]):
-        return [("unset", None, False, None)]
-    return []  # `set NAME = value` is a shell variable: csh never exports those
-
-
-def _line_syntax(syntax: str, name: str) -> tuple[re.Pattern, re.Pattern]:
-    """(unset pattern, set pattern) of the shells whose lines are not shell words."""
-    n = re.escape(name)
-    return {
-        "xonsh": (re.compile(rf"^del\s+\${n}\b|\.pop\(\s*['\"]{n}['\"]"),
-                  re.compile(rf"^\${n}\s*=\s*(?P<value>.*)$")),
-        "elvish": (re.compile(rf"^(?:unset-env\s+{n}|del\s+E:{n})\b"),
-                   re.compile(rf"^(?:set-env\s+{n}\s+|set\s+E:{n}\s*=\s*)(?P<value>.*)$")),
-        "powershell": (re.compile(rf"Remove-Item\b.*\bEnv:{n}\b", re.IGNORECASE),
-                       re.compile(rf"^\$env:{n}\s*=\s*(?P<value>.*)$", re.IGNORECASE)),
-        "cmd": (re.compile(rf'^set\s+"?{n}="?\s*$', re.IGNORECASE),
-                re.compile(rf'^set\s+"?{n}=(?P<value>[^"]*)"?', re.IGNORECASE)),
-    }[syntax]
-
-
-LINE_SYNTAXES = ("xonsh", "elvish", "powershell", "cmd")
-_WORD_SYNTAX = {"posix": _posix_actions, "environment": _environment_actions, "fish": _fish_actions,
-                "csh": _csh_actions}
-SYNTAXES = tuple(_WORD_SYNTAX) + LINE_SYNTAXES
-# Words that start a compound command (the lines up to its end run conditionally), and the words
-# that end one, per syntax; `then`, `do`, `else` only continue one.
-_OPENERS = {"posix": {"if", "while", "until", "for", "case", "select", "function", "{", "("},
-            "fish": {"if", "while", "for", "function", "begin", "switch"},
-            "csh": {"foreach", "while", "switch"}}
-_CLOSERS = {"posix": {"fi", "done", "esac", "}", ")"}, "fish": {"end"}, "csh": {"end", "endif", "endsw"}}
-_CONTINUERS = {"posix": {"then", "do", "else", "elif", "!"}, "fish": {"else", "not", "and", "or"},
-               "csh": {"else"}}
+# The reader of each syntax is the Shell entry that names it (hfenv.shells), plus the environment files.
+READERS: dict[str, Shell] = {**{entry.syntax: entry for entry in SHELLS.values()}, "environment": _EnvironmentFiles()}
+SYNTAXES = tuple(READERS)
 
 
 def parse_line(text: str, syntax: str = "posix", name: str = NAME) -> list[Action]:
@@ -242,24 +165,22 @@ def parse_line(text: str, syntax: str = "posix", name: str = NAME) -> list[Actio
 def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool]], int]:
     """(each action with whether it is conditional on this line, the change of block depth)."""
     text = text.strip()
-    if syntax in LINE_SYNTAXES:
-        unset, setter = _line_syntax(syntax, name)
+    reader = READERS.get(syntax, READERS["posix"])
+    patterns = reader.line_patterns(name)
+    if patterns is not None:
+        unset, setter = patterns
         if unset.search(text):
-            return [(("unset", None, False, None), False)], 0
+            return [(UNSET, False)], 0
         match = setter.match(text)
         if not match:
             return [], 0
-        if syntax == "cmd":
-            return [(("set", match["value"], "%" in match["value"], True), False)], 0
-        [first, *_] = shell_commands(match["value"]) or [[("", False)]]
-        return [(("set", first[0][0], first[0][1], True), False)], 0
-    reader = _WORD_SYNTAX.get(syntax, _posix_actions)
-    openers, closers = _OPENERS.get(syntax, set()), _CLOSERS.get(syntax, set())
-    continuers = _CONTINUERS.get(syntax, set())
+        return [(reader.line_value(match["value"], shell_commands(match["value"])), False)], 0
+    openers, closers = reader.openers, reader.closers
+    marks = openers | closers | reader.continuers
     out, depth, opened = [], 0, False
     for words, after_logic in _commands(text):
         conditional = after_logic or opened
-        while words and words[0][0] in continuers | openers | closers:
+        while words and words[0][0] in marks:
             head = words.pop(0)[0]
             if head in openers:
                 depth += 1
@@ -268,24 +189,14 @@ def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool]]
                 depth -= 1
             else:
                 conditional = True
-            if syntax == "csh" or (syntax == "fish" and head in ("if", "while", "switch")):
-                words = []  # the rest is a condition (fish) or a whole `if (...) cmd` (csh)
-                conditional = True
-        if syntax == "csh" and words and words[0][0] == "if":
-            opens = words[-1][0] == "then"
-            depth += 1 if opens else 0
-            opened = opened or opens
-            words, conditional = [], True  # `if (...) setenv ...` runs only sometimes: hfenv does not judge it
-        if syntax == "posix" and words and re.fullmatch(r"[A-Za-z_][\w.:-]*\(\)", words[0][0]):
-            depth += 1  # name() { ...
-            opened = True
-            words = []
-        if words and words[-1][0] == "{" and syntax == "posix":
-            depth += 1
-            opened = True
+            if reader.rest_is_condition(head):
+                words, conditional = [], True
+        words, change, opens = reader.block_change(words)
+        depth += change
+        opened = opened or opens
         if not words:
             continue
-        out += [(action, conditional) for action in reader(words, name)]
+        out += [(action, conditional) for action in reader.word_actions(words, name)]
     return out, depth
 
 
@@ -330,6 +241,7 @@ def scan(data: bytes, syntax: str, names: tuple[str, ...] = (NAME,), block: tupl
          path: str = "", shells: tuple[str, ...] = (), hfenv_target: bool = False) -> list[StartupLine]:
     """Every line of data that sets, exports or unsets one of names, in order (``#`` lines skipped)."""
     found: list[StartupLine] = []
+    reader = READERS.get(syntax, READERS["posix"])
     depth = 0
     needles = [n.encode() for n in names]
     for number, raw in enumerate(data.split(b"\n"), 1):
@@ -337,10 +249,10 @@ def scan(data: bytes, syntax: str, names: tuple[str, ...] = (NAME,), block: tupl
         if not stripped or stripped.startswith(b"#"):
             continue
         mentions = any(n in raw for n in needles)
-        if not mentions and syntax not in _OPENERS:
+        if not mentions and not reader.openers:
             continue
         text = stripped.decode("utf-8", "replace")
-        if syntax in ("xonsh", "elvish") and raw[:1] in (b" ", b"\t"):
+        if reader.indent_nests and raw[:1] in (b" ", b"\t"):
             nested = True  # an indented line is inside a block or function
         else:
             nested = depth > 0
@@ -351,7 +263,7 @@ def scan(data: bytes, syntax: str, names: tuple[str, ...] = (NAME,), block: tupl
                     name=name, path=path, line=number, text=text, action=action, value=value, dynamic=dynamic,
                     exported=exported, in_block=bool(block and block[0] <= number <= block[1]),
                     conditional=conditional or nested, shells=shells, hfenv_target=hfenv_target))
-        if syntax in _OPENERS:
+        if reader.openers:
             depth = max(0, depth + _parse(text, syntax, "\0")[1])
     return found
 
@@ -370,9 +282,7 @@ class StartupPlace:
 
     @property
     def syntax(self) -> str:
-        from . import shells
-
-        return shells.get(self.shells[0]).syntax if self.shells else "environment"
+        return SHELLS[self.shells[0]].syntax if self.shells else "environment"
 
     def applies_to(self, shell: str | None) -> bool:
         return shell is None or not self.shells or shell in self.shells
@@ -398,11 +308,11 @@ def startup_places(platform, host, root: Path | None = None) -> list[StartupPlac
     for path, names in _with_sourced(_other_places(platform, root), platform):
         add(path, names, HASH_MARKERS)
     for shell in shells.SHELLS.values():
-        for slot in persist.shell_slots(shell, platform, host):
-            add(slot.target.path, [shell.name], slot.target.markers, True)
-    for slot in persist.system_file_slots(root):
-        names = ["fish"] if slot.target.path.suffix == ".fish" else ["sh", "bash", "zsh"]
-        add(slot.target.path, names, slot.target.markers, True)
+        for target in persist.shell_targets(shell, platform, host):
+            add(target.path, [shell.name], target.markers, True)
+    for shell in shells.SHELLS.values():
+        for target in persist.shell_system_targets(shell, root):
+            add(target.path, list(shell.system_readers or (shell.name,)), target.markers, True)
     return [StartupPlace(e["path"], tuple(e["shells"]), e["markers"], e["target"]) for e in found.values()]
 
 
@@ -411,56 +321,32 @@ def places_for(shell: str, places: list[StartupPlace]) -> list[StartupPlace]:
     return [p for p in places if p.applies_to(shell)]
 
 
-def _listing(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    try:
-        return [p for p in sorted(folder.iterdir()) if p.suffix in suffixes][:200]
-    except OSError:
-        return []
-
-
 def _other_places(platform, root: Path) -> list[tuple[Path, list[str]]]:
     """Startup files users (and tutorials) put HF_ENDPOINT in, in the order shells read them.
 
-    The session's environment files first, then per shell its system files and
-    its user files as a new terminal reads them. One list serves every shell:
-    each reads its own part of it in this order (zsh reads ~/.zshenv before
-    /etc/profile, which its distributions' zprofile sources; bash reads the
-    login files, then ~/.bashrc).
+    The session's environment files first (every login session reads them, whatever
+    the shell), then each shell's read order (``Shell.read_order``) merged into one
+    list that keeps every shell's order: each shell reads its own part of it, in
+    its order, and a file several shells read (/etc/profile) is listed once.
     """
     home = Path(str(platform.home))
-    zdot = platform.env.get("ZDOTDIR")
-    zbase = Path(zdot) if zdot and os.path.isabs(zdot) else home
     config = Path(str(platform.config_home()))
-    every: list[str] = []  # read for every login session, whatever the shell
-    posix = ["sh", "bash", "zsh"]
-    places = [(root / "etc" / "environment", every), (home / ".pam_environment", every)]
-    places += [(p, every) for p in _listing(config / "environment.d", (".conf",))]
-    places += [
-        (root / "etc" / "zsh" / "zshenv", ["zsh"]), (root / "etc" / "zshenv", ["zsh"]),
-        (home / ".zshenv", ["zsh"]),  # read first, even when it is what sets ZDOTDIR
-        (zbase / ".zshenv", ["zsh"]),
-        (root / "etc" / "profile", posix),
-    ]
-    places += [(p, posix) for p in _listing(root / "etc" / "profile.d", (".sh",))]
-    places += [
-        (root / "etc" / "bash.bashrc", ["bash"]), (root / "etc" / "bashrc", ["bash"]),
-        (home / ".bash_profile", ["bash"]), (home / ".bash_login", ["bash"]), (home / ".profile", ["bash", "sh"]),
-        (home / ".bashrc", ["bash"]),  # ~/.bash_aliases counts where ~/.bashrc sources it (_with_sourced)
-        (zbase / ".zprofile", ["zsh"]), (zbase / ".zshrc", ["zsh"]), (zbase / ".zlogin", ["zsh"]),
-    ]
-    # fish runs the conf.d snippets of every directory together, sorted by file name, then config.fish.
-    # hfenv's own snippet takes its place in that order before it exists (setup is about to write it).
-    snippets = _listing(config / "fish" / "conf.d", (".fish",)) + _listing(root / "etc" / "fish" / "conf.d",
-                                                                          (".fish",))
-    snippets += [p for p in [config / "fish" / "conf.d" / "hfenv.fish"] if p not in snippets]
-    places += [(p, ["fish"]) for p in sorted(snippets, key=lambda p: p.name)]
-    places += [
-        (root / "etc" / "fish" / "config.fish", ["fish"]), (config / "fish" / "config.fish", ["fish"]),
-        (home / ".tcshrc", ["tcsh"]), (home / ".cshrc", ["tcsh"]), (home / ".login", ["tcsh"]),
-        (config / "xonsh" / "rc.xsh", ["xonsh"]), (home / ".xonshrc", ["xonsh"]),
-        (config / "elvish" / "rc.elv", ["elvish"]), (home / ".elvish" / "rc.elv", ["elvish"]),
-    ]
-    return places
+    places: list[tuple[Path, list[str]]] = [(root / "etc" / "environment", []), (home / ".pam_environment", [])]
+    places += [(p, []) for p in listing(config / "environment.d", (".conf",))]
+    merged: list[Path] = []
+    names: dict[Path, list[str]] = {}
+    for shell in SHELLS.values():
+        order = shell.read_order(platform, root)
+        for i, path in enumerate(order):
+            names.setdefault(path, [])
+            if shell.name not in names[path]:
+                names[path].append(shell.name)
+            if path in merged:
+                continue
+            before = [merged.index(p) + 1 for p in order[:i] if p in merged]
+            after = [merged.index(p) for p in order[i + 1:] if p in merged]
+            merged.insert(max(before) if before else min(after) if after else len(merged), path)
+    return places + [(path, names[path]) for path in merged]
 
 
 def _with_sourced(places: list[tuple[Path, list[str]]], platform, depth: int = 3) -> list[tuple[Path, list[str]]]:
@@ -469,7 +355,7 @@ def _with_sourced(places: list[tuple[Path, list[str]]], platform, depth: int = 3
     out = []
     for path, names in places:
         out.append((path, names))
-        if depth and names and set(names) <= {"sh", "bash", "zsh"} and str(path).startswith(home):
+        if depth and names and all(SHELLS[n].sources for n in names) and str(path).startswith(home):
             sourced = [(p, names) for p in sourced_files(path, home)]
             out += _with_sourced(sourced, platform, depth - 1)
     return out
@@ -486,7 +372,7 @@ def sourced_files(path: Path, home: str) -> list[Path]:
         if b"." not in raw and b"source" not in raw:
             continue
         for words, _ in _commands(raw.decode("utf-8", "replace").strip()):
-            while words and words[0][0] in _CONTINUERS["posix"] | {"if", "{"}:
+            while words and words[0][0] in READERS["posix"].continuers | {"if", "{"}:
                 words = words[1:]
             if len(words) < 2 or words[0][0] not in (".", "source"):
                 continue

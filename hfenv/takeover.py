@@ -100,25 +100,11 @@ def _takeable(raw: bytes, syntax: str, names: tuple[str, ...]) -> bool:
     text = raw.decode("utf-8", "replace").strip()
     if text.endswith("\\"):
         return False  # the next line would become a command of its own
-    if syntax in startup.LINE_SYNTAXES:
+    reader = startup.READERS.get(syntax, startup.READERS["posix"])
+    if reader.line_patterns(startup.NAME) is not None:
         return True  # one assignment per line, matched whole
     commands = startup.shell_commands(text)
-    if len(commands) != 1:
-        return False
-    words = [w for w, _ in commands[0]]
-    head, rest = words[0], words[1:]
-    if syntax == "fish":
-        if head == "set":
-            args = [w for w in rest if not w.startswith("-")]
-            return bool(args) and args[0] in names
-        return head == "export" and all(w.split("=", 1)[0] in names for w in rest)
-    if syntax == "csh":
-        return head in ("setenv", "unsetenv") and bool(rest) and rest[0] in names and (
-            head == "setenv" or all(w in names for w in rest))
-    if head in ("export", "declare", "typeset", "unset"):
-        args = [w for w in rest if not w.startswith(("-", "+"))]
-        return bool(args) and all(w.split("=", 1)[0] in names for w in args)
-    return all("=" in w and w.split("=", 1)[0] in names for w in words)
+    return len(commands) == 1 and reader.only_assigns([w for w, _ in commands[0]], names)
 
 
 def _kind(found: startup.StartupLine, raw: bytes, syntax: str, values: dict[str, str]) -> str | None:

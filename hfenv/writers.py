@@ -1,6 +1,6 @@
 """Targets, plans and their atomic application: the I/O edge of `setup --persist` and `reset`.
 
-One plan, many uses: ``plan_setup``/``plan_reset`` read every target and compute
+One plan, many uses: ``plan_edits`` reads every target and computes
 its new content with the pure functions of :mod:`hfenv.blocks`; ``render_diff``
 shows a plan, the CLI reports it as JSON, and ``apply`` writes it. ``apply``
 takes a lock, then reads every target again and recomputes its change from the
@@ -57,13 +57,12 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Protocol, Sequence, Union
+from typing import Callable, Iterable, Protocol, Sequence, Union
 
 from .blocks import HASH_MARKERS, UTF8_BOM, Markers, find_block, is_bom_only, remove_block, set_block
 from .files import SHARED_FILE_LIMIT, FileRefused, read_regular
 
 Edit = Callable[[Union[bytes, None]], Union[bytes, None]]
-Bodies = Union[Mapping["Target", bytes], Callable[["Target"], bytes]]
 
 
 class WriteError(Exception):
@@ -111,6 +110,8 @@ class Target:
     ``bom``: a file hfenv creates starts with a UTF-8 byte order mark.
     ``match_newline``: the block follows the file's line endings (PowerShell reads
     CRLF and LF alike); when False it is always written with ``newline``.
+    ``body``: what goes there for an endpoint, ``body(endpoint, pairs)`` (None:
+    nothing; set by hfenv.persist, which decides what each place holds).
     """
 
     kind: str
@@ -123,6 +124,7 @@ class Target:
     bom: bool = False
     match_newline: bool = True
     store: Store = field(default=None, compare=False)  # type: ignore[assignment]
+    body: Callable[..., Union[bytes, None]] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "path", Path(self.path))
@@ -206,12 +208,8 @@ def _check_owned(target: Target, old: bytes | None) -> None:
                                       "by hand) and run hfenv again")
 
 
-def _body(bodies: Bodies, target: Target) -> bytes:
-    return bodies(target) if callable(bodies) else bodies[target]
-
-
-def _run(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
-    """Read each target once and compute its change; targets sharing a store key chain."""
+def plan_edits(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
+    """What the edits would change, each target read once (targets sharing a store key chain); writes nothing."""
     current: dict[object, bytes | None] = {}
     changes = []
     for target, edit in edits:
@@ -221,21 +219,6 @@ def _run(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
         current[key] = new
         changes.append(Change(target, old, new, _action(old, new), edit))
     return changes
-
-
-def plan_edits(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
-    """What arbitrary edits would change (e.g. a JSON config file); writes nothing."""
-    return _run(edits)
-
-
-def plan_setup(targets: Iterable[Target], bodies: Bodies) -> list[Change]:
-    """What setup would change, computed from the targets' current content; writes nothing."""
-    return _run((t, setup_edit(t, _body(bodies, t))) for t in targets)
-
-
-def plan_reset(targets: Iterable[Target]) -> list[Change]:
-    """What reset would change; writes nothing."""
-    return _run((t, reset_edit(t)) for t in targets)
 
 
 @dataclass(frozen=True)
@@ -270,7 +253,7 @@ def apply(changes: Iterable[Change], lock_path: LockPaths, *, timeout: float = 3
                 locks.enter_context(_Lock(Path(path), timeout))
         for change in changes:
             change.target.store.prepare(change.target)
-        fresh = _run((c.target, c.edit) for c in changes)
+        fresh = plan_edits((c.target, c.edit) for c in changes)
         undo: list[Callable[[], None]] = []
         for change in fresh:
             if not change.changed:
@@ -283,16 +266,6 @@ def apply(changes: Iterable[Change], lock_path: LockPaths, *, timeout: float = 3
                 _rollback(undo)  # Ctrl-C or a bug mid-apply: still all or nothing
                 raise
         return fresh
-
-
-def apply_setup(targets: Iterable[Target], bodies: Bodies, lock_path: LockPaths, **kw) -> list[Change]:
-    """Plan and apply setup in one step."""
-    return apply(plan_setup(targets, bodies), lock_path, **kw)
-
-
-def apply_reset(targets: Iterable[Target], lock_path: LockPaths, **kw) -> list[Change]:
-    """Plan and apply reset in one step."""
-    return apply(plan_reset(targets), lock_path, **kw)
 
 
 def _rollback(undo: list[Callable[[], None]]) -> tuple[str, ...]:

@@ -9,7 +9,6 @@ import pytest
 
 from hfenv.blocks import (
     HASH_MARKERS,
-    POWERSHELL_MARKERS,
     BlockError,
     Markers,
     dominant_newline,
@@ -18,6 +17,7 @@ from hfenv.blocks import (
     render_block,
     set_block,
 )
+from plans import POWERSHELL_MARKERS
 
 M = HASH_MARKERS
 BEGIN, END = b"# >>> hfenv >>>", b"# <<< hfenv <<<"

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import ROOT, hfenv_cmd
 from hfenv import endpoints
 from hfenv.cli import main
+import plans
 
 
 def run(*args, env=None):
@@ -203,7 +204,7 @@ def test_undetectable_shell_names_the_option(monkeypatch):
 
 
 def test_shell_uses_saved_choice_without_probing(monkeypatch):
-    endpoints.save_choice(endpoints.Endpoint("hf-mirror", "https://hf-mirror.com"))
+    plans.save_choice(endpoints.Endpoint("hf-mirror", "https://hf-mirror.com"))
     monkeypatch.setitem(sys.modules, "hfenv.probe", None)  # any probe import would fail
     result = run("shell", "--shell", "bash")
     assert result.exit_code == 0

@@ -208,8 +208,8 @@ def test_startup_places_are_the_targets_persist_writes(isolated_home):
     places = doctor.startup_places(platform, None, isolated_home / "root")
     targets = {str(p.path) for p in places if p.hfenv_target}
     for shell in shells.SHELLS.values():
-        for slot in persist.shell_slots(shell, platform, None):
-            assert str(slot.target.path) in targets
+        for target in persist.shell_targets(shell, platform, None):
+            assert str(target.path) in targets
     bashrc = next(p for p in places if p.path == isolated_home / ".bashrc")
     profile = next(p for p in places if p.path == isolated_home / ".profile")
     assert bashrc.shells == ("bash",) and set(profile.shells) == {"bash", "sh"}

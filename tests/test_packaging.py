@@ -14,11 +14,13 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from hfenv import shells
 
 SOURCES = ["hfenv", "templates", "setup.py", "setup.cfg", "pyproject.toml", "README.md"]
 PROBE = (
@@ -73,6 +75,8 @@ def test_wheel_install_finds_templates(tmp_path):
     python = make_venv(tmp_path / "venv")
     pip(python, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(src), cwd=tmp_path)
     wheel = next((tmp_path / "dist").glob("hfenv-*.whl"))
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"hfenv/templates/{entry.template}" for entry in shells.SHELLS.values()} <= shipped
     pip(python, "install", "--no-deps", "--ignore-installed", str(wheel), cwd=tmp_path)
     shutil.rmtree(src)  # the installed copy must not lean on the source tree
     where, code = run_installed(python, tmp_path)

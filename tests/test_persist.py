@@ -45,8 +45,8 @@ def linux(home: Path, **env) -> Platform:
     return Platform("linux", home, env=env)
 
 
-def paths(slots) -> list[str]:
-    return [str(s.target.path) for s in slots]
+def paths(targets) -> list[str]:
+    return [str(t.path) for t in targets]
 
 
 def test_linux_bash_targets_bashrc_first_and_the_login_file(tmp_path):
@@ -61,23 +61,23 @@ def test_linux_bash_targets_bashrc_first_and_the_login_file(tmp_path):
 
 def test_one_target_per_file_across_shells(tmp_path):
     scope = persist.Scope((shells.get("bash"), shells.get("sh"), shells.get("ksh")), user=True)
-    slots = persist.slots_for(scope, linux(tmp_path), host=None)
-    assert paths(slots) == [str(tmp_path / ".bashrc"), str(tmp_path / ".profile")]
+    targets = persist.targets_for(scope, linux(tmp_path), host=None)
+    assert paths(targets) == [str(tmp_path / ".bashrc"), str(tmp_path / ".profile")]
 
 
 def test_zsh_follows_zdotdir_and_fish_xdg(tmp_path):
     plat = linux(tmp_path, ZDOTDIR=str(tmp_path / "zdot"), XDG_CONFIG_HOME=str(tmp_path / "cfg"))
     scope = persist.Scope((shells.get("zsh"), shells.get("fish"), shells.get("elvish")), user=True)
-    assert paths(persist.slots_for(scope, plat, host=None)) == [
+    assert paths(persist.targets_for(scope, plat, host=None)) == [
         str(tmp_path / "zdot/.zshrc"), str(tmp_path / "zdot/.zshenv"),
         str(tmp_path / "cfg/fish/conf.d/hfenv.fish"), str(tmp_path / "cfg/elvish/rc.elv"),
     ]
 
 
 def test_owned_files_hold_the_marked_block(tmp_path):
-    (slot,) = persist.shell_slots(shells.get("fish"), linux(tmp_path), None)
-    assert slot.target.owned
-    body = slot.body(Endpoint("hf-mirror", "https://hf-mirror.com"), render.assignments("https://hf-mirror.com"))
+    (target,) = persist.shell_targets(shells.get("fish"), linux(tmp_path), None)
+    assert target.owned
+    body = target.body(Endpoint("hf-mirror", "https://hf-mirror.com"), render.assignments("https://hf-mirror.com"))
     assert body == (b"# >>> hfenv >>>\n# Managed by hfenv: `hfenv setup` changes it, `hfenv reset` removes it.\n"
                     b"set -gx HF_ENDPOINT 'https://hf-mirror.com'\n# <<< hfenv <<<\n")
 
@@ -124,3 +124,20 @@ def test_lock_paths_are_stable(tmp_path, isolated_home, monkeypatch):
     assert persist.lock_paths(persist.Scope(system=True), plat) == [system_lock]
     assert persist.lock_paths(persist.Scope(system=True), plat, saves_choice=True) == [
         isolated_home / ".config/hfenv/setup.lock", system_lock]
+
+
+def test_setup_policy_is_plain_functions(tmp_path):
+    # What the CLI used to decide inline: the saved choice, the warnings, the --system check.
+    fish, cmd = shells.get("fish"), shells.get("cmd")
+    assert persist.saves_choice(persist.Scope((fish,), user=True))
+    assert persist.saves_choice(persist.Scope())  # plain `hfenv setup` saves the choice
+    assert not persist.saves_choice(persist.Scope(system=True))  # --system alone: the machine's business
+    assert persist.saves_choice(persist.Scope((fish,), user=True, system=True))
+    warnings = persist.setup_warnings(persist.Scope((fish, cmd), user=True), linux(tmp_path), None)
+    assert [w.split()[0] for w in warnings] == ["cmd"]
+    assert persist.setup_warnings(persist.Scope((cmd,), user=False, git=True), linux(tmp_path), None) == []
+    assert persist.setup_warnings(persist.Scope((cmd,), user=True), Platform("windows", tmp_path), None) == []
+    scope = persist.Scope(system=True)
+    assert "neither /etc/profile.d" in persist.system_problem(scope, [], linux(tmp_path))
+    assert persist.system_problem(scope, [], Platform("windows", tmp_path)) is None
+    assert persist.system_problem(persist.Scope(git=True), [], linux(tmp_path)) is None

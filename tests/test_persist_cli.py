@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 from hfenv import commands, endpoints, persist
 from hfenv.cli import main
+import plans
 
 MIRROR = "https://hf-mirror.com"
 HUB = "https://huggingface.co"
@@ -274,7 +275,7 @@ def test_bad_input_is_exit_2_and_writes_nothing(isolated_home, args, reason):
 
 
 def test_no_endpoint_uses_a_probe_not_the_saved_choice(isolated_home, monkeypatch):
-    endpoints.save_choice(endpoints.Endpoint("hf", HUB))
+    plans.save_choice(endpoints.Endpoint("hf", HUB))
 
     class Report:
         chosen = endpoints.Endpoint("hf-mirror", MIRROR)
@@ -398,8 +399,8 @@ def test_system_without_any_system_directory_is_exit_1(isolated_home, tmp_path, 
 def test_system_targets_use_the_first_fish_directory(tmp_path):
     root = tmp_path / "r"
     (root / "usr/local/etc/fish").mkdir(parents=True)
-    slots = persist.system_file_slots(root)
-    assert [str(s.target.path) for s in slots] == [str(root / "usr/local/etc/fish/conf.d/hfenv.fish")]
+    targets = persist.system_file_targets(root)
+    assert [str(t.path) for t in targets] == [str(root / "usr/local/etc/fish/conf.d/hfenv.fish")]
 
 
 # ---- concurrency -------------------------------------------------------------------

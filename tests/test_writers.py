@@ -17,18 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from hfenv.blocks import HASH_MARKERS, POWERSHELL_MARKERS, BlockError, Markers, find_block, remove_block, set_block
-from hfenv.writers import (
-    Change,
-    Target,
-    WriteError,
-    apply,
-    apply_reset,
-    apply_setup,
-    plan_reset,
-    plan_setup,
-    render_diff,
-)
+from hfenv.blocks import HASH_MARKERS, BlockError, Markers, find_block, remove_block, set_block
+from hfenv.writers import Change, Target, WriteError, apply, render_diff
+from plans import POWERSHELL_MARKERS, apply_reset, apply_setup, plan_reset, plan_setup
 
 HELPER = Path(__file__).with_name("_killhelper.py")
 BODY = b"export HF_ENDPOINT='https://hf-mirror.com'\n"
