@@ -34,6 +34,19 @@ def test_without_endpoint_the_saved_choice_is_used():
     assert done.stdout == "http://127.0.0.1:9\n"
 
 
+def test_without_endpoint_or_saved_choice_a_fresh_cached_probe_is_used():
+    """No network here: the cached result of a probe of the usual candidates stands in for one."""
+    from hfenv import probe
+    from hfenv.endpoints import Endpoint
+
+    hf, mirror = Endpoint("hf", "https://huggingface.co"), Endpoint("hf-mirror", "https://hf-mirror.com")
+    results = [probe.ProbeResult("hf-mirror", mirror.url, True, "ok", 31.0, [31.0], ""),
+               probe.ProbeResult("hf", hf.url, False, "timeout", None, [], "", official=True)]
+    probe.save_cache(probe.ProbeReport(chosen=mirror, elapsed_ms=250, results=results, candidates=[hf, mirror]))
+    done = hfenv("run", "--", sys.executable, "-c", PRINT_HUB_ENDPOINT)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "https://hf-mirror.com\n", "")
+
+
 def test_the_environment_is_exactly_what_hfenv_shell_sets(tmp_path):
     """eval'd `hfenv shell` in real bash and `hfenv run -- env` see the same variables."""
     bash = need_program("bash")
