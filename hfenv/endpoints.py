@@ -8,8 +8,6 @@ prefix is refused with a one-line reason.
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -27,10 +25,11 @@ CATALOG = {
 PUBLIC_REPO = "openai-community/gpt2"
 PUBLIC_FILE = "config.json"
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
-_IPV6_RE = re.compile(r"^\[[0-9A-Fa-f:.]+\]$")
-_PATH_RE = re.compile(r"^(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*$")
+# Patterns, compiled (and cached by re) at first use: a catalog name needs none of them.
+_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_HOST_RE = r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+_IPV6_RE = r"^\[[0-9A-Fa-f:.]+\]$"
+_PATH_RE = r"^(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*$"
 
 
 class EndpointError(ValueError):
@@ -98,13 +97,13 @@ def check_url(text: str) -> tuple[str, list[str]]:
         port_text = port_text if sep else None
     if not host:
         raise EndpointError("URL has no host")
-    if not (_HOST_RE.match(host) or _IPV6_RE.match(host)):
+    if not (re.match(_HOST_RE, host) or re.match(_IPV6_RE, host)):
         raise EndpointError(f"URL host {host!r} is not a valid host name")
     if port_text is not None:
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
             raise EndpointError(f"URL port {port_text!r} is not a number from 1 to 65535")
     path = parts.path
-    if not _PATH_RE.match(path):
+    if not re.match(_PATH_RE, path):
         bad = next(ch for ch in re.sub(r"%[0-9A-Fa-f]{2}", "", path) if not re.match(r"[A-Za-z0-9._~/-]", ch))
         raise EndpointError(
             f"URL path contains {bad!r}, which is not allowed (only letters, digits, - . _ ~ / and %XX escapes)"
@@ -151,7 +150,7 @@ def is_official_url(url: str, official_url: str | None = None) -> bool:
 
 
 def check_name(name: str) -> str:
-    if not _NAME_RE.match(name):
+    if not re.match(_NAME_RE, name):
         raise EndpointError(
             f"endpoint name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)"
         )
@@ -216,6 +215,8 @@ MAX_CONFIG_DEPTH = 32  # hfenv writes 3 levels; deeper is damage (and would exha
 
 
 def parse_config(data: bytes, path: Path) -> dict:
+    import json  # here, not at the top: `hfenv shell --endpoint NAME` reads no config
+
     try:
         config = json.loads(data.decode("utf-8"))
     except RecursionError:
@@ -321,6 +322,9 @@ def config_edit(path: Path, update: Callable[[dict], None], *,
     With `check`, the updated config must pass check_config (else ConfigError)."""
 
     def edit(old: bytes | None) -> bytes | None:
+        import copy
+        import json
+
         config = {} if old is None else parse_config(old, path)
         before = copy.deepcopy(config)
         update(config)
@@ -346,6 +350,8 @@ def update_config(update: Callable[[dict], None]) -> None:
 def write_json_atomic(path: Path, data: dict) -> None:
     """A JSON file replaced atomically by hfenv's one file writer (the probe cache; the config
     goes through update_config). OSError when it cannot be written."""
+    import json
+
     from .writers import WriteError, write_atomic  # only writers pay for it: `hfenv shell` starts fast
 
     try:
@@ -417,7 +423,11 @@ def remove_endpoint(name: str) -> str:
 
     update_config(drop)
     value = removed[0]
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, str):
+        return value
+    import json
+
+    return json.dumps(value)
 
 
 def saved_choice(config: UserConfig | None = None) -> Endpoint | None:

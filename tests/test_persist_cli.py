@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from hfenv import cli, endpoints, persist
+from hfenv import commands, endpoints, persist
 from hfenv.cli import main
 import plans
 
@@ -280,7 +280,7 @@ def test_no_endpoint_uses_a_probe_not_the_saved_choice(isolated_home, monkeypatc
     class Report:
         chosen = endpoints.Endpoint("hf-mirror", MIRROR)
 
-    monkeypatch.setattr(cli, "cached_or_new_probe", lambda: Report())
+    monkeypatch.setattr(commands, "cached_or_new_probe", lambda: Report())  # setup loads lazily from here
     assert run_json("setup", "--persist", "--shell", "sh")["endpoint"]["url"] == MIRROR
     Report.chosen = None
     result = run("setup", "--persist", "--shell", "sh")

@@ -1,0 +1,512 @@
+"""The commands that look at or change the machine (detect, doctor, probe, endpoints, setup, reset), and completion.
+
+They load only when invoked (cli.Main's lazy table), so that `hfenv shell` and `hfenv run`,
+which run in shell startup files and cron lines, import neither them nor what they need.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .cli import (
+    EXIT_FAILURE,
+    EXIT_NO_ENDPOINT,
+    EXIT_OK,
+    EXIT_USAGE,
+    all_candidates,
+    cached_or_new_probe,
+    fail,
+    pick_shell,
+    resolve_endpoint,
+    run_probe,
+    warn,
+)
+from .endpoints import Endpoint, EndpointError
+
+
+class Seconds(click.ParamType):
+    """A time limit: a finite number of seconds from 0.1 to an hour (inf, nan and 1e308 are bad input)."""
+
+    name = "seconds"
+    low, high = 0.1, 3600.0
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not self.low <= seconds <= self.high:  # also false for nan
+            self.fail(f"{value!r} is not a number of seconds from {self.low:g} to {self.high:g}", param, ctx)
+        return seconds
+
+
+# ---- detect --------------------------------------------------------------
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def detect(as_json: bool) -> None:
+    """Show the OS, the shell, its startup files and the current HF_ENDPOINT."""
+    from . import detect as detect_mod
+
+    info = detect_mod.detect()
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False))
+    else:
+        click.echo(detect_mod.format_detection(info))
+
+
+# ---- doctor ----------------------------------------------------------------
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True,
+              help='Print the findings as JSON (schema: the README section "hfenv doctor").')
+@click.option("--offline", is_flag=True, help="Make no network request at all.")
+@click.option("--download", is_flag=True,
+              help="Also fetch one tiny file with huggingface_hub into a temporary cache (the end-to-end proof).")
+@click.option("--check-token", is_flag=True,
+              help="Check the token's validity on a third-party endpoint too (this sends the token there).")
+@click.option("--timeout", type=Seconds(), default=5.0, show_default=True, metavar="SECONDS",
+              help="Time limit of each network check.")
+@click.option("--python", "python", metavar="PATH",
+              help="Ask this Python what huggingface_hub will use (default: the one running hfenv).")
+@click.option("--shell", "shell_name", metavar="NAME", help="The shell you use (default: detected).")
+@click.option("--candidate", "candidates", multiple=True, metavar="NAME=URL",
+              help="Probe this endpoint too when the current one is not usable (repeatable).")
+@click.option("--only", is_flag=True, help="Probe only the --candidate endpoints when looking for another one.")
+def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, timeout: float,
+           python: str | None, shell_name: str | None, candidates: tuple[str, ...], only: bool) -> None:
+    """Show where HF_ENDPOINT is set and what Hugging Face clients here will really do.
+
+    Exit status 0 when nothing needs action (warnings alone do not count),
+    1 when something breaks downloads or leaves shells disagreeing.
+    """
+    from . import doctor as doctor_mod
+
+    if only and not candidates:
+        fail("--only needs at least one --candidate")
+    entry = pick_shell(shell_name) if shell_name is not None else None
+    # Progress lines go through the report's redaction inside diagnose() too.
+    progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() and not as_json else None
+    options = doctor_mod.Options(
+        offline=offline, download=download, check_token=check_token, timeout=timeout,
+        python=python or sys.executable, shell=entry.name if entry else None,
+        candidates=all_candidates(candidates, only) if (candidates or only) else None, progress=progress,
+    )
+    report = doctor_mod.diagnose(options)
+    # Redacted before serializing: every string value on its own, so the JSON stays JSON.
+    if as_json:
+        text = json.dumps(report.to_safe_json(), indent=2, ensure_ascii=False)
+    else:
+        text = report.redact(doctor_mod.format_report(report))
+    click.echo(text)
+    raise click.exceptions.Exit(report.exit_status)
+
+
+# ---- probe ---------------------------------------------------------------
+
+
+@click.command()
+@click.option("--candidate", "candidates", multiple=True, metavar="NAME=URL",
+              help="Add a candidate for this run (repeatable).")
+@click.option("--only", is_flag=True, help="Probe only the --candidate endpoints given.")
+@click.option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
+              help="Time budget for the whole probe.")
+@click.option("--samples", type=click.IntRange(min=1, max=20), default=None, metavar="N",
+              help="Measurements per candidate; the median is reported.")
+@click.option("--all", "wait_all", is_flag=True,
+              help="Wait for every candidate within the budget instead of deciding early.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, samples: int | None,
+          wait_all: bool, as_json: bool) -> None:
+    """Probe the Hub and its mirrors, and choose the fastest usable one."""
+    from . import probe as probe_mod
+
+    if only and not candidates:
+        fail("--only needs at least one --candidate")
+    chosen = all_candidates(candidates, only)
+    kwargs = {k: v for k, v in (("timeout", timeout), ("samples", samples)) if v is not None}
+    progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else None
+    report = run_probe(chosen, wait_all=wait_all, progress=progress, **kwargs)
+    probe_mod.save_cache(report)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(probe_mod.format_table(report))
+    raise click.exceptions.Exit(EXIT_OK if report.chosen else EXIT_NO_ENDPOINT)
+
+
+# ---- endpoints -----------------------------------------------------------
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def endpoints(ctx: click.Context) -> None:
+    """List the known endpoints; add or remove your own."""
+    if ctx.invoked_subcommand is None:
+        from .endpoints import CATALOG, ConfigError, user_endpoints
+
+        try:
+            mine = user_endpoints()
+        except ConfigError as exc:
+            fail(str(exc), EXIT_FAILURE)
+        for name, url in CATALOG.items():
+            click.echo(f"{name:<16} {url}  (built-in)")
+        for name, url in sorted(mine.items()):
+            click.echo(f"{name:<16} {url}")
+
+
+@endpoints.command("add")
+@click.argument("name")
+@click.argument("url")
+def endpoints_add(name: str, url: str) -> None:
+    """Add (or replace) your own endpoint NAME at URL.
+
+    When NAME is the saved choice, the choice follows it to the new URL."""
+    from .endpoints import ConfigError, add_endpoint
+    from .writers import WriteError
+
+    _need_home()
+    try:
+        endpoint, warnings = add_endpoint(name, url)
+    except EndpointError as exc:
+        fail(str(exc))
+    except (ConfigError, WriteError) as exc:
+        fail(str(exc), EXIT_FAILURE)
+    for message in warnings:
+        warn(message)
+    forget_probe_result()
+    click.echo(f"added {endpoint.name} = {endpoint.url}")
+
+
+@endpoints.command("remove")
+@click.argument("name")
+def endpoints_remove(name: str) -> None:
+    """Remove your own endpoint NAME.
+
+    Refused (exit 1) while NAME is the saved choice: choose another with `hfenv setup` first."""
+    from .endpoints import ConfigError, remove_endpoint
+    from .writers import WriteError
+
+    _need_home()
+    try:
+        url = remove_endpoint(name)
+    except EndpointError as exc:
+        fail(str(exc))
+    except (ConfigError, WriteError) as exc:
+        fail(str(exc), EXIT_FAILURE)
+    forget_probe_result()
+    click.echo(f"removed {name} ({url})")
+
+
+def forget_probe_result() -> None:
+    """The cached probe no longer covers the endpoint list: the next shell/setup probes anew."""
+    from .probe import cache_path
+
+    try:
+        cache_path().unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        warn(f"could not remove the cached probe result {cache_path()}: {exc.strerror}")
+
+
+# ---- setup and reset -------------------------------------------------------
+
+_SHELL_HELP = "Shell whose startup files to use (repeatable; default: the detected shell)."
+_SYSTEM_HELP = ("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and fish's conf.d, "
+                "or the Windows machine environment. Needs root/admin.")
+
+
+@click.command()
+@click.option("--persist", is_flag=True, help="Also write it where new shells and programs will see it.")
+@click.option("--endpoint", metavar="NAME|URL", help="Endpoint to use (default: a fresh probe result, else a probe).")
+@click.option("--shell", "shell_names", multiple=True, metavar="NAME", help=_SHELL_HELP)
+@click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH (HF_HOME, and so the token, stay).")
+@click.option("--dry-run", is_flag=True, help="Print a unified diff of every change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Report what was done as JSON on stdout.")
+@click.option("--system", is_flag=True, help=_SYSTEM_HELP)
+@click.option("--git", "use_git", is_flag=True,
+              help="Route `git clone https://huggingface.co/...` through the mirror (git's url.<mirror>.insteadOf).")
+@click.option("--take-over", is_flag=True,
+              help="Comment out lines in startup files that would override hfenv's block (reset puts them back).")
+def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cache_dir: str | None,
+          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool) -> None:
+    """Choose the endpoint, save the choice, and with --persist write it for good.
+
+    Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git).
+    """
+    from . import persist as persist_mod
+    from . import render
+    from .blocks import BlockError
+    from .endpoints import ConfigError
+    from .writers import WriteError
+
+    platform, host = _machine()
+    _need_home(platform)
+    chosen_shells = _chosen_shells(shell_names, required=persist)
+    chosen = resolve_endpoint(endpoint) if endpoint is not None else _probed_endpoint()
+    try:
+        pairs = render.assignments(chosen.url, cache_dir)
+    except render.UnsafeValue as exc:
+        fail(f"--cache-dir: {exc}")
+    scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
+    for message in persist_mod.setup_warnings(scope, platform, host):
+        warn(message)
+    if system and not dry_run:
+        _need_admin(host, platform, "setup")
+    save = persist_mod.saves_choice(scope)
+    try:
+        record = _load_record(platform, scope)
+        changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save, record=record)
+        if persist:
+            changes = _take_over(changes, scope, chosen, pairs, platform, host, save, take_over, record)
+    except render.UnsafeValue as exc:
+        fail(f"cannot write this value: {exc}")
+    except (BlockError, WriteError, ConfigError) as exc:
+        fail(str(exc), EXIT_FAILURE)
+    problem = persist_mod.system_problem(scope, changes, platform)
+    if problem:
+        fail(problem, EXIT_FAILURE)
+    message = persist_mod.token_warning(chosen, platform.env, platform.home)
+    if message:
+        warn(message)
+    if use_git and chosen.is_official:
+        click.echo("hfenv: --git: the official Hub needs no rewrite for git; "
+                   "an earlier hfenv rule, if any, is removed", err=True)
+    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save)
+    if dry_run or as_json:
+        if as_json:
+            _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
+        return
+    saved = ", saved as hfenv's default" if save else ""
+    _print_summary(f"Endpoint: {chosen.name} ({chosen.url}){saved}.", changes)
+    _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=False)
+
+
+@click.command()
+@click.option("--shell", "shell_names", multiple=True, metavar="NAME", help=_SHELL_HELP)
+@click.option("--dry-run", is_flag=True, help="Print a unified diff of every change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Report what was done as JSON on stdout.")
+@click.option("--system", is_flag=True, help="Remove the machine-wide settings. Needs root/admin.")
+@click.option("--git", "use_git", is_flag=True, help="Remove hfenv's url.<mirror>.insteadOf rule from git.")
+@click.option("--all", "everything", is_flag=True,
+              help="Everything setup ever wrote: every shell's files, every recorded file, git, "
+                   "and the machine's files when run as root/admin.")
+def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bool, use_git: bool,
+          everything: bool) -> None:
+    """Remove exactly what `hfenv setup` wrote.
+
+    Without --system or --git it resets the startup files of the detected shell (or
+    of each --shell given), wherever hfenv's record says setup wrote them.
+    hfenv's own saved choice and endpoints are kept. --all removes everything
+    (before uninstalling hfenv).
+    """
+    from . import persist as persist_mod
+    from .blocks import BlockError
+    from .writers import WriteError
+
+    platform, host = _machine()
+    _need_home(platform)
+    if everything and shell_names:
+        fail("--all already covers every shell; leave out --shell")
+    if everything:
+        scope = persist_mod.everything_scope(platform, host, system=system)
+    else:
+        user = bool(shell_names) or not (system or use_git)
+        scope = persist_mod.Scope(tuple(_chosen_shells(shell_names, required=user)), user=user,
+                                  system=system, git=use_git)
+    if system and not dry_run:
+        _need_admin(host, platform, "reset")
+    try:
+        record = _load_record(platform, scope)
+        changes = persist_mod.plan_reset(scope, platform, host, record=record)
+    except (BlockError, WriteError) as exc:
+        fail(str(exc), EXIT_FAILURE)
+    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, None, False)
+    if not (dry_run or as_json):
+        _print_summary("Removed what hfenv setup wrote:" if any(c.changed for c in changes)
+                       else "Nothing to remove: no hfenv settings in these places.", changes)
+        if any(c.changed for c in changes):
+            click.echo("Shells already open keep HF_ENDPOINT until closed "
+                       "(or run the `hfenv shell --unset` line for your shell).")
+
+
+def _take_over(changes, scope, chosen, pairs, platform, host, save: bool, take_over: bool, record: list):
+    """Stop when lines outside hfenv's block would override it; with --take-over, plan commenting them out."""
+    from . import persist as persist_mod
+    from . import takeover
+
+    found = takeover.overrides(scope.shells, changes, pairs, platform, host)
+    stops, warnings = takeover.report(found, str(platform.home))
+    for line in warnings:
+        warn(f"may override hfenv's block: {line}")
+    manual = [o for o in found if o.kind == "manual"]
+    if stops and (not take_over or manual):
+        click.echo("hfenv: these lines run after hfenv's block and would override it in new shells:", err=True)
+        for line in stops:
+            click.echo(f"  {line}", err=True)
+        fix = ("edit the lines marked above by hand" if take_over else
+               "delete them, or run setup again with --take-over: hfenv comments them out "
+               "and `hfenv reset` puts them back (--dry-run shows the change)")
+        fail(f"nothing was changed; {fix}", EXIT_FAILURE)
+    if not stops:
+        return changes
+    return persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save, record=record, take_over=True)
+
+
+def _machine():
+    from . import detect
+    from .host import system_host
+
+    return detect.current_platform(), system_host()
+
+
+def _load_record(platform, scope) -> list:
+    """hfenv's record of the files setup wrote; a damaged one is ignored with a warning."""
+    from . import persist as persist_mod
+
+    if not (scope.user or scope.git):
+        return []
+    record, problem = persist_mod.load_record(platform)
+    if problem:
+        warn(problem)
+    return record
+
+
+def _need_home(platform=None) -> None:
+    """An empty or relative HOME is bad input: files would land at / or under the cwd."""
+    from . import detect
+    from . import persist as persist_mod
+
+    platform = platform or detect.current_platform()
+    problem = persist_mod.home_problem(platform)
+    if problem:
+        fail(problem, EXIT_USAGE)
+
+
+def _chosen_shells(names: tuple[str, ...], required: bool) -> list:
+    """The --shell entries (each once), else the detected shell when startup files are needed."""
+    entries = []
+    for name in names:
+        entry = pick_shell(name)
+        if entry not in entries:
+            entries.append(entry)
+    if not entries and required:
+        entries.append(pick_shell(None))
+    return entries
+
+
+def _detected_shells() -> list:
+    from . import detect, shells
+
+    try:
+        return [detect.current_shell_entry()]
+    except shells.UnknownShell:
+        return []
+
+
+def _probed_endpoint() -> Endpoint:
+    """setup without --endpoint: a fresh cached probe result, else a probe now (never the saved choice)."""
+    report = cached_or_new_probe()
+    if report.chosen is None:
+        fail("no usable Hugging Face endpoint found; run `hfenv probe` for details, "
+             "or pass --endpoint", EXIT_NO_ENDPOINT)
+    return report.chosen
+
+
+def _need_admin(host, platform, command: str) -> None:
+    if host.is_admin():
+        return
+    if platform.system == "windows":
+        fail(f"--system changes the machine environment: run `hfenv {command} --system` "
+             "from a terminal opened with \"Run as administrator\"", EXIT_FAILURE)
+    fail(f"--system writes /etc/profile.d/hfenv.sh and fish's conf.d: run it as root "
+         f"(sudo hfenv {command} --system ...); --dry-run shows the changes without root", EXIT_FAILURE)
+
+
+def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint, saves_choice: bool):
+    """Print the plan (--dry-run) or apply it; report as JSON when asked. Returns the changes.
+
+    A plan that changes nothing is not applied: no lock file appears for a no-op."""
+    from . import persist as persist_mod
+    from .blocks import BlockError
+    from .endpoints import ConfigError
+    from .writers import WriteError, apply, render_diff
+
+    if dry_run:
+        if not as_json:
+            diff = render_diff(changes)
+            click.echo(diff, nl=False)
+            count = sum(c.changed for c in changes)
+            click.echo(f"hfenv: dry run: {count} of {len(changes)} targets would change; nothing written",
+                       err=True)
+    elif any(c.changed for c in changes):
+        try:
+            changes = apply(changes, persist_mod.lock_paths(scope, platform, saves_choice=saves_choice))
+        except WriteError as exc:
+            fail(f"nothing was changed: {exc}" if not exc.unrestored else str(exc), EXIT_FAILURE)
+        except (BlockError, ConfigError) as exc:
+            fail(str(exc), EXIT_FAILURE)
+    if as_json:
+        click.echo(json.dumps(_report(endpoint, changes), indent=2, ensure_ascii=False))
+    return changes
+
+
+def _report(endpoint, changes) -> dict:
+    """The --json shape of setup and reset (SPEC 5, contract)."""
+    return {
+        "endpoint": endpoint.as_dict() if endpoint is not None else None,
+        "changed": any(c.changed for c in changes),
+        "targets": [{"kind": c.target.kind, "path": str(c.target.path), "action": c.action} for c in changes],
+    }
+
+
+def _print_summary(headline: str, changes) -> None:
+    click.echo(headline)
+    for change in changes:
+        click.echo(f"  {change.action:<9}  {change.target.path}  [{change.target.kind}]")
+
+
+def _print_hints(entries, cache_dir: str | None, changes, err: bool) -> None:
+    """How to use the choice in the shell that is already open."""
+    if any(c.changed and c.target.kind.endswith("-environment") for c in changes):
+        click.echo("New programs see the Windows environment change; windows that are already open "
+                   "keep the old value until reopened.", err=err)
+    if not entries:
+        click.echo("To use it in this shell now, run the line `hfenv shell --help` shows for your shell.", err=err)
+        return
+    click.echo("To use it in this shell now:", err=err)
+    for entry in entries:
+        click.echo(f"  {entry.eval_hint}", err=err)
+    if cache_dir is not None:
+        click.echo("  (add --cache-dir to `hfenv shell` there to set HF_HUB_CACHE too)", err=err)
+
+
+# ---- completion --------------------------------------------------------------
+
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
+
+
+@click.command()
+@click.argument("shell_name", metavar="bash|zsh|fish", type=click.Choice(COMPLETION_SHELLS))
+def completion(shell_name: str) -> None:
+    """Print the script that lets your shell complete hfenv's commands and options.
+
+    \b
+    bash  eval "$(hfenv completion bash)"                  in ~/.bashrc
+    zsh   eval "$(hfenv completion zsh)"                   in ~/.zshrc, after compinit
+    fish  hfenv completion fish > ~/.config/fish/completions/hfenv.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    from .cli import main
+
+    script = get_completion_class(shell_name)(main, {}, "hfenv", "_HFENV_COMPLETE").source()
+    click.echo(script, nl=not script.endswith("\n"))
