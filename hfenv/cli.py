@@ -18,7 +18,7 @@ from .endpoints import Endpoint, EndpointError
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_ENDPOINT = 0, 1, 2, 3
 
 
-def fail(message: str, status: int = EXIT_USAGE) -> "click.exceptions.Exit":
+def fail(message: str, status: int = EXIT_USAGE) -> click.exceptions.Exit:
     """Print a one-line reason to stderr and leave with `status`."""
     click.echo(f"hfenv: {message}", err=True)
     raise click.exceptions.Exit(status)
@@ -250,9 +250,7 @@ def run(endpoint: str | None, cache_dir: str | None, command: tuple[str, ...]) -
 
 def default_endpoint() -> Endpoint:
     """Saved choice, else a fresh cached probe, else a probe now."""
-    from .endpoints import saved_choice
-
-    from .endpoints import ConfigError
+    from .endpoints import ConfigError, saved_choice
 
     try:
         saved = saved_choice()

@@ -1,4 +1,9 @@
-"""Shared fixtures: every test runs with a private HOME and XDG dirs."""
+"""Shared test setup: every test runs with a private HOME and XDG dirs; shared helpers live here.
+
+Fixtures from helper modules are registered once, below, through `pytest_plugins`: test files
+use `serve`, `tls_ca`, `ca_bundle`, `forward_proxy` as arguments without importing them.
+Plain helpers (`ROOT`, `need_program`, `hfenv_cmd`, `run`) are imported: `from conftest import ...`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+
+pytest_plugins = ["hubserver"]  # serve, forward_proxy, tls_ca, ca_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -47,3 +55,10 @@ def need_program(name: str) -> str:
 
 def hfenv_cmd() -> list[str]:
     return [sys.executable, "-m", "hfenv"]
+
+
+def run(*args: str, env: dict | None = None) -> Result:
+    """`hfenv ARGS` in this process through click's runner; exceptions propagate as tracebacks."""
+    from hfenv.cli import main
+
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
