@@ -21,6 +21,25 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# The `slow` marker (setup.cfg) is what `pytest -m "not slow"` leaves out: the fast loop keeps the
+# pure core and drops what starts processes or servers. Besides tests marked one by one
+# (@pytest.mark.slow), a test is slow when
+# - its file is here: nearly every test in it starts real shells, pip and venvs, ptys, or hfenv
+#   and doctor's client interpreters as subprocesses (~0.2 s to seconds each);
+SLOW_FILES = {
+    "test_shells_real.py", "test_persist_reach.py", "test_packaging.py", "test_completion.py",
+    "test_doctor_cli.py", "test_run.py", "test_state_cli.py",
+}
+# - or it uses a loopback server (threads, sockets, TLS, and the probe's timed races).
+SLOW_FIXTURES = {"serve", "tls_ca", "forward_proxy"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name in SLOW_FILES or SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """A temporary HOME, XDG_* dirs and no inherited Hugging Face or proxy settings."""

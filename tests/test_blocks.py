@@ -302,6 +302,7 @@ def check_properties(x: bytes, rng: random.Random) -> None:
     assert find(rm(xa)) is None
 
 
+@pytest.mark.slow
 def test_properties_exhaustive_small_files():
     rng = random.Random(4)
     count = 0

@@ -540,6 +540,7 @@ def _user_content() -> bytes:
     return b"".join(line % i for i in range(50_000))  # ~4 MB
 
 
+@pytest.mark.slow
 def test_kill_at_random_moments_leaves_old_or_new(isolated_home, lock):
     rc = isolated_home / ".bashrc"
     seed = _user_content()
@@ -579,6 +580,7 @@ def test_kill_at_random_moments_leaves_old_or_new(isolated_home, lock):
     assert remove_block(rc.read_bytes(), HASH_MARKERS, "rc") == seed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("same_body", [True, False], ids=["same-body", "different-bodies"])
 def test_parallel_setups_converge(isolated_home, lock, same_body):
     seeded = isolated_home / ".bashrc"
@@ -608,6 +610,7 @@ def test_parallel_setups_converge(isolated_home, lock, same_body):
     assert temp_files(isolated_home) == [] and temp_files(fresh.parent) == []
 
 
+@pytest.mark.slow
 def test_parallel_edits_of_one_file_lose_nothing(isolated_home, lock):
     """Eight runs each add their own block to one file: planned from the same old
     bytes, they would overwrite each other; recomputed under the lock, all stay."""
