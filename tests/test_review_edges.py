@@ -1,0 +1,115 @@
+"""Defects an independent review found in issue 8's fixes (D1-D8): each through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from hfenv.cli import main
+from hfenv.doctor.values import human_size
+from hfenv.hubcheck import header_number
+from hubserver import dead_url
+
+
+@pytest.fixture(autouse=True)
+def nothing_leaves_this_machine(monkeypatch, tmp_path):
+    from hfenv import persist
+
+    monkeypatch.setattr(persist, "SYSTEM_ROOT", tmp_path / "root")
+    blackhole = dead_url()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, blackhole)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+class RawServer:
+    """A loopback server that answers every request with the same raw bytes (headers as the test writes them)."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                head = b""
+                try:
+                    while b"\r\n\r\n" not in head and len(head) < 65536:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        head += chunk
+                    conn.sendall(self.answer)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_server():
+    made = []
+
+    def make(answer: bytes) -> RawServer:
+        made.append(RawServer(answer))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.close()
+
+
+def hub_answer(extra: bytes) -> bytes:
+    return (b"HTTP/1.1 200 OK\r\nX-Repo-Commit: 0123456789abcdef0123\r\nContent-Length: 0\r\n"
+            + extra + b"Connection: close\r\n\r\n")
+
+
+# ---- D1: numeric headers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, number", [
+    ("123", 123), (" 7 ", 7), ("²", None), ("³", None), ("¹2", None), ("١٢", None), ("-1", None), ("", None),
+    ("1" * 20, int("1" * 20)), ("1" * 21, None), (None, None), (5, None), ("1e3", None),
+])
+def test_header_number_takes_ascii_digits_only(text, number):
+    assert header_number(text) == number
+
+
+@pytest.mark.parametrize("n", [0, 999, 1000, 10 ** 6, 10 ** 12, 10 ** 20, 10 ** 1000])
+def test_human_size_takes_any_int(n):
+    assert human_size(n)
+
+
+@pytest.mark.parametrize("value", [b"\xb2", b"\xb3", b"\xb9", b"9" * 1000])
+def test_an_odd_linked_size_is_no_traceback(raw_server, monkeypatch, value):
+    hub = raw_server(hub_answer(b"X-Linked-Size: " + value + b"\r\n"))
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    for extra in ((), ("--json",)):
+        result = run("doctor", "--shell", "bash", "--only", "--candidate", f"x={hub.url}", *extra)
+        assert result.exit_code in (0, 1), result.output
+        if extra:
+            data = json.loads(result.stdout)
+            assert data["facts"]["large_files"]["size"] is None
