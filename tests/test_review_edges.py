@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hfenv.cli import main
 from hfenv.doctor.values import human_size
 from hfenv.hubcheck import header_number
-from hubserver import dead_url
+from hubserver import LARGE_FILES, ca_bundle, dead_url, serve, server_tls, tls_ca  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -113,3 +113,21 @@ def test_an_odd_linked_size_is_no_traceback(raw_server, monkeypatch, value):
         if extra:
             data = json.loads(result.stdout)
             assert data["facts"]["large_files"]["size"] is None
+
+
+# ---- D3: a saved endpoint stopped early by the fallback probe is not "unusable" -------------
+
+
+def test_doctor_judges_the_saved_endpoint_by_its_own_check(serve, monkeypatch, tls_ca, ca_bundle):
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    slow = serve("hub", tls=server_tls(tls_ca), large_files=LARGE_FILES, delay=0.4)
+    fast = serve("hub", large_files=LARGE_FILES)
+    assert run("setup", "--persist", "--shell", "bash", "--endpoint", slow.url).exit_code == 0
+    result = run("doctor", "--shell", "bash", "--only", "--candidate", f"x={fast.url}", "--json")
+    data = json.loads(result.stdout)
+    probed = {r["url"]: r for r in data["facts"]["probe"]["results"]}
+    assert not probed[slow.url]["ok"] or "stopped early" in probed[slow.url]["detail"]  # the probe cut it short
+    assert result.exit_code == 0, json.dumps(data["findings"], indent=1)
+    stale = [f for f in data["findings"] if f["code"] == "layers.not-in-process"][0]
+    assert stale["level"] == "warn" and "not usable" not in json.dumps(stale)
