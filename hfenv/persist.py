@@ -569,8 +569,8 @@ class EnvironmentStore:
         if raw is None:
             return {}
         try:
-            data = json.loads(raw[0])
-        except ValueError:
+            data = json.loads(raw[0]) if len(raw[0]) <= 64 * 1024 else None  # hfenv writes a few hundred bytes
+        except (ValueError, TypeError, RecursionError):
             data = None
         if not isinstance(data, dict) or not all(
             k in render.VARIABLES and (v is None or (isinstance(v, list) and len(v) == 2)) for k, v in data.items()

@@ -131,3 +131,33 @@ def test_doctor_judges_the_saved_endpoint_by_its_own_check(serve, monkeypatch, t
     assert result.exit_code == 0, json.dumps(data["findings"], indent=1)
     stale = [f for f in data["findings"] if f["code"] == "layers.not-in-process"][0]
     assert stale["level"] == "warn" and "not usable" not in json.dumps(stale)
+
+
+# ---- D2: hfenv's own files are read as regular files with a cap -----------------------------
+
+
+def hfenv_run(*args: str, timeout: float = 20):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "hfenv", *args], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_a_config_that_is_a_fifo_or_dev_zero_is_damage_not_a_hang(isolated_home, kind):
+    import os
+
+    path = isolated_home / ".config" / "hfenv" / "config.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    for args in (("endpoints",), ("endpoints", "add", "lab", "https://hub.lab.example")):
+        result = hfenv_run(*args)
+        assert result.returncode == 1 and str(path) in result.stderr and "Traceback" not in result.stderr
+    result = hfenv_run("doctor", "--offline", "--shell", "bash", "--json")
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr
+    assert str(path) in json.dumps(json.loads(result.stdout)["findings"])
