@@ -161,3 +161,62 @@ def test_a_config_that_is_a_fifo_or_dev_zero_is_damage_not_a_hang(isolated_home,
     result = hfenv_run("doctor", "--offline", "--shell", "bash", "--json")
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr
     assert str(path) in json.dumps(json.loads(result.stdout)["findings"])
+
+
+# ---- D6: a damaged probe cache is ignored, never a traceback --------------------------------
+
+
+def write_probe_cache(chosen: str, latencies: dict, tamper=None) -> None:
+    """A fresh cache of the usual candidates: `latencies` {name: ms} are ok results, the others refused."""
+    from hfenv import probe
+    from hfenv.endpoints import CATALOG, Endpoint
+
+    candidates = [Endpoint(n, u) for n, u in CATALOG.items()]
+    results = [probe.ProbeResult(c.name, c.url, c.name in latencies, "ok" if c.name in latencies else "refused",
+                                 latencies.get(c.name), [latencies[c.name]] if c.name in latencies else [], "",
+                                 official=c.name == "hf")
+               for c in candidates]
+    report = probe.ProbeReport(chosen=Endpoint(chosen, CATALOG[chosen]), elapsed_ms=5, results=results,
+                               candidates=candidates)
+    path = probe.save_cache(report)
+    if tamper:
+        text = path.read_text()
+        data = json.loads(text)
+        tamper(data)
+        path.write_text(json.dumps(data))
+
+
+def test_a_consistent_cache_is_used(isolated_home):
+    write_probe_cache("hf-mirror", {"hf-mirror": 10.0})
+    done = hfenv_run("shell", "--shell", "bash")
+    assert done.returncode == 0 and "https://hf-mirror.com" in done.stdout, done.stderr
+
+
+def _huge_created(data):
+    data["created"] = 10 ** 400
+
+
+def _huge_latency(data):
+    data["results"][[r["name"] for r in data["results"]].index("hf-mirror")]["latency_ms"] = 10 ** 400
+
+
+def _huge_sample(data):
+    data["results"][[r["name"] for r in data["results"]].index("hf-mirror")]["samples_ms"] = [10 ** 400]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tamper", [_huge_created, _huge_latency, _huge_sample])
+def test_huge_numbers_in_the_cache_are_ignored(isolated_home, tamper):
+    write_probe_cache("hf-mirror", {"hf-mirror": 10.0}, tamper)
+    for command in (("shell", "--shell", "bash"), ("setup", "--dry-run", "--shell", "bash")):
+        done = hfenv_run(*command)
+        assert "Traceback" not in done.stderr and done.returncode == 3, (done.returncode, done.stderr)
+        assert "probing" in done.stderr  # ignored: probed afresh (and nothing answers behind the dead proxy)
+
+
+@pytest.mark.slow
+def test_a_cache_whose_choice_is_not_what_its_results_choose_is_ignored(isolated_home):
+    # Both usable; the probe would choose hf-mirror (10 ms): the official Hub at 2 s is far outside its margin.
+    write_probe_cache("hf", {"hf": 2000.0, "hf-mirror": 10.0})
+    done = hfenv_run("shell", "--shell", "bash")
+    assert done.returncode == 3 and "probing" in done.stderr, (done.stdout, done.stderr)
