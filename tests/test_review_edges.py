@@ -220,3 +220,48 @@ def test_a_cache_whose_choice_is_not_what_its_results_choose_is_ignored(isolated
     write_probe_cache("hf", {"hf": 2000.0, "hf-mirror": 10.0})
     done = hfenv_run("shell", "--shell", "bash")
     assert done.returncode == 3 and "probing" in done.stderr, (done.stdout, done.stderr)
+
+
+# ---- D7: server bytes never reach doctor --json raw -------------------------------------------
+
+
+@pytest.mark.slow
+def test_server_control_characters_never_reach_the_download_facts(raw_server, monkeypatch):
+    answer = (b"HTTP/1.1 404 Bad\x1b[31m\x07Thing\r\nX-Error-Message: evil\x1b]0;title\x07 here\r\n"
+              b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    hub = raw_server(answer)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    result = run("doctor", "--shell", "bash", "--download", "--only", "--candidate", f"x={hub.url}", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["facts"]["download"]["ran"] and data["facts"]["download"]["chain"]
+    for text in (result.stdout, json.dumps(data, ensure_ascii=False)):
+        assert "\x1b" not in text and "\x07" not in text and "\\u001b" not in text and "\\u0007" not in text
+
+
+# ---- D8: what --python prints is capped and type-checked ---------------------------------------
+
+
+def fake_python(tmp_path, body: str):
+    import os
+
+    path = tmp_path / "fakepython"
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, 0o755)
+    return str(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body, words", [
+    ("head -c 3000000 /dev/zero | tr '\\0' a", "printed more than 1024 KiB"),
+    (f"exec {__import__('sys').executable} -c \"print('[' * 100000)\"", "exited 0"),
+    ("echo '{\"endpoint\": 5}'", "'endpoint' is not text"),
+    ("echo '{\"hf_xet\": \"yes\"}'", "'hf_xet' is not true/false"),
+    ("echo '{\"token_present\": [1]}'", "'token_present' is not a list"),
+])
+def test_an_odd_python_is_a_finding_not_a_crash(tmp_path, body, words):
+    python = fake_python(tmp_path, body)
+    result = CliRunner().invoke(main, ["doctor", "--offline", "--shell", "bash", "--python", python, "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    data = json.loads(result.stdout)
+    assert words in data["facts"]["client"]["error"]
