@@ -265,3 +265,4 @@ def test_an_odd_python_is_a_finding_not_a_crash(tmp_path, body, words):
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     data = json.loads(result.stdout)
     assert words in data["facts"]["client"]["error"]
+
