@@ -570,6 +570,9 @@ def network_fingerprint(environ: Mapping[str, str] | None = None) -> str:
 def save_cache(report: ProbeReport, path: Path | None = None) -> Path | None:
     """Write the report for `hfenv shell`/`setup`; a cache that cannot be written is not an error."""
     path = path or cache_path()
+    home = os.environ.get("HOME")
+    if home and os.path.isabs(home) and not os.path.isdir(home) and str(path).startswith(home.rstrip("/") + "/"):
+        return None  # a HOME that does not exist: the cache would create it
     data = {
         "version": CACHE_VERSION,
         "created": report.created,

@@ -266,3 +266,31 @@ def test_an_odd_python_is_a_finding_not_a_crash(tmp_path, body, words):
     data = json.loads(result.stdout)
     assert words in data["facts"]["client"]["error"]
 
+
+
+# ---- minor: stdout closed, a HOME that does not exist ------------------------------------------
+
+
+def test_shell_with_stdout_closed_is_exit_1_with_a_line_on_stderr():
+    import subprocess
+    import sys
+
+    done = subprocess.run(["sh", "-c", f'"{sys.executable}" -m hfenv shell --shell bash --endpoint hf >&-'],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and "standard output is closed" in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [("endpoints", "add", "lab", "https://hub.lab.example"),
+                                     ("endpoints", "remove", "lab"),
+                                     ("setup", "--persist", "--shell", "bash", "--endpoint", "hf"),
+                                     ("setup", "--endpoint", "hf"),
+                                     ("reset", "--shell", "bash"), ("reset", "--all")])
+def test_a_home_that_does_not_exist_is_refused(tmp_path, monkeypatch, command):
+    home = tmp_path / "gone" / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    done = hfenv_run(*command)
+    assert done.returncode == 2 and "does not exist" in done.stderr, done.stderr
+    assert not (tmp_path / "gone").exists()
