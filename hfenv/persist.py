@@ -90,7 +90,7 @@ def home_problem(platform: Platform) -> str | None:
     if not os.path.isabs(str(platform.home)):
         return f"the home directory {str(platform.home)!r} is not an absolute path; set ${var}"
     if not os.path.isdir(str(platform.home)):  # hfenv would create a home of its own there
-        return f"the home directory {str(platform.home)} does not exist; set ${var} to your home directory"
+        return f"the home directory {platform.home} does not exist; set ${var} to your home directory"
     return None
 
 

@@ -129,7 +129,7 @@ def test_doctor_judges_the_saved_endpoint_by_its_own_check(serve, monkeypatch, t
     probed = {r["url"]: r for r in data["facts"]["probe"]["results"]}
     assert not probed[slow.url]["ok"] or "stopped early" in probed[slow.url]["detail"]  # the probe cut it short
     assert result.exit_code == 0, json.dumps(data["findings"], indent=1)
-    stale = [f for f in data["findings"] if f["code"] == "layers.not-in-process"][0]
+    stale = next(f for f in data["findings"] if f["code"] == "layers.not-in-process")
     assert stale["level"] == "warn" and "not usable" not in json.dumps(stale)
 
 
@@ -141,7 +141,7 @@ def hfenv_run(*args: str, timeout: float = 20):
     import sys
 
     return subprocess.run([sys.executable, "-m", "hfenv", *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, check=False)
 
 
 @pytest.mark.slow
@@ -276,7 +276,7 @@ def test_shell_with_stdout_closed_is_exit_1_with_a_line_on_stderr():
     import sys
 
     done = subprocess.run(["sh", "-c", f'"{sys.executable}" -m hfenv shell --shell bash --endpoint hf >&-'],
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 1 and "standard output is closed" in done.stderr
 
 
