@@ -90,6 +90,11 @@ class Main(click.Group):
 
     def main(self, *args, **kwargs):
         self.finished = None
+        if sys.stdout is None:  # started with stdout closed (`>&-`): what hfenv prints would vanish
+            if sys.stderr is not None:
+                sys.stderr.write("hfenv: standard output is closed, so nothing hfenv prints can be read; "
+                                 "run it with stdout open\n")
+            sys.exit(EXIT_FAILURE)
         try:
             return super().main(*args, **kwargs)
         except SystemExit as exc:

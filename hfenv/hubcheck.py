@@ -80,6 +80,15 @@ def clean(text: object, limit: int = 300) -> str:
     return out + ("..." if len(value) > limit else "")
 
 
+_NUMBER = re.compile(r"[0-9]{1,20}")  # ASCII digits only: str.isdigit() also accepts '²', which int() refuses
+
+
+def header_number(value: object) -> int | None:
+    """A numeric header value (X-Linked-Size, Content-Length) as an int; None unless 1-20 ASCII digits."""
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
 def short_url(url: str) -> str:
     """scheme://host/path, with any query shown as '?...' (signed URLs carry secrets there)."""
     parts = urlsplit(url)

@@ -89,6 +89,8 @@ def home_problem(platform: Platform) -> str | None:
         return f"${var} is a relative path ({value!r}); set it to your home directory's absolute path"
     if not os.path.isabs(str(platform.home)):
         return f"the home directory {str(platform.home)!r} is not an absolute path; set ${var}"
+    if not os.path.isdir(str(platform.home)):  # hfenv would create a home of its own there
+        return f"the home directory {platform.home} does not exist; set ${var} to your home directory"
     return None
 
 
@@ -570,8 +572,8 @@ class EnvironmentStore:
         if raw is None:
             return {}
         try:
-            data = json.loads(raw[0])
-        except ValueError:
+            data = json.loads(raw[0]) if len(raw[0]) <= 64 * 1024 else None  # hfenv writes a few hundred bytes
+        except (ValueError, TypeError, RecursionError):
             data = None
         if not isinstance(data, dict) or not all(
             k in render.VARIABLES and (v is None or (isinstance(v, list) and len(v) == 2)) for k, v in data.items()

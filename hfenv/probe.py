@@ -586,6 +586,9 @@ def network_fingerprint(environ: Mapping[str, str] | None = None) -> str:
 def save_cache(report: ProbeReport, path: Path | None = None) -> Path | None:
     """Write the report for `hfenv shell`/`setup`; a cache that cannot be written is not an error."""
     path = path or cache_path()
+    home = os.environ.get("HOME")
+    if home and os.path.isabs(home) and not os.path.isdir(home) and str(path).startswith(home.rstrip("/") + "/"):
+        return None  # a HOME that does not exist: the cache would create it
     data = {
         "version": CACHE_VERSION,
         "created": report.created,
@@ -613,8 +616,8 @@ def load_cache(max_age: float = CACHE_MAX_AGE, path: Path | None = None, *,
     try:
         data = json.loads(_read_small_file(path, MAX_CACHE_BYTES).decode("utf-8"))
         report = _report_from_cache(data)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError, EndpointError):
-        return None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError, EndpointError):
+        return None  # OverflowError: a 400-digit number where a time or a latency belongs
     age = time.time() - report.created
     if not -60.0 <= age <= max_age:  # a little clock skew is fine, a future date is not
         return None
@@ -652,6 +655,10 @@ def _cached_endpoint(data) -> Endpoint:
     return Endpoint(name, url)
 
 
+def cache_choice(results):  # the rule a cached choice is checked with: the probe's own (one line to change)
+    return choose_endpoint(results)
+
+
 def _report_from_cache(data: Mapping) -> ProbeReport:
     """The cached report, checked against itself: every URL passes check_url, the results are
     exactly those of its candidates, and `chosen` is one of its own usable results."""
@@ -677,5 +684,8 @@ def _report_from_cache(data: Mapping) -> ProbeReport:
                   and math.isfinite(r.latency_ms) and r.latency_ms >= 0]
         if not any((r.name, r.url) == (chosen.name, chosen.url) for r in usable):
             raise ValueError("chosen is not one of the usable results")
+        again = cache_choice(results)  # what the probe would choose from these very results
+        if again is None or (again.name, again.url) != (chosen.name, chosen.url):
+            raise ValueError("chosen is not what its own results choose")
     return ProbeReport(chosen=chosen, elapsed_ms=elapsed, created=float(created), results=results,
                        candidates=candidates)

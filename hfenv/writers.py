@@ -186,10 +186,12 @@ def reset_edit(target: Target) -> Edit:
     def edit(old: bytes | None) -> bytes | None:
         if old is None:
             return None
-        if target.owned:
-            _check_owned(target, old)
-            return None
+        if target.owned and not isinstance(target.store, FileStore):
+            return None  # the Windows environment keeps its own record of what hfenv set
         span = find_block(old, target.markers, label)
+        if target.owned and span is None:
+            return old  # a hand-written file of that name, without hfenv's block: the user's, untouched
+        # An owned file holding the block and more: reset removes what hfenv wrote and keeps the rest.
         if span is not None and span[1] == len(old) and is_bom_only(old[:span[0]]):
             return None  # nothing but the block (after a BOM): setup created this file
         return remove_block(old, target.markers, label)

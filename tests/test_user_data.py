@@ -44,12 +44,29 @@ def test_a_hand_written_fish_file_is_neither_replaced_nor_deleted(isolated_home,
     fish.write_bytes(content)
     (isolated_home / ".zshrc").write_bytes(b"# zsh\n")
     before = tree(isolated_home)
-    for command in (["setup", "--persist", "--endpoint", "hf-mirror"], ["reset"]):
-        result = run(*command, "--shell", "zsh", "--shell", "fish")
-        assert result.exit_code == 1, result.output
-        assert str(fish) in result.stderr and "not hfenv's" in result.stderr
-        assert "Traceback" not in result.stderr
-        assert tree(isolated_home) == before  # all targets or none: ~/.zshrc untouched too
+    result = run("setup", "--persist", "--endpoint", "hf-mirror", "--shell", "zsh", "--shell", "fish")
+    assert result.exit_code == 1, result.output
+    assert str(fish) in result.stderr and "not hfenv's" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(isolated_home) == before  # all targets or none: ~/.zshrc untouched too
+
+
+@pytest.mark.parametrize("content, after", [
+    (b"set -gx HF_ENDPOINT https://my.own.mirror\n", b"set -gx HF_ENDPOINT https://my.own.mirror\n"),
+    (b"", b""),
+    (FISH_BLOCK + b"set -gx EXTRA 1\n", b"set -gx EXTRA 1\n"),  # what hfenv wrote goes, the rest stays
+    (b"# mine\n" + FISH_BLOCK, b"# mine"),  # the line end before an appended block goes with it
+])
+@pytest.mark.parametrize("scope", [(), ("--all",)])
+def test_reset_removes_only_hfenvs_block_from_an_owned_file(isolated_home, content, after, scope):
+    fish = isolated_home / ".config/fish/conf.d/hfenv.fish"
+    fish.parent.mkdir(parents=True)
+    fish.write_bytes(content)
+    (isolated_home / ".zshrc").write_bytes(b"# zsh\n")
+    shells = () if scope else ("--shell", "zsh", "--shell", "fish")
+    result = run("reset", *scope, *shells)
+    assert result.exit_code == 0, result.output
+    assert fish.read_bytes() == after
 
 
 def test_hfenvs_own_fish_file_is_still_replaced_and_deleted(isolated_home):
@@ -70,10 +87,11 @@ def test_a_sites_own_profile_d_file_is_left_alone(isolated_home, tmp_path, monke
     monkeypatch.setattr(persist, "SYSTEM_ROOT", root)
     monkeypatch.setattr("hfenv.host.SystemHost.is_admin", lambda self: True)
     before = tree(root)
-    for command in (["setup", "--system", "--endpoint", "hf-mirror"], ["reset", "--system"]):
-        result = run(*command)
-        assert result.exit_code == 1 and str(site) in result.stderr and "not hfenv's" in result.stderr
-        assert tree(root) == before
+    result = run("setup", "--system", "--endpoint", "hf-mirror")
+    assert result.exit_code == 1 and str(site) in result.stderr and "not hfenv's" in result.stderr
+    assert tree(root) == before
+    assert run("reset", "--system").exit_code == 0  # no hfenv block in it: nothing of hfenv's to remove
+    assert tree(root) == before
 
 
 def test_owned_check_is_in_the_edit_so_apply_rechecks_under_the_lock(tmp_path):
@@ -83,8 +101,7 @@ def test_owned_check_is_in_the_edit_so_apply_rechecks_under_the_lock(tmp_path):
     assert reset_edit(target)(FISH_BLOCK) is None
     with pytest.raises(WriteError, match="not hfenv's"):
         setup_edit(target, FISH_BLOCK)(b"echo hi\n")
-    with pytest.raises(WriteError, match="not hfenv's"):
-        reset_edit(target)(FISH_BLOCK + b"\n")
+    assert reset_edit(target)(b"echo hi\n") == b"echo hi\n"  # not hfenv's: reset leaves it
 
 
 # ---- degenerate files (item 13) ---------------------------------------------------------

@@ -45,7 +45,8 @@ def follow_large_file(url: str, timeout: float, use_xet: bool, trust=None) -> di
                 facts.update(status=code, kind="http_error", detail=hubcheck.classify_answer(
                     start, answer.url, code, answer.headers).detail)
             facts["commit"] = bool(answer.header("X-Repo-Commit").strip())
-            facts["size"] = answer.header("X-Linked-Size") or (answer.header("Content-Length") if code < 300 else None)
+            facts["size"] = hubcheck.header_number(answer.header("X-Linked-Size") or (
+                answer.header("Content-Length") if code < 300 else None))
             route = (answer.links.get("xet-auth") or {}).get("url") or answer.header("X-Xet-Refresh-Route")
             facts["xet"] = bool(answer.header("X-Xet-Hash") and route)
             if facts["xet"] and use_xet and facts.get("kind") != "http_error":
@@ -143,7 +144,7 @@ def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dic
                                "huggingface_hub refuses such an answer, so large files fail",
                   "use an endpoint that answers like the Hub (`hfenv probe`)")
     size = facts.get("size")
-    size_text = f" ({human_size(int(size))})" if size and str(size).isdigit() else ""
+    size_text = f" ({human_size(size)})" if isinstance(size, int) else ""
     if kind == "served":
         out.ok("served-here", f"large files come from {facts['host']} itself: it answers {what}{size_text} "
                               f"with {facts['status']}")
