@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from hfenv.cli import main
 from hfenv.doctor.values import human_size
 from hfenv.hubcheck import header_number
-from hubserver import LARGE_FILES, ca_bundle, dead_url, serve, server_tls, tls_ca  # noqa: F401  (fixtures)
+
+from hubserver import LARGE_FILES, dead_url, server_tls
 
 
 @pytest.fixture(autouse=True)

@@ -45,7 +45,9 @@ class Ran:
 
 
 def run_child(argv: list[str], timeout: float, env: Mapping[str, str], cwd: str | None = None) -> Ran:
-    """Run `argv`, reading its output incrementally: killed past `timeout` or past the cap. OSError if it cannot start."""
+    """Run `argv`, reading its output incrementally: killed past `timeout` or past the cap.
+
+    OSError if it cannot start."""
     import threading
 
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
