@@ -63,8 +63,25 @@ def config_endpoints() -> dict[str, str]:
         fail(str(exc), EXIT_FAILURE)
 
 
+def load_profile(flag: str | None, no_profile: bool, *, root=None, fast: bool = False):
+    """The lab profile in effect (hfenv.profile.Loaded); a bad one is bad input (exit 2, file:line: key).
+
+    `fast` (shell, run): a URL profile's local copy is read when there is one, without the network."""
+    from . import profile as profile_mod
+
+    located = profile_mod.locate(flag, no_profile, root=root)
+    try:
+        loaded = profile_mod.load(located, use_copy_first=fast)
+    except profile_mod.ProfileError as exc:
+        fail(f"profile: {exc}")
+    if loaded.note and not fast:
+        warn(f"profile: {loaded.note}")
+    return loaded
+
+
 # Commands that load only when invoked: name -> attribute of hfenv.commands.
 LAZY_COMMANDS = {name: name for name in ("completion", "detect", "doctor", "endpoints", "probe", "reset", "setup")}
+LAZY_COMMANDS["profile"] = "profile_group"
 
 
 class Main(click.Group):

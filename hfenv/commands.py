@@ -7,6 +7,7 @@ which run in shell startup files and cron lines, import neither them nor what th
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -510,3 +511,117 @@ def completion(shell_name: str) -> None:
 
     script = get_completion_class(shell_name)(main, {}, "hfenv", "_HFENV_COMPLETE").source()
     click.echo(script, nl=not script.endswith("\n"))
+
+
+# ---- profile -----------------------------------------------------------------------
+
+
+@click.group("profile")
+def profile_group() -> None:
+    """The lab profile: one file an admin writes, that every member's setup follows."""
+
+
+@profile_group.command("init")
+@click.argument("path", required=False, metavar="[PATH]")
+def profile_init(path: str | None) -> None:
+    """Write a commented template to PATH (default: your config directory's profile.toml).
+
+    Never over an existing file (exit 1 naming it)."""
+    import os
+    from pathlib import Path
+
+    from . import profile as profile_mod
+
+    target = Path(path) if path else profile_mod.user_profile_path()
+    if os.path.lexists(target):
+        fail(f"{target} already exists; hfenv does not write over it (check it with "
+             f"`hfenv profile check {target}`)", EXIT_FAILURE)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(profile_mod.TEMPLATE)
+    except FileExistsError:
+        fail(f"{target} already exists; hfenv does not write over it", EXIT_FAILURE)
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}", EXIT_FAILURE)
+    click.echo(f"wrote {target}; edit it, then run `hfenv profile check {target}`")
+
+
+@profile_group.command("check")
+@click.argument("source", required=False, metavar="[PATH|URL]")
+@click.option("--json", "as_json", is_flag=True, help="Print the effective settings as JSON.")
+def profile_check(source: str | None, as_json: bool) -> None:
+    """Validate a profile (default: the one in effect) and print its effective settings.
+
+    Exit 0 when it is valid, 2 naming file, line and key when it is not."""
+    from . import profile as profile_mod
+
+    located = profile_mod.locate(source)
+    if located.source is None:
+        fail(f"no profile to check ({located.why})")
+    try:
+        loaded = profile_mod.load(located, allow_copy=False)
+    except profile_mod.ProfileError as exc:
+        fail(str(exc))
+    settings = loaded.profile.effective()
+    if as_json:
+        click.echo(json.dumps({"source": located.source, "why": located.why, "settings": settings}, indent=2,
+                              ensure_ascii=False))
+        return
+    click.echo(f"{located.source}: valid" + ("" if source else f" ({located.why})"))
+    if loaded.note:
+        click.echo(f"  {loaded.note}")
+    click.echo(_settings_text(settings))
+
+
+@profile_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
+@click.option("--profile", "profile_flag", metavar="PATH|URL", help="Use this profile instead of the usual places.")
+@click.option("--no-profile", is_flag=True, help="Ignore every profile.")
+@click.option("--root", type=click.Path(file_okay=False), metavar="DIR",
+              help="Look for the machine's profile under DIR instead of /.")
+def profile_show(as_json: bool, profile_flag: str | None, no_profile: bool, root: str | None) -> None:
+    """Which profile is in effect, and why: every place looked at, first found wins."""
+    from pathlib import Path
+
+    from . import profile as profile_mod
+
+    located = profile_mod.locate(profile_flag, no_profile, root=Path(root) if root else None)
+    problem = note = settings = None
+    if located.source is not None:
+        try:
+            loaded = profile_mod.load(located)
+            settings, note = loaded.profile.effective(), loaded.note
+        except profile_mod.ProfileError as exc:
+            problem = str(exc)
+    order = [("--profile", profile_flag, bool(profile_flag)),
+             ("$HFENV_PROFILE", os.environ.get("HFENV_PROFILE") or None, bool(os.environ.get("HFENV_PROFILE")))]
+    order += [(label, path, exists) for label, (path, exists) in zip(("user", "machine"), located.looked)]
+    if as_json:
+        click.echo(json.dumps({
+            "source": located.source, "why": located.why, "note": note, "problem": problem, "settings": settings,
+            "looked": [{"place": label, "value": value, "present": present} for label, value, present in order],
+        }, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"in effect: {located.source or 'none'} ({located.why})")
+        for label, value, present in order:
+            mark = "present" if present else "absent"
+            click.echo(f"  {label:<15} {value or '-'}  [{mark}]")
+        if note:
+            click.echo(f"  {note}")
+        if settings is not None:
+            click.echo(_settings_text(settings))
+    if problem:
+        fail(problem)
+
+
+def _settings_text(settings: dict) -> str:
+    lines = []
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                lines.append(f"  {key}.{sub} = {json.dumps(inner, ensure_ascii=False)}")
+        else:
+            lines.append(f"  {key} = {json.dumps(value, ensure_ascii=False)}")
+    return "\n".join(lines)

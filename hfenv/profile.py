@@ -415,20 +415,21 @@ def fetch(url: str, timeout: float = FETCH_TIMEOUT) -> str:
 
 
 def save_copy(url: str, text: str) -> None:
-    path = copy_path(url)
+    """Keep the last good copy of a URL profile (atomically; a copy that cannot be written only
+    costs the fallback when the URL is unreachable later)."""
+    from .writers import WriteError, write_atomic
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a missing copy only costs the offline fallback
+        write_atomic(copy_path(url), text.encode("utf-8"))
+    except (OSError, WriteError):
+        pass
 
 
-def load(located: Located, *, use_copy_first: bool = False, fetcher=fetch) -> Loaded:
+def load(located: Located, *, use_copy_first: bool = False, allow_copy: bool = True, fetcher=fetch) -> Loaded:
     """Read and check the located profile. A URL is fetched (its copy refreshed); when it cannot
     be fetched, the last good copy is used and the note says so. `use_copy_first`: the fast
-    paths (`shell`, `run`) read a copy when there is one, without the network."""
+    paths (`shell`, `run`) read a copy when there is one, without the network; `allow_copy=False`
+    (`profile check URL`) judges the URL itself."""
     if located.source is None:
         return Loaded(None, located)
     if not located.is_url:
@@ -440,7 +441,7 @@ def load(located: Located, *, use_copy_first: bool = False, fetcher=fetch) -> Lo
     try:
         text = fetcher(url)
     except ProfileError as exc:
-        if not copy.is_file():
+        if not allow_copy or not copy.is_file():
             raise
         note = (f"{url} could not be fetched ({exc.why}); used the local copy {copy}")
         return Loaded(parse_profile(read_local(str(copy)), url), located, note)
