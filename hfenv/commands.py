@@ -20,7 +20,10 @@ from .cli import (
     all_candidates,
     cached_or_new_probe,
     fail,
+    load_profile,
     pick_shell,
+    profile_options,
+    profile_pairs,
     resolve_endpoint,
     run_probe,
     warn,
@@ -124,18 +127,26 @@ def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, time
 @click.option("--all", "wait_all", is_flag=True,
               help="Wait for every candidate within the budget instead of deciding early.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@profile_options
 def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, samples: int | None,
-          wait_all: bool, as_json: bool) -> None:
-    """Probe the Hub and its mirrors, and choose the fastest usable one."""
+          wait_all: bool, as_json: bool, profile_flag: str | None, no_profile: bool) -> None:
+    """Probe the Hub and its mirrors, and choose the fastest usable one.
+
+    With a lab profile: its candidates (plus each --candidate), chosen by its rule."""
     from . import probe as probe_mod
+    from .cli import by_profile_rule, profile_candidates, trust_profile_ca
 
     if only and not candidates:
         fail("--only needs at least one --candidate")
-    chosen = all_candidates(candidates, only)
+    prof = load_profile(profile_flag, no_profile).profile
+    chosen = all_candidates(candidates, only, base=profile_candidates(prof))
+    trust_profile_ca(prof)
     kwargs = {k: v for k, v in (("timeout", timeout), ("samples", samples)) if v is not None}
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else None
-    report = run_probe(chosen, wait_all=wait_all, progress=progress, **kwargs)
+    first = prof is not None and prof.choose == "first"
+    report = run_probe(chosen, wait_all=wait_all or first, progress=progress, **kwargs)
     probe_mod.save_cache(report)
+    report = by_profile_rule(report, prof)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -237,8 +248,10 @@ _SYSTEM_HELP = ("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and f
               help="Route `git clone https://huggingface.co/...` through the mirror (git's url.<mirror>.insteadOf).")
 @click.option("--take-over", is_flag=True,
               help="Comment out lines in startup files that would override hfenv's block (reset puts them back).")
+@profile_options
 def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cache_dir: str | None,
-          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool) -> None:
+          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool,
+          profile_flag: str | None, no_profile: bool) -> None:
     """Choose the endpoint, save the choice, and with --persist write it for good.
 
     Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git).
@@ -252,17 +265,19 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     platform, host = _machine()
     _need_home(platform)
     chosen_shells = _chosen_shells(shell_names, required=persist)
-    chosen = resolve_endpoint(endpoint) if endpoint is not None else _probed_endpoint()
-    try:
-        pairs = render.assignments(chosen.url, cache_dir)
-    except render.UnsafeValue as exc:
-        fail(f"--cache-dir: {exc}")
+    prof = load_profile(profile_flag, no_profile).profile
+    use_git = use_git or (prof is not None and prof.git_route)
+    chosen, fallback = (resolve_endpoint(endpoint), False) if endpoint is not None else _probed_endpoint(prof)
+    # XET HOOK (issue 12): setup's --xet value goes here; None means the profile's network.xet
+    # (hfenv.profile.xet_default gives the option's default).
+    pairs = profile_pairs(chosen, cache_dir, prof, fallback=fallback, xet=None)
     scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
     for message in persist_mod.setup_warnings(scope, platform, host):
         warn(message)
     if system and not dry_run:
         _need_admin(host, platform, "setup")
-    save = persist_mod.saves_choice(scope)
+    # A ModelScope fallback is not a choice worth keeping: the next run probes again.
+    save = persist_mod.saves_choice(scope) and not fallback
     try:
         record = _load_record(platform, scope)
         changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save, record=record)
@@ -276,12 +291,12 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     if problem:
         fail(problem, EXIT_FAILURE)
     message = persist_mod.token_warning(chosen, platform.env, platform.home)
-    if message:
+    if message and ("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1") not in pairs:
         warn(message)
     if use_git and chosen.is_official:
         click.echo("hfenv: --git: the official Hub needs no rewrite for git; "
                    "an earlier hfenv rule, if any, is removed", err=True)
-    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save)
+    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save, variables=pairs)
     if dry_run or as_json:
         if as_json:
             _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
@@ -413,13 +428,15 @@ def _detected_shells() -> list:
         return []
 
 
-def _probed_endpoint() -> Endpoint:
-    """setup without --endpoint: a fresh cached probe result, else a probe now (never the saved choice)."""
-    report = cached_or_new_probe()
+def _probed_endpoint(prof=None) -> tuple[Endpoint, bool]:
+    """setup without --endpoint: a fresh cached probe result, else a probe now (never the saved
+    choice), of the profile's candidates by its rule. (endpoint, fallback) as cli.default_endpoint."""
+    from .cli import nothing_usable
+
+    report = cached_or_new_probe(prof)
     if report.chosen is None:
-        fail("no usable Hugging Face endpoint found; run `hfenv probe` for details, "
-             "or pass --endpoint", EXIT_NO_ENDPOINT)
-    return report.chosen
+        return nothing_usable(prof, "run `hfenv probe` for details, or pass --endpoint")
+    return report.chosen, False
 
 
 def _need_admin(host, platform, command: str) -> None:
@@ -432,7 +449,8 @@ def _need_admin(host, platform, command: str) -> None:
          f"(sudo hfenv {command} --system ...); --dry-run shows the changes without root", EXIT_FAILURE)
 
 
-def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint, saves_choice: bool):
+def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint, saves_choice: bool,
+                      variables=None):
     """Print the plan (--dry-run) or apply it; report as JSON when asked. Returns the changes.
 
     A plan that changes nothing is not applied: no lock file appears for a no-op."""
@@ -456,17 +474,21 @@ def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, en
         except (BlockError, ConfigError) as exc:
             fail(str(exc), EXIT_FAILURE)
     if as_json:
-        click.echo(json.dumps(_report(endpoint, changes), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(_report(endpoint, changes, variables), indent=2, ensure_ascii=False))
     return changes
 
 
-def _report(endpoint, changes) -> dict:
-    """The --json shape of setup and reset (SPEC 5, contract)."""
-    return {
+def _report(endpoint, changes, variables=None) -> dict:
+    """The --json shape of setup and reset (SPEC 5, contract); setup adds `variables` (every
+    variable its block sets, in order)."""
+    report = {
         "endpoint": endpoint.as_dict() if endpoint is not None else None,
         "changed": any(c.changed for c in changes),
         "targets": [{"kind": c.target.kind, "path": str(c.target.path), "action": c.action} for c in changes],
     }
+    if variables is not None:
+        report["variables"] = {name: value for name, value in variables if value is not None}
+    return report
 
 
 def _print_summary(headline: str, changes) -> None:

@@ -216,6 +216,12 @@ def choose_endpoint(results: Iterable[ProbeResult], margin: Margin = OFFICIAL_MA
     return fastest
 
 
+def choose_first(results: Iterable[ProbeResult], order: Iterable[str]) -> ProbeResult | None:
+    """A lab profile's `choose = "first"`: the first usable result in `order` (names), else None."""
+    usable = {r.name: r for r in _usable(results)}
+    return next((usable[name] for name in order if name in usable), None)
+
+
 def latency_to_win(official: bool, finished: Iterable[ProbeResult], margin: Margin = OFFICIAL_MARGIN) -> float:
     """The median a candidate still measuring would need to become the choice.
 

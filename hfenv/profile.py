@@ -246,10 +246,6 @@ def _one_of(values: dict, key: str, allowed: tuple[str, ...], bad) -> None:
 # ---- what the profile implies (pure) -------------------------------------------------
 
 
-PROFILE_VARIABLES = ("HF_HUB_DISABLE_XET", "HF_HUB_OFFLINE", "HF_HUB_DISABLE_IMPLICIT_TOKEN",
-                     "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "USE_MODELSCOPE_HUB", "VLLM_USE_MODELSCOPE")
-
-
 def xet_default(profile: Profile | None) -> str:
     """The default of setup's --xet (auto | on | off): the one hook for issue 12's option."""
     return (profile.xet if profile is not None and profile.xet else "auto")
@@ -275,12 +271,6 @@ def profile_variables(profile: Profile | None, endpoint_url: str | None, *, xet:
     if fallback and profile.modelscope:
         pairs += [("USE_MODELSCOPE_HUB", "1"), ("VLLM_USE_MODELSCOPE", "true")]
     return pairs
-
-
-def choose_first(results, order: list[str]):
-    """`choose = "first"`: the first usable result in the profile's order (None when none is)."""
-    usable = {r.endpoint.name: r for r in results if r.ok and r.latency_ms is not None}
-    return next((usable[name] for name in order if name in usable), None)
 
 
 # ---- discovery -----------------------------------------------------------------------
@@ -315,7 +305,10 @@ def machine_profile_path(root: Path | None = None, windows: bool | None = None,
         data = env.get("ProgramData") or env.get("PROGRAMDATA") or r"C:\ProgramData"
         return Path(data) / "hfenv" / PROFILE_FILENAME
     if root is None:
-        from .persist import SYSTEM_ROOT as root
+        # persist.SYSTEM_ROOT is the seam tests move; importing persist costs `hfenv shell` ~45 ms,
+        # so it is read only when something has loaded it already (root is "/" otherwise).
+        persist = sys.modules.get(f"{__package__}.persist")
+        root = persist.SYSTEM_ROOT if persist is not None else Path("/")
     return Path(root) / "etc" / "hfenv" / PROFILE_FILENAME
 
 
