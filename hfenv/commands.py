@@ -248,9 +248,11 @@ _SYSTEM_HELP = ("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and f
               help="Route `git clone https://huggingface.co/...` through the mirror (git's url.<mirror>.insteadOf).")
 @click.option("--take-over", is_flag=True,
               help="Comment out lines in startup files that would override hfenv's block (reset puts them back).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="With --system: write the machine-wide files under DIR instead of / (image builds, chroots).")
 @profile_options
 def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cache_dir: str | None,
-          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool,
+          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool, root: str | None,
           profile_flag: str | None, no_profile: bool) -> None:
     """Choose the endpoint, save the choice, and with --persist write it for good.
 
@@ -264,6 +266,7 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
 
     platform, host = _machine()
     _need_home(platform)
+    _use_root(root, system)
     chosen_shells = _chosen_shells(shell_names, required=persist)
     prof = load_profile(profile_flag, no_profile).profile
     use_git = use_git or (prof is not None and prof.git_route)
@@ -274,7 +277,7 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
     for message in persist_mod.setup_warnings(scope, platform, host):
         warn(message)
-    if system and not dry_run:
+    if system and not dry_run and root is None:
         _need_admin(host, platform, "setup")
     # A ModelScope fallback is not a choice worth keeping: the next run probes again.
     save = persist_mod.saves_choice(scope) and not fallback
@@ -290,19 +293,24 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     problem = persist_mod.system_problem(scope, changes, platform)
     if problem:
         fail(problem, EXIT_FAILURE)
+    shared = _shared_cache(prof, system, dry_run, platform)
     message = persist_mod.token_warning(chosen, platform.env, platform.home)
     if message and ("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1") not in pairs:
         warn(message)
     if use_git and chosen.is_official:
         click.echo("hfenv: --git: the official Hub needs no rewrite for git; "
                    "an earlier hfenv rule, if any, is removed", err=True)
-    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save, variables=pairs)
+    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save, variables=pairs,
+                                shared=shared)
     if dry_run or as_json:
         if as_json:
             _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
         return
     saved = ", saved as hfenv's default" if save else ""
     _print_summary(f"Endpoint: {chosen.name} ({chosen.url}){saved}.", changes)
+    if shared is not None:
+        state = "created" if shared["created"] else ("wrong" if shared["problem"] else "ok")
+        click.echo(f"  {state:<9}  {shared['path']}  [shared cache, group {shared['group']}]")
     _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=False)
 
 
@@ -315,8 +323,10 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
 @click.option("--all", "everything", is_flag=True,
               help="Everything setup ever wrote: every shell's files, every recorded file, git, "
                    "and the machine's files when run as root/admin.")
+@click.option("--root", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="With --system: remove the machine-wide files under DIR instead of / (image builds, chroots).")
 def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bool, use_git: bool,
-          everything: bool) -> None:
+          everything: bool, root: str | None) -> None:
     """Remove exactly what `hfenv setup` wrote.
 
     Without --system or --git it resets the startup files of the detected shell (or
@@ -332,13 +342,14 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
     _need_home(platform)
     if everything and shell_names:
         fail("--all already covers every shell; leave out --shell")
+    _use_root(root, system)
     if everything:
         scope = persist_mod.everything_scope(platform, host, system=system)
     else:
         user = bool(shell_names) or not (system or use_git)
         scope = persist_mod.Scope(tuple(_chosen_shells(shell_names, required=user)), user=user,
                                   system=system, git=use_git)
-    if system and not dry_run:
+    if system and not dry_run and root is None:
         _need_admin(host, platform, "reset")
     try:
         record = _load_record(platform, scope)
@@ -439,6 +450,46 @@ def _probed_endpoint(prof=None) -> tuple[Endpoint, bool]:
     return report.chosen, False
 
 
+def _use_root(root: str | None, system: bool) -> None:
+    """--root DIR: the machine-wide files (and the machine's profile) live under DIR for this run."""
+    import os
+    from pathlib import Path
+
+    from . import persist as persist_mod
+
+    if root is None:
+        return
+    if not system:
+        fail("--root goes with --system (it moves the machine-wide files)")
+    persist_mod.SYSTEM_ROOT = Path(os.path.abspath(root))
+
+
+def _shared_cache(prof, system: bool, dry_run: bool, platform) -> dict | None:
+    """setup --system with `cache.shared = true`: create the directory group-writable and setgid,
+    or check it; say what to chmod/chgrp when it is wrong (an existing directory is not changed)."""
+    from pathlib import Path
+
+    from . import persist as persist_mod
+    from . import sharedcache
+
+    if prof is None or not prof.cache_shared or not system or platform.system == "windows":
+        return None
+    path = Path(str(persist_mod.SYSTEM_ROOT) + prof.cache_hub) if str(persist_mod.SYSTEM_ROOT) != "/" \
+        else Path(prof.cache_hub)
+    if dry_run:
+        facts = sharedcache.gather(path)
+        return sharedcache.report(path, facts, created=False, problem=sharedcache.judge(facts))
+    try:
+        created = sharedcache.ensure(path)
+    except OSError as exc:
+        fail(f"cannot create the shared cache {path}: {exc.strerror or exc}", EXIT_FAILURE)
+    facts = sharedcache.gather(path)
+    problem = sharedcache.judge(facts)
+    if problem:
+        warn(f"shared cache {path}: {problem}")
+    return sharedcache.report(path, facts, created=created, problem=problem)
+
+
 def _need_admin(host, platform, command: str) -> None:
     if host.is_admin():
         return
@@ -450,7 +501,7 @@ def _need_admin(host, platform, command: str) -> None:
 
 
 def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint, saves_choice: bool,
-                      variables=None):
+                      variables=None, shared=None):
     """Print the plan (--dry-run) or apply it; report as JSON when asked. Returns the changes.
 
     A plan that changes nothing is not applied: no lock file appears for a no-op."""
@@ -474,7 +525,11 @@ def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, en
         except (BlockError, ConfigError) as exc:
             fail(str(exc), EXIT_FAILURE)
     if as_json:
-        click.echo(json.dumps(_report(endpoint, changes, variables), indent=2, ensure_ascii=False))
+        report = _report(endpoint, changes, variables)
+        if shared is not None:
+            report["shared_cache"] = shared
+            report["changed"] = report["changed"] or shared["created"]
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     return changes
 
 

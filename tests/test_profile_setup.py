@@ -218,3 +218,157 @@ def test_real_client_downloads_through_the_profiles_ca_without_the_token(tmp_pat
     assert done.returncode == 0, done.stderr.decode()
     assert any({k.lower(): v for k, v in seen.headers.items()}.get("authorization") == "Bearer hf_lab_secret"
                for seen in hub.requests)
+
+
+# ---- the machine: /etc/environment, --root, the shared cache ---------------------------
+
+
+@pytest.fixture
+def image_root(tmp_path):
+    """A machine image under a directory: /etc/environment with a line of its own, profile.d."""
+    root = tmp_path / "image"
+    (root / "etc" / "profile.d").mkdir(parents=True)
+    (root / "etc" / "environment").write_text('PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\n')
+    return root
+
+
+def pam_env(path: Path) -> dict[str, str]:
+    """/etc/environment read the way pam_env reads it: NAME=value lines, # comments, quotes stripped."""
+    env = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        env[name] = value
+    return env
+
+
+SYSTEM_LAB = """\
+[endpoints]
+order = ["hf-mirror"]
+[cache]
+hub = "/data/hf-cache"
+shared = true
+[token]
+third_party = "never"
+"""
+
+
+def test_system_writes_a_pam_block_under_root_and_reset_removes_it(tmp_path, image_root):
+    lab = write_profile(tmp_path, SYSTEM_LAB)
+    result = run("setup", "--system", "--root", str(image_root), "--endpoint", "hf-mirror",
+                 "--profile", str(lab), "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    environment = image_root / "etc" / "environment"
+    assert ("pam-environment", str(environment), "updated") in [(t["kind"], t["path"], t["action"])
+                                                                 for t in report["targets"]]
+    text = environment.read_text()
+    assert text.startswith('PATH="/usr/local/sbin') and "export" not in text
+    assert "HF_ENDPOINT=https://hf-mirror.com\n" in text and "HF_HUB_DISABLE_IMPLICIT_TOKEN=1\n" in text
+    # What `ssh host command` gets: sshd runs `bash -c` with pam_env's environment and no startup file.
+    bash = need_program("bash")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **pam_env(environment)}
+    env["PATH"] = env["PATH"] + ":/usr/bin:/bin"
+    done = subprocess.run([bash, "-c", f"{sys.executable} -c 'import os; print(os.environ[\"HF_ENDPOINT\"], "
+                                       "os.environ[\"HF_HUB_CACHE\"], os.environ[\"HF_HUB_DISABLE_IMPLICIT_TOKEN\"])'"],
+                          env=env, capture_output=True, text=True, timeout=30)
+    assert done.stdout.split() == ["https://hf-mirror.com", "/data/hf-cache", "1"], done.stderr
+    assert (image_root / "etc/profile.d/hfenv.sh").is_file()
+    # The shared cache was made under the root, group-writable and setgid, and the JSON says so.
+    cache = image_root / "data" / "hf-cache"
+    assert report["shared_cache"]["created"] is True and report["shared_cache"]["problem"] is None
+    assert cache.stat().st_mode & 0o7777 == 0o2775
+    again = json.loads(run("setup", "--system", "--root", str(image_root), "--endpoint", "hf-mirror",
+                           "--profile", str(lab), "--json").stdout)
+    assert again["changed"] is False and again["shared_cache"]["created"] is False
+    assert run("reset", "--system", "--root", str(image_root)).exit_code == 0
+    assert environment.read_text() == 'PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\n'
+    assert not (image_root / "etc/profile.d/hfenv.sh").exists()
+
+
+def test_the_machine_profile_under_root_is_found(tmp_path, image_root):
+    (image_root / "etc" / "hfenv").mkdir()
+    (image_root / "etc" / "hfenv" / "profile.toml").write_text(SYSTEM_LAB)
+    report = json.loads(run("setup", "--system", "--root", str(image_root), "--endpoint", "hf-mirror",
+                            "--json").stdout)
+    assert report["variables"]["HF_HUB_CACHE"] == "/data/hf-cache"
+
+
+def test_values_pam_cannot_carry_are_refused_and_nothing_changes(tmp_path, image_root):
+    lab = write_profile(tmp_path, '[cache]\nhub = "/data/hf cache"\n')
+    before = (image_root / "etc" / "environment").read_bytes()
+    result = run("setup", "--system", "--root", str(image_root), "--endpoint", "hf-mirror", "--profile", str(lab))
+    assert result.exit_code == 2 and "/etc/environment cannot carry HF_HUB_CACHE" in result.stderr
+    assert (image_root / "etc" / "environment").read_bytes() == before
+    assert not (image_root / "etc/profile.d/hfenv.sh").exists()
+
+
+def test_root_needs_system(tmp_path):
+    result = run("setup", "--root", str(tmp_path), "--endpoint", "hf")
+    assert result.exit_code == 2 and "--root goes with --system" in result.stderr
+
+
+def test_a_wrong_shared_cache_is_named_with_the_fix_and_left_alone(tmp_path, image_root):
+    cache = image_root / "data" / "hf-cache"
+    cache.mkdir(parents=True)
+    cache.chmod(0o755)
+    lab = write_profile(tmp_path, SYSTEM_LAB)
+    result = run("setup", "--system", "--root", str(image_root), "--endpoint", "hf-mirror", "--profile", str(lab),
+                 "--json")
+    assert result.exit_code == 0
+    shared = json.loads(result.stdout)["shared_cache"]
+    assert "group-writable and setgid" in shared["problem"] and f"chmod 2775 {cache}" in shared["problem"]
+    assert f"chmod 2775 {cache}" in result.stderr
+    assert cache.stat().st_mode & 0o7777 == 0o755
+
+
+@pytest.mark.slow
+def test_two_users_share_the_cache(tmp_path):
+    """Two Unix users of one group each create a file and take a lock in the shared cache."""
+    from conftest import IN_CI
+
+    if os.geteuid() != 0 or not IN_CI:
+        pytest.skip("creates two Unix users and a group: runs only as root with CI=true")
+    import shutil
+    import tempfile
+    import uuid
+
+    # Under /tmp itself: pytest's own tmp directories are private to root.
+    base = Path(tempfile.mkdtemp(prefix="hfenv-shared-"))
+    base.chmod(0o755)
+    image_root = base / "image"
+    (image_root / "etc" / "profile.d").mkdir(parents=True)
+    tag = uuid.uuid4().hex[:6]
+    group, users = f"hfl{tag}", [f"hfa{tag}", f"hfb{tag}"]
+    subprocess.run(["groupadd", group], check=True)
+    try:
+        for user in users:
+            subprocess.run(["useradd", "-M", "-G", group, user], check=True)
+        lab = write_profile(tmp_path, SYSTEM_LAB)
+        image_root.chmod(0o755)
+        assert run("setup", "--system", "--root", str(image_root), "--endpoint", "hf-mirror",
+                   "--profile", str(lab)).exit_code == 0
+        cache = image_root / "data" / "hf-cache"
+        (image_root / "data").chmod(0o755)
+        shutil.chown(cache, group=group)
+        # umask 002: the directories huggingface_hub creates inside must be group-writable too
+        # (the README's admin section says so; setgid alone only passes the group on).
+        script = ("import fcntl, os, sys; os.umask(0o002); d = sys.argv[1]; p = os.path.join(d, os.environ['USER'] + '.lock'); "
+                  "f = open(p, 'w'); fcntl.flock(f, fcntl.LOCK_EX); "
+                  "sub = os.path.join(d, 'models--x'); os.makedirs(sub, exist_ok=True); "
+                  "open(os.path.join(sub, os.environ['USER']), 'w').write('x')")
+        for user in users:
+            python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")
+            done = subprocess.run(["runuser", "-u", user, "--", "env", f"USER={user}", python, "-c",
+                                   script, str(cache)], capture_output=True, text=True, timeout=30)
+            assert done.returncode == 0, done.stderr
+        assert {p.name for p in (cache / "models--x").iterdir()} == set(users)
+    finally:
+        for user in users:
+            subprocess.run(["userdel", user], capture_output=True)
+        subprocess.run(["groupdel", group], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
