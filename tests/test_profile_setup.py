@@ -131,10 +131,10 @@ def test_setup_without_a_stored_token_policy_keeps_the_token_warning_quiet(tmp_p
     token.parent.mkdir(parents=True)
     token.write_text("hf_secret\n")
     without = run("setup", "--endpoint", "hf-mirror", "--no-profile")
-    assert "HF_HUB_DISABLE_IMPLICIT_TOKEN=1 so that the token is not sent" in without.stderr
+    assert "HF_HUB_DISABLE_IMPLICIT_TOKEN=1" in without.stderr
     lab = write_profile(tmp_path, '[token]\nthird_party = "never"\n')
     withp = run("setup", "--endpoint", "hf-mirror", "--profile", str(lab))
-    assert withp.exit_code == 0 and "token is not sent" not in withp.stderr
+    assert withp.exit_code == 0 and "token is stored" not in withp.stderr
 
 
 def test_git_route_in_the_profile_is_setups_git(tmp_path, isolated_home):
