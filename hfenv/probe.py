@@ -554,15 +554,10 @@ def _verdict_line(report: ProbeReport) -> str:
 
 
 def cache_path() -> Path:
-    """`probe.json` in the platform's cache directory."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "hfenv" / "Cache"
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches" / "hfenv"
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
-        base = (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "hfenv"
-    return base / "probe.json"
+    """`probe.json` in the platform's cache directory (endpoints.cache_dir)."""
+    from .endpoints import cache_dir
+
+    return cache_dir() / "probe.json"
 
 
 def network_fingerprint(environ: Mapping[str, str] | None = None) -> str:

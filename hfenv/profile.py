@@ -361,10 +361,10 @@ def read_local(path: str) -> str:
 
 def copy_path(url: str) -> Path:
     """Where the last good copy of a URL profile is kept (hfenv's cache directory)."""
-    from .probe import cache_path
+    from .endpoints import cache_dir  # not probe's: `hfenv shell` reads copies without the network libraries
 
     digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
-    return cache_path().parent / "profiles" / f"{digest}.toml"
+    return cache_dir() / "profiles" / f"{digest}.toml"
 
 
 def check_profile_url(url: str) -> str:

@@ -304,6 +304,33 @@ def test_shell_with_endpoint_imports_no_network_library():
     assert "HEAVY []" in done.stderr
 
 
+def test_shell_with_a_profile_imports_no_network_library(tmp_path):
+    """A local profile, and a URL profile's kept copy, are read without requests or huggingface_hub."""
+    from hfenv import profile
+
+    local = tmp_path / "lab.toml"
+    local.write_text('[token]\nthird_party = "never"\n[network]\nxet = "off"\n')
+    url = "https://profiles.lab.example/hf.toml"
+    copy = profile.copy_path(url)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(local.read_text())
+    code = (
+        "import sys\n"
+        "from hfenv.cli import main\n"
+        "try:\n"
+        "    main(['shell', '--shell', 'bash', '--endpoint', 'hf-mirror'], prog_name='hfenv')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('requests', 'huggingface_hub', 'urllib3', 'httpx'))\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    for source in (str(local), url):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                              env={**os.environ, "HFENV_PROFILE": source})
+        assert "export HF_HUB_DISABLE_IMPLICIT_TOKEN='1';" in done.stdout, done.stderr
+        assert "HEAVY []" in done.stderr, source
+
+
 def test_stdout_is_code_only_messages_go_to_stderr(tmp_path):
     env = {**os.environ, "HOME": str(tmp_path)}
     done = subprocess.run(hfenv_cmd() + ["shell", "--shell", "bash", "--endpoint", "http://127.0.0.1:9"],
