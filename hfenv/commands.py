@@ -461,7 +461,10 @@ def _use_root(root: str | None, system: bool) -> None:
         return
     if not system:
         fail("--root goes with --system (it moves the machine-wide files)")
+    before = persist_mod.SYSTEM_ROOT
     persist_mod.SYSTEM_ROOT = Path(os.path.abspath(root))
+    # Only for this command: a caller in the same process (a test's CliRunner) keeps its own root.
+    click.get_current_context().call_on_close(lambda: setattr(persist_mod, "SYSTEM_ROOT", before))
 
 
 def _shared_cache(prof, system: bool, dry_run: bool, platform) -> dict | None:

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from hfenv import persist, profile
 from hfenv.cli import main
+from hubserver import ca_bundle, serve, tls_ca  # noqa: F401 (fixtures)
 
 
 def run(*args, env=None):
@@ -78,3 +79,17 @@ def test_show_of_a_broken_profile_is_exit_2(tmp_path):
     bad.write_text("[cache]\nhub = 3\n")
     result = run("profile", "show", "--profile", str(bad))
     assert result.exit_code == 2 and f"{bad}:2: cache.hub: must be a string" in result.output
+
+
+def test_check_a_url_profile_reports_its_origin(tmp_path, serve, tls_ca, ca_bundle, monkeypatch):
+    from hubserver import HUB_FILES, server_tls
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle))
+    hub = serve("hub", tls=server_tls(tls_ca), files={**HUB_FILES, "lab/p": {"p.toml": b'name = "Lab"\n'}})
+    url = f"{hub.url}/lab/p/resolve/main/p.toml"
+    result = run("profile", "check", url)
+    assert result.exit_code == 0 and f"{url}: valid" in result.output and "origin 127.0.0.1" in result.output
+    hub.stop()
+    result = run("profile", "check", url)  # check judges the URL itself, never the kept copy
+    assert result.exit_code == 2 and "cannot fetch it" in result.output

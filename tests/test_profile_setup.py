@@ -307,6 +307,14 @@ def test_values_pam_cannot_carry_are_refused_and_nothing_changes(tmp_path, image
     assert not (image_root / "etc/profile.d/hfenv.sh").exists()
 
 
+def test_root_lasts_for_one_command(tmp_path, image_root):
+    from hfenv import persist
+
+    before = persist.SYSTEM_ROOT
+    assert run("setup", "--system", "--root", str(image_root), "--endpoint", "hf").exit_code == 0
+    assert persist.SYSTEM_ROOT == before
+
+
 def test_root_needs_system(tmp_path):
     result = run("setup", "--root", str(tmp_path), "--endpoint", "hf")
     assert result.exit_code == 2 and "--root goes with --system" in result.stderr
