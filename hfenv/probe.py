@@ -68,7 +68,6 @@ import math
 import os
 import stat
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
