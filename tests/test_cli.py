@@ -288,18 +288,20 @@ def test_version_and_python_dash_m():
     assert done.returncode == 0 and done.stdout.startswith("hfenv, version ")
 
 
+SHELL_IMPORTS = (
+    "import sys\n"
+    "from hfenv.cli import main\n"
+    "try:\n"
+    "    main(['shell', '--shell', 'bash', '--endpoint', 'hf-mirror'], prog_name='hfenv')\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('requests', 'huggingface_hub', 'urllib3', 'httpx', 'shellingham'))\n"
+    "print('HEAVY', heavy, file=sys.stderr)\n"
+)
+
+
 def test_shell_with_endpoint_imports_no_network_library():
-    code = (
-        "import sys\n"
-        "from hfenv.cli import main\n"
-        "try:\n"
-        "    main(['shell', '--shell', 'bash', '--endpoint', 'hf-mirror'], prog_name='hfenv')\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('requests', 'huggingface_hub', 'urllib3', 'httpx', 'shellingham'))\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", SHELL_IMPORTS], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout == "export HF_ENDPOINT='https://hf-mirror.com';\n"
     assert "HEAVY []" in done.stderr
 
@@ -314,18 +316,8 @@ def test_shell_with_a_profile_imports_no_network_library(tmp_path):
     copy = profile.copy_path(url)
     copy.parent.mkdir(parents=True, exist_ok=True)
     copy.write_text(local.read_text())
-    code = (
-        "import sys\n"
-        "from hfenv.cli import main\n"
-        "try:\n"
-        "    main(['shell', '--shell', 'bash', '--endpoint', 'hf-mirror'], prog_name='hfenv')\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('requests', 'huggingface_hub', 'urllib3', 'httpx'))\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
-    )
     for source in (str(local), url):
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+        done = subprocess.run([sys.executable, "-c", SHELL_IMPORTS], capture_output=True, text=True, cwd=ROOT,
                               env={**os.environ, "HFENV_PROFILE": source})
         assert "export HF_HUB_DISABLE_IMPLICIT_TOKEN='1';" in done.stdout, done.stderr
         assert "HEAVY []" in done.stderr, source
