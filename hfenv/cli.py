@@ -18,7 +18,7 @@ from .endpoints import Endpoint, EndpointError
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_ENDPOINT = 0, 1, 2, 3
 
 
-def fail(message: str, status: int = EXIT_USAGE) -> "click.exceptions.Exit":
+def fail(message: str, status: int = EXIT_USAGE) -> click.exceptions.Exit:
     """Print a one-line reason to stderr and leave with `status`."""
     click.echo(f"hfenv: {message}", err=True)
     raise click.exceptions.Exit(status)
@@ -83,7 +83,8 @@ def profile_options(command):
     """--profile / --no-profile, shared by every command that follows the lab profile."""
     command = click.option("--no-profile", is_flag=True, help="Ignore every lab profile.")(command)
     return click.option("--profile", "profile_flag", metavar="PATH|URL",
-                        help="Follow this lab profile (default: $HFENV_PROFILE, your config dir's, the machine's).")(command)
+                        help="Follow this lab profile (default: $HFENV_PROFILE, your config dir's, "
+                             "the machine's).")(command)
 
 
 # Commands that load only when invoked: name -> attribute of hfenv.commands.
@@ -303,9 +304,7 @@ def default_endpoint(prof=None) -> tuple[Endpoint, bool]:
     """Saved choice, else a fresh cached probe, else a probe now (of the profile's candidates, by
     its rule). Returns (endpoint, fallback): fallback when nothing is usable and the profile
     allows ModelScope (the official Hub's URL stays in HF_ENDPOINT)."""
-    from .endpoints import saved_choice
-
-    from .endpoints import ConfigError
+    from .endpoints import ConfigError, saved_choice
 
     try:
         saved = saved_choice()
@@ -386,7 +385,8 @@ def run_probe(candidates: list[Endpoint], **kwargs):
         fail(str(exc))
 
 
-def all_candidates(extra: tuple[str, ...] = (), only: bool = False, base: list[Endpoint] | None = None) -> list[Endpoint]:
+def all_candidates(extra: tuple[str, ...] = (), only: bool = False,
+                   base: list[Endpoint] | None = None) -> list[Endpoint]:
     """The known endpoints (or `base`, a profile's candidates), plus each --candidate; only those with `only`."""
     from .endpoints import parse_candidate
 

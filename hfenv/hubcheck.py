@@ -47,10 +47,10 @@ import sys
 import threading
 import time
 import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.client import HTTPException, RemoteDisconnected
-from typing import Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -333,7 +333,7 @@ class Watch:
         self._done = False
         self._timer: threading.Timer | None = None
 
-    def __enter__(self) -> "Watch":
+    def __enter__(self) -> Watch:
         self._timer = threading.Timer(max(self.deadline - time.monotonic(), 0.0), self.expire)
         self._timer.name = "hfenv-deadline"
         self._timer.daemon = True

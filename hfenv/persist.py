@@ -39,9 +39,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
-from typing import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from . import render
@@ -184,7 +184,8 @@ def pam_environment_target(root: Path) -> Target:
             problem = pam_value_problem(value)
             if problem:
                 raise render.UnsafeValue(f"/etc/environment cannot carry {name}={value!r}: {problem}")
-        note = "# Written by `hfenv setup --system` (pam_env reads NAME=value lines); `hfenv reset --system` removes it.\n"
+        note = ("# Written by `hfenv setup --system` (pam_env reads NAME=value lines); "
+                "`hfenv reset --system` removes it.\n")
         return (note + "".join(f"{name}={value}\n" for name, value in pairs)).encode("utf-8")
 
     return replace(target, body=body)
@@ -302,7 +303,8 @@ def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platfor
     ``take_over``: also comment out the lines that would override the block (hfenv.takeover).
     """
     files, environments = _split(targets_for(scope, platform, host, root))
-    recorded = [target for target in _recorded_targets(scope, platform, record) if _key(target) not in set(map(_key, files))]
+    written = set(map(_key, files))
+    recorded = [target for target in _recorded_targets(scope, platform, record) if _key(target) not in written]
     edits = []
     for target in files:
         body = target.body(endpoint, pairs)

@@ -70,17 +70,33 @@ import stat
 import statistics
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
-
 
 from .endpoints import (
-    CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_name, check_url, name_for_url,
-    same_origin, write_json_atomic,
+    CATALOG,
+    OFFICIAL,
+    PUBLIC_FILE,
+    PUBLIC_REPO,
+    Endpoint,
+    EndpointError,
+    check_name,
+    check_url,
+    name_for_url,
+    same_origin,
+    write_json_atomic,
 )
 from .hubcheck import (  # noqa: F401  (classify_answer, hub_check_url: the probe's public names too)
-    JOIN_GRACE, LOOKUP_GRACE, Sample, Verdict, Watch, classify_answer, hub_check, hub_check_url, proxy_for,
+    JOIN_GRACE,
+    LOOKUP_GRACE,
+    Sample,
+    Verdict,
+    Watch,
+    classify_answer,
+    hub_check,
+    hub_check_url,
+    proxy_for,
 )
 
 DEFAULT_TIMEOUT = 3.0
@@ -152,7 +168,7 @@ class ProbeResult:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping) -> "ProbeResult":
+    def from_json(cls, data: Mapping) -> ProbeResult:
         """Inverse of to_json; raises ValueError on anything malformed (a damaged cache)."""
         def typed(key, kinds, optional=False):
             value = data.get(key)
@@ -394,7 +410,7 @@ class _Probe:
                 break
             with self.cond:
                 wait = self.next_check(time.monotonic()) - time.monotonic()
-                self.cond.wait_for(lambda: self.version != version, timeout=max(wait, 0.0005))
+                self.cond.wait_for(lambda seen=version: self.version != seen, timeout=max(wait, 0.0005))
         elapsed_ms = int(round((time.monotonic() - self.started) * 1000))
         # Every track is finished, so every request still running was aborted (its sockets shut
         # down): the workers end at once. Wait for them, so that no thread is inside the TLS

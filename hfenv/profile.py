@@ -22,9 +22,9 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from .endpoints import CATALOG, EndpointError, check_name, check_url, is_official_url
 
@@ -149,14 +149,15 @@ def parse_profile(text: str, source: str) -> Profile:
         shown = key if table is None else (table if key is None else f"{table}.{key}")
         line = key_line(text, table, key)
         if line is None and table is None:  # a table of that name: [key] or [key.sub]
-            line = key_line(text, key) or next((n for n, l in enumerate(text.splitlines(), 1)
-                                                if re.match(rf"^\s*\[+\s*{re.escape(key)}\s*[.\]]", l)), None)
+            header = re.compile(rf"^\s*\[+\s*{re.escape(key)}\s*[.\]]")
+            line = key_line(text, key) or next((number for number, row in enumerate(text.splitlines(), 1)
+                                                if header.match(row)), None)
         return ProfileError(source, line, shown, why)
 
     values: dict[str, object] = {}
     for name, value in data.items():
         if name in SCHEMA[None]:
-            _check_type(value, SCHEMA[None][name], lambda why: bad(None, name, why))
+            _check_type(value, SCHEMA[None][name], lambda why, name=name: bad(None, name, why))
             values[name] = value
         elif name in SCHEMA:
             if not isinstance(value, dict):
@@ -168,7 +169,9 @@ def parse_profile(text: str, source: str) -> Profile:
     urls: dict[str, str] = {}
     for table in (t for t in SCHEMA if t):
         for key, value in data.get(table, {}).items():
-            fail = (lambda why, k=key, t=table: bad(t, k, why))
+            def fail(why: str, k: str = key, t: str = table) -> ProfileError:
+                return bad(t, k, why)
+
             if key in SCHEMA[table]:
                 _check_type(value, SCHEMA[table][key], fail)
                 values[f"{table}.{key}"] = value

@@ -88,7 +88,7 @@ class _TCPServer(socketserver.ThreadingMixIn, HTTPServer):
     block_on_close = False  # stop() closes connections itself; never wait for a handler
     allow_reuse_address = True
 
-    def __init__(self, owner: "_Listener", handler):
+    def __init__(self, owner: _Listener, handler):
         self.owner = owner
         super().__init__(("127.0.0.1", 0), handler)
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from conftest import IN_CI, ROOT
-from hubserver import serve  # noqa: F401 (fixture)
 
 EXAMPLE = ROOT / "examples" / "ansible"
 
@@ -50,7 +49,8 @@ def test_playbook_places_the_profile_and_a_second_run_changes_nothing(tmp_path, 
         "hfenv_profile_src": str(profile), "hfenv_root": str(root), "ansible_python_interpreter": sys.executable,
     }))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ANSIBLE_NOCOLOR": "1", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-           "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"), "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
+           "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
+           "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
            "NO_PROXY": "127.0.0.1,localhost"}
 
     def play() -> dict:

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 
 from hfenv.cli import main
 from hfenv.doctor import lab
-from hubserver import ca_bundle, tls_ca  # noqa: F401 (fixtures)
 
 MIRROR = "https://hf-mirror.com"
 

@@ -14,12 +14,11 @@ import sys
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from hfenv import probe
-from hfenv.cli import main
 
-from hubserver import dead_url, serve  # noqa: F401  (fixture)
+from conftest import run
+from hubserver import dead_url
 
 CONTRACT_KEYS = {"name", "url", "ok", "status", "latency_ms", "samples_ms", "detail"}
 
@@ -30,10 +29,6 @@ def nothing_leaves_this_machine(monkeypatch):
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.setenv(name, blackhole)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def test_probe_json_contract(serve):

@@ -8,7 +8,8 @@ import pytest
 
 from hfenv import persist, profile
 from hfenv.profile import ProfileError, key_line, locate, parse_profile, profile_variables
-from hubserver import HUB_FILES, ca_bundle, serve, server_tls, tls_ca  # noqa: F401 (fixtures)
+
+from hubserver import HUB_FILES, server_tls
 
 FULL = """\
 name = "Vision Lab"

@@ -8,7 +8,6 @@ from click.testing import CliRunner
 
 from hfenv import persist, profile
 from hfenv.cli import main
-from hubserver import ca_bundle, serve, tls_ca  # noqa: F401 (fixtures)
 
 
 def run(*args, env=None):

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, need_program
 from hfenv import endpoints, render
 from hfenv.cli import main
-from hubserver import HUB_FILES, ca_bundle, dead_url, serve, server_tls, tls_ca  # noqa: F401 (fixtures)
+
+from conftest import ROOT, need_program
+from hubserver import HUB_FILES, dead_url, server_tls
 
 MIRROR = "https://hf-mirror.com"
 
@@ -52,7 +53,7 @@ LAB_VARIABLES = {
 def test_shell_sets_every_variable_of_the_profile_and_flags_win(tmp_path):
     lab = write_profile(tmp_path, LAB)
     code = run("shell", "--shell", "bash", "--endpoint", "hf-mirror", "--profile", str(lab)).stdout
-    for name, value in LAB_VARIABLES.items():
+    for name in LAB_VARIABLES:
         assert f"export {name}=" in code
     # The official Hub keeps the token (origin comparison), --cache-dir beats cache.hub.
     code = run("shell", "--shell", "bash", "--endpoint", "hf", "--cache-dir", "/mine", "--profile", str(lab)).stdout
@@ -365,7 +366,8 @@ def test_two_users_share_the_cache(tmp_path):
         shutil.chown(cache, group=group)
         # umask 002: the directories huggingface_hub creates inside must be group-writable too
         # (the README's admin section says so; setgid alone only passes the group on).
-        script = ("import fcntl, os, sys; os.umask(0o002); d = sys.argv[1]; p = os.path.join(d, os.environ['USER'] + '.lock'); "
+        script = ("import fcntl, os, sys; os.umask(0o002); d = sys.argv[1]; "
+                  "p = os.path.join(d, os.environ['USER'] + '.lock'); "
                   "f = open(p, 'w'); fcntl.flock(f, fcntl.LOCK_EX); "
                   "sub = os.path.join(d, 'models--x'); os.makedirs(sub, exist_ok=True); "
                   "open(os.path.join(sub, os.environ['USER']), 'w').write('x')")

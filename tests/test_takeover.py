@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from conftest import ROOT, need_program
 from hfenv import takeover
 from hfenv.blocks import HASH_MARKERS
+
+from conftest import ROOT, need_program
 
 MIRROR = "https://hf-mirror.com"
 OLD = "https://old-blog.example"

@@ -11,26 +11,22 @@
 from __future__ import annotations
 
 import itertools
-import os
 import json
+import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from test_persist_cli import tree
 
 from hfenv import persist, shells
 from hfenv.blocks import UTF8_BOM, Markers
-from hfenv.cli import main
 from hfenv.writers import Target, WriteError, reset_edit, setup_edit
-from test_persist_cli import tree
+
+from conftest import run
 
 BODY = b"export HF_ENDPOINT='https://hf-mirror.com'\n"
 FISH_BLOCK = (b"# >>> hfenv >>>\n# Managed by hfenv: `hfenv setup` changes it, `hfenv reset` removes it.\n"
               b"set -gx HF_ENDPOINT 'https://hf-mirror.com'\n# <<< hfenv <<<\n")
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 # ---- files hfenv owns whole (item 12) ----------------------------------------------
@@ -162,10 +158,12 @@ def test_an_empty_or_relative_home_is_refused(tmp_path, monkeypatch, isolated_ho
 
 
 def test_home_problem_on_windows_reads_userprofile(tmp_path):
-    windows = lambda **env: shells.Platform("windows", Path("C:/Users/u"), env)
+    def windows(**env):
+        return shells.Platform("windows", Path("C:/Users/u"), env)
     assert "USERPROFILE" in persist.home_problem(windows(USERPROFILE=""))
     assert "relative" in persist.home_problem(windows(USERPROFILE="Users\\u"))
-    linux = lambda **env: shells.Platform("linux", tmp_path, env)
+    def linux(**env):
+        return shells.Platform("linux", tmp_path, env)
     assert persist.home_problem(linux(HOME=str(tmp_path))) is None
     assert persist.home_problem(linux()) is None  # unset: the password database answers
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePath
-from typing import Mapping
 
 from .context import CLIENT_TIMEOUT, Context, Section
 from .report import Finding, Findings

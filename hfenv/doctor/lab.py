@@ -212,8 +212,10 @@ def judge_lab(facts: LabFacts) -> list[Finding]:
                       f" ({cache.error})", f"add this user to group {cache.group} (usermod -aG {cache.group} $USER), "
                                            "then log in again")
         elif not cache.can_lock:
-            out.error("shared-cache-lock", f"this user cannot take a lock in the shared cache {cache.path} ({cache.error})",
-                      "a file system without locks (some NFS mounts) breaks huggingface_hub's downloads: use local disk")
+            out.error("shared-cache-lock",
+                      f"this user cannot take a lock in the shared cache {cache.path} ({cache.error})",
+                      "a file system without locks (some NFS mounts) breaks huggingface_hub's downloads: "
+                      "use local disk")
         else:
             free = f", {human_size(cache.free_bytes)} free" if cache.free_bytes is not None else ""
             out.ok("shared-cache", f"shared cache {cache.path}: group {cache.group}, mode {cache.mode}, "
@@ -223,7 +225,8 @@ def judge_lab(facts: LabFacts) -> list[Finding]:
                          "free space, or ask the admin for a larger disk")
     if facts.ca_bundle:
         if facts.ca_problem:
-            out.error("ca-bundle", f"CA bundle {facts.ca_bundle} {facts.ca_problem}: HTTPS through the lab's proxy fails",
+            out.error("ca-bundle",
+                      f"CA bundle {facts.ca_bundle} {facts.ca_problem}: HTTPS through the lab's proxy fails",
                       "ask the lab's admin for the CA file, or fix network.ca_bundle in the profile")
         else:
             out.ok("ca-bundle", f"CA bundle {facts.ca_bundle} parses as PEM")

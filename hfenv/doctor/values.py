@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from ..endpoints import CATALOG, OFFICIAL, Endpoint, EndpointError, check_url

@@ -6,8 +6,19 @@ import os
 import re
 from pathlib import Path, PurePath
 
-from .base import (Action, Platform, ProgramHost, Shell, StartupFile, Words, check_value, first_existing, home_of,
-                   listing, refuse_braces)
+from .base import (
+    Action,
+    Platform,
+    ProgramHost,
+    Shell,
+    StartupFile,
+    Words,
+    check_value,
+    first_existing,
+    home_of,
+    listing,
+    refuse_braces,
+)
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _FUNCTION = re.compile(r"[A-Za-z_][\w.:-]*\(\)")
