@@ -6,16 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from hfenv.cli import main
 from hfenv.doctor import lab
 
+from conftest import run
+
 MIRROR = "https://hf-mirror.com"
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def lab_findings(result) -> dict:

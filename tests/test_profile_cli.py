@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
 from hfenv import persist, profile
-from hfenv.cli import main
 
-
-def run(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+from conftest import run
 
 
 def test_init_writes_a_valid_template_and_never_over_a_file(tmp_path):

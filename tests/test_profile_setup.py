@@ -10,19 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from hfenv import endpoints, render
-from hfenv.cli import main
 
-from conftest import ROOT, need_program
+from conftest import ROOT, need_program, run
 from hubserver import HUB_FILES, dead_url, server_tls
 
 MIRROR = "https://hf-mirror.com"
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def write_profile(tmp_path: Path, text: str) -> Path:
