@@ -63,8 +63,33 @@ def config_endpoints() -> dict[str, str]:
         fail(str(exc), EXIT_FAILURE)
 
 
+def load_profile(flag: str | None, no_profile: bool, *, root=None, fast: bool = False):
+    """The lab profile in effect (hfenv.profile.Loaded); a bad one is bad input (exit 2, file:line: key).
+
+    `fast` (shell, run): a URL profile's local copy is read when there is one, without the network."""
+    from . import profile as profile_mod
+
+    located = profile_mod.locate(flag, no_profile, root=root)
+    try:
+        loaded = profile_mod.load(located, use_copy_first=fast)
+    except profile_mod.ProfileError as exc:
+        fail(f"profile: {exc}")
+    if loaded.note and not fast:
+        warn(f"profile: {loaded.note}")
+    return loaded
+
+
+def profile_options(command):
+    """--profile / --no-profile, shared by every command that follows the lab profile."""
+    command = click.option("--no-profile", is_flag=True, help="Ignore every lab profile.")(command)
+    return click.option("--profile", "profile_flag", metavar="PATH|URL",
+                        help="Follow this lab profile (default: $HFENV_PROFILE, your config dir's, "
+                             "the machine's).")(command)
+
+
 # Commands that load only when invoked: name -> attribute of hfenv.commands.
 LAZY_COMMANDS = {name: name for name in ("completion", "detect", "doctor", "endpoints", "probe", "reset", "setup")}
+LAZY_COMMANDS["profile"] = "profile_group"
 
 
 class Main(click.Group):
@@ -188,14 +213,19 @@ class _ShellCommand(click.Command):
 @click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
 @click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
 @click.option("--unset", is_flag=True, help="Emit code that removes the variables instead.")
-def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, unset: bool) -> None:
+@profile_options
+def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, unset: bool,
+          profile_flag: str | None, no_profile: bool) -> None:
     """Print code that sets HF_ENDPOINT in the current shell."""
     from . import render
 
     entry = pick_shell(shell_name)
     if unset and (endpoint is not None or cache_dir is not None):
         fail("--unset takes neither --endpoint nor --cache-dir")
-    pairs = render.unset_assignments() if unset else environment_pairs(endpoint, cache_dir)
+    if unset:
+        pairs = render.unset_assignments()
+    else:
+        pairs = environment_pairs(endpoint, cache_dir, load_profile(profile_flag, no_profile, fast=True))
     try:
         code = render.render_shell_code(entry, pairs)
     except render.UnsafeValue as exc:
@@ -210,15 +240,34 @@ def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, u
     click.echo(code, nl=False)
 
 
-def environment_pairs(endpoint: str | None, cache_dir: str | None) -> list[tuple[str, str | None]]:
+def environment_pairs(endpoint: str | None, cache_dir: str | None, loaded=None) -> list[tuple[str, str | None]]:
     """The (variable, value) pairs `hfenv shell` sets and `hfenv run` passes on.
 
-    One place for both commands; the lab profile's variables join the list here."""
+    One place for both commands (and, through profile_pairs, for setup); `loaded` is the
+    lab profile in effect (load_profile), whose variables join the list here."""
+    prof = loaded.profile if loaded is not None else None
+    if endpoint is not None:
+        chosen, fallback = resolve_endpoint(endpoint), False
+    else:
+        chosen, fallback = default_endpoint(prof)
+    return profile_pairs(chosen, cache_dir, prof, fallback=fallback)
+
+
+def profile_pairs(chosen: Endpoint, cache_dir: str | None, prof, *, fallback: bool = False,
+                  xet: str | None = None) -> list[tuple[str, str | None]]:
+    """HF_ENDPOINT, HF_HUB_CACHE (--cache-dir, else the profile's cache.hub), then the profile's
+    other variables for this endpoint (hfenv.profile.profile_variables). Flags override the profile."""
     from . import render
 
-    chosen = default_endpoint() if endpoint is None else resolve_endpoint(endpoint)
+    if cache_dir is None and prof is not None and prof.cache_hub:
+        cache_dir = prof.cache_hub
+    extra = []
+    if prof is not None or xet is not None:
+        from .profile import profile_variables
+
+        extra = profile_variables(prof, chosen.url, xet=xet, fallback=fallback)
     try:
-        return render.assignments(chosen.url, cache_dir)
+        return render.assignments(chosen.url, cache_dir, extra)
     except render.UnsafeValue as exc:
         fail(f"--cache-dir: {exc}")
 
@@ -229,8 +278,10 @@ def environment_pairs(endpoint: str | None, cache_dir: str | None) -> list[tuple
 @main.command(context_settings={"allow_interspersed_args": False})
 @click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
 @click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
+@profile_options
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARG]...")
-def run(endpoint: str | None, cache_dir: str | None, command: tuple[str, ...]) -> None:
+def run(endpoint: str | None, cache_dir: str | None, profile_flag: str | None, no_profile: bool,
+        command: tuple[str, ...]) -> None:
     """Run CMD with the variables `hfenv shell` would set.
 
     \b
@@ -245,7 +296,8 @@ def run(endpoint: str | None, cache_dir: str | None, command: tuple[str, ...]) -
 
     from . import runner
 
-    env = runner.command_environment(os.environ, environment_pairs(endpoint, cache_dir))
+    loaded = load_profile(profile_flag, no_profile, fast=True)
+    env = runner.command_environment(os.environ, environment_pairs(endpoint, cache_dir, loaded))
     try:
         status = runner.run_command(command, env)
     except runner.CannotStart as exc:
@@ -253,8 +305,10 @@ def run(endpoint: str | None, cache_dir: str | None, command: tuple[str, ...]) -
     raise click.exceptions.Exit(status)
 
 
-def default_endpoint() -> Endpoint:
-    """Saved choice, else a fresh cached probe, else a probe now."""
+def default_endpoint(prof=None) -> tuple[Endpoint, bool]:
+    """Saved choice, else a fresh cached probe, else a probe now (of the profile's candidates, by
+    its rule). Returns (endpoint, fallback): fallback when nothing is usable and the profile
+    allows ModelScope (the official Hub's URL stays in HF_ENDPOINT)."""
     from .endpoints import ConfigError, saved_choice
 
     try:
@@ -262,25 +316,67 @@ def default_endpoint() -> Endpoint:
     except ConfigError as exc:
         fail(str(exc), EXIT_FAILURE)
     if saved is not None:
-        return saved
-    report = cached_or_new_probe()
+        return saved, False
+    report = cached_or_new_probe(prof)
     if report.chosen is None:
-        fail("no usable Hugging Face endpoint found; run `hfenv probe` for details", EXIT_NO_ENDPOINT)
-    return report.chosen
+        return nothing_usable(prof, "run `hfenv probe` for details")
+    return report.chosen, False
 
 
-def cached_or_new_probe():
+def nothing_usable(prof, advice: str) -> tuple[Endpoint, bool]:
+    """No endpoint answered: exit 3, or, when the profile says so, the ModelScope fallback (said aloud)."""
+    from .endpoints import CATALOG, OFFICIAL
+
+    if prof is None or not prof.modelscope:
+        fail(f"no usable Hugging Face endpoint found; {advice}", EXIT_NO_ENDPOINT)
+    warn("no usable Hugging Face endpoint found; the lab profile's [fallback] modelscope = true: "
+         "setting USE_MODELSCOPE_HUB=1 and VLLM_USE_MODELSCOPE=true (ModelScope instead of the Hub)")
+    return Endpoint(OFFICIAL, CATALOG[OFFICIAL]), True
+
+
+def cached_or_new_probe(prof=None):
+    """A fresh cached probe of the candidates (the profile's, else the usual ones), else a probe now;
+    its choice made by the profile's rule."""
     from . import probe as probe_mod
 
-    # Only a probe of the usual candidates stands in for one: not a `probe --only` experiment.
-    candidates = all_candidates()
+    # Only a probe of the same candidates stands in for one: not a `probe --only` experiment.
+    candidates = profile_candidates(prof) or all_candidates()
+    first = prof is not None and prof.choose == "first"
+    trust_profile_ca(prof)  # before the cache: its fingerprint covers the CA variables
     report = probe_mod.load_cache(candidates=candidates)
-    if report is not None:
+    if report is None:
+        click.echo("hfenv: probing endpoints (no fresh saved result)...", err=True)
+        report = run_probe(candidates, wait_all=first)
+        probe_mod.save_cache(report)
+    return by_profile_rule(report, prof)
+
+
+def by_profile_rule(report, prof):
+    """The report with its choice made by the profile's rule (`first`: first usable in order)."""
+    if prof is None or prof.choose != "first":
         return report
-    click.echo("hfenv: probing endpoints (no fresh saved result)...", err=True)
-    report = run_probe(candidates)
-    probe_mod.save_cache(report)
-    return report
+    from dataclasses import replace
+
+    from .probe import choose_first
+
+    best = choose_first(report.results, [c.name for c in report.candidates] or prof.order)
+    return replace(report, chosen=Endpoint(best.name, best.url) if best else None)
+
+
+def profile_candidates(prof) -> list[Endpoint]:
+    """The profile's candidates in its order (names it defines, else the catalog and yours); [] when it names none."""
+    if prof is None or not prof.order:
+        return []
+    known = config_endpoints() if any(name not in prof.urls for name in prof.order) else {}
+    return [Endpoint(name, url) for name, url in prof.candidates(known)]
+
+
+def trust_profile_ca(prof) -> None:
+    """hfenv's own checks trust the profile's CA bundle, as the clients it sets up will."""
+    import os
+
+    if prof is not None and prof.ca_bundle:
+        os.environ["SSL_CERT_FILE"] = os.environ["REQUESTS_CA_BUNDLE"] = prof.ca_bundle
 
 
 def run_probe(candidates: list[Endpoint], **kwargs):
@@ -294,11 +390,13 @@ def run_probe(candidates: list[Endpoint], **kwargs):
         fail(str(exc))
 
 
-def all_candidates(extra: tuple[str, ...] = (), only: bool = False) -> list[Endpoint]:
+def all_candidates(extra: tuple[str, ...] = (), only: bool = False,
+                   base: list[Endpoint] | None = None) -> list[Endpoint]:
+    """The known endpoints (or `base`, a profile's candidates), plus each --candidate; only those with `only`."""
     from .endpoints import parse_candidate
 
     known = config_endpoints()
-    candidates = [] if only else [Endpoint(n, u) for n, u in known.items()]
+    candidates = [] if only else list(base) if base else [Endpoint(n, u) for n, u in known.items()]
     for text in extra:
         try:
             endpoint, warnings = parse_candidate(text, known)

@@ -7,6 +7,7 @@ which run in shell startup files and cron lines, import neither them nor what th
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -19,7 +20,10 @@ from .cli import (
     all_candidates,
     cached_or_new_probe,
     fail,
+    load_profile,
     pick_shell,
+    profile_options,
+    profile_pairs,
     resolve_endpoint,
     run_probe,
     warn,
@@ -123,18 +127,26 @@ def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, time
 @click.option("--all", "wait_all", is_flag=True,
               help="Wait for every candidate within the budget instead of deciding early.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@profile_options
 def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, samples: int | None,
-          wait_all: bool, as_json: bool) -> None:
-    """Probe the Hub and its mirrors, and choose the fastest usable one."""
+          wait_all: bool, as_json: bool, profile_flag: str | None, no_profile: bool) -> None:
+    """Probe the Hub and its mirrors, and choose the fastest usable one.
+
+    With a lab profile: its candidates (plus each --candidate), chosen by its rule."""
     from . import probe as probe_mod
+    from .cli import by_profile_rule, profile_candidates, trust_profile_ca
 
     if only and not candidates:
         fail("--only needs at least one --candidate")
-    chosen = all_candidates(candidates, only)
+    prof = load_profile(profile_flag, no_profile).profile
+    chosen = all_candidates(candidates, only, base=profile_candidates(prof))
+    trust_profile_ca(prof)
     kwargs = {k: v for k, v in (("timeout", timeout), ("samples", samples)) if v is not None}
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else None
-    report = run_probe(chosen, wait_all=wait_all, progress=progress, **kwargs)
+    first = prof is not None and prof.choose == "first"
+    report = run_probe(chosen, wait_all=wait_all or first, progress=progress, **kwargs)
     probe_mod.save_cache(report)
+    report = by_profile_rule(report, prof)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -236,8 +248,12 @@ _SYSTEM_HELP = ("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and f
               help="Route `git clone https://huggingface.co/...` through the mirror (git's url.<mirror>.insteadOf).")
 @click.option("--take-over", is_flag=True,
               help="Comment out lines in startup files that would override hfenv's block (reset puts them back).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="With --system: write the machine-wide files under DIR instead of / (image builds, chroots).")
+@profile_options
 def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cache_dir: str | None,
-          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool) -> None:
+          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool, root: str | None,
+          profile_flag: str | None, no_profile: bool) -> None:
     """Choose the endpoint, save the choice, and with --persist write it for good.
 
     Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git).
@@ -250,18 +266,21 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
 
     platform, host = _machine()
     _need_home(platform)
+    _use_root(root, system)
     chosen_shells = _chosen_shells(shell_names, required=persist)
-    chosen = resolve_endpoint(endpoint) if endpoint is not None else _probed_endpoint()
-    try:
-        pairs = render.assignments(chosen.url, cache_dir)
-    except render.UnsafeValue as exc:
-        fail(f"--cache-dir: {exc}")
+    prof = load_profile(profile_flag, no_profile).profile
+    use_git = use_git or (prof is not None and prof.git_route)
+    chosen, fallback = (resolve_endpoint(endpoint), False) if endpoint is not None else _probed_endpoint(prof)
+    # XET HOOK (issue 12): setup's --xet value goes here; None means the profile's network.xet
+    # (hfenv.profile.xet_default gives the option's default).
+    pairs = profile_pairs(chosen, cache_dir, prof, fallback=fallback, xet=None)
     scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
     for message in persist_mod.setup_warnings(scope, platform, host):
         warn(message)
-    if system and not dry_run:
+    if system and not dry_run and root is None:
         _need_admin(host, platform, "setup")
-    save = persist_mod.saves_choice(scope)
+    # A ModelScope fallback is not a choice worth keeping: the next run probes again.
+    save = persist_mod.saves_choice(scope) and not fallback
     try:
         record = _load_record(platform, scope)
         changes = persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save, record=record)
@@ -274,19 +293,24 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     problem = persist_mod.system_problem(scope, changes, platform)
     if problem:
         fail(problem, EXIT_FAILURE)
+    shared = _shared_cache(prof, system, dry_run, platform)
     message = persist_mod.token_warning(chosen, platform.env, platform.home)
-    if message:
+    if message and ("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1") not in pairs:
         warn(message)
     if use_git and chosen.is_official:
         click.echo("hfenv: --git: the official Hub needs no rewrite for git; "
                    "an earlier hfenv rule, if any, is removed", err=True)
-    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save)
+    changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save, variables=pairs,
+                                shared=shared)
     if dry_run or as_json:
         if as_json:
             _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
         return
     saved = ", saved as hfenv's default" if save else ""
     _print_summary(f"Endpoint: {chosen.name} ({chosen.url}){saved}.", changes)
+    if shared is not None:
+        state = "created" if shared["created"] else ("wrong" if shared["problem"] else "ok")
+        click.echo(f"  {state:<9}  {shared['path']}  [shared cache, group {shared['group']}]")
     _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=False)
 
 
@@ -299,8 +323,10 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
 @click.option("--all", "everything", is_flag=True,
               help="Everything setup ever wrote: every shell's files, every recorded file, git, "
                    "and the machine's files when run as root/admin.")
+@click.option("--root", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="With --system: remove the machine-wide files under DIR instead of / (image builds, chroots).")
 def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bool, use_git: bool,
-          everything: bool) -> None:
+          everything: bool, root: str | None) -> None:
     """Remove exactly what `hfenv setup` wrote.
 
     Without --system or --git it resets the startup files of the detected shell (or
@@ -316,13 +342,14 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
     _need_home(platform)
     if everything and shell_names:
         fail("--all already covers every shell; leave out --shell")
+    _use_root(root, system)
     if everything:
         scope = persist_mod.everything_scope(platform, host, system=system)
     else:
         user = bool(shell_names) or not (system or use_git)
         scope = persist_mod.Scope(tuple(_chosen_shells(shell_names, required=user)), user=user,
                                   system=system, git=use_git)
-    if system and not dry_run:
+    if system and not dry_run and root is None:
         _need_admin(host, platform, "reset")
     try:
         record = _load_record(platform, scope)
@@ -412,13 +439,58 @@ def _detected_shells() -> list:
         return []
 
 
-def _probed_endpoint() -> Endpoint:
-    """setup without --endpoint: a fresh cached probe result, else a probe now (never the saved choice)."""
-    report = cached_or_new_probe()
+def _probed_endpoint(prof=None) -> tuple[Endpoint, bool]:
+    """setup without --endpoint: a fresh cached probe result, else a probe now (never the saved
+    choice), of the profile's candidates by its rule. (endpoint, fallback) as cli.default_endpoint."""
+    from .cli import nothing_usable
+
+    report = cached_or_new_probe(prof)
     if report.chosen is None:
-        fail("no usable Hugging Face endpoint found; run `hfenv probe` for details, "
-             "or pass --endpoint", EXIT_NO_ENDPOINT)
-    return report.chosen
+        return nothing_usable(prof, "run `hfenv probe` for details, or pass --endpoint")
+    return report.chosen, False
+
+
+def _use_root(root: str | None, system: bool) -> None:
+    """--root DIR: the machine-wide files (and the machine's profile) live under DIR for this run."""
+    import os
+    from pathlib import Path
+
+    from . import persist as persist_mod
+
+    if root is None:
+        return
+    if not system:
+        fail("--root goes with --system (it moves the machine-wide files)")
+    before = persist_mod.SYSTEM_ROOT
+    persist_mod.SYSTEM_ROOT = Path(os.path.abspath(root))
+    # Only for this command: a caller in the same process (a test's CliRunner) keeps its own root.
+    click.get_current_context().call_on_close(lambda: setattr(persist_mod, "SYSTEM_ROOT", before))
+
+
+def _shared_cache(prof, system: bool, dry_run: bool, platform) -> dict | None:
+    """setup --system with `cache.shared = true`: create the directory group-writable and setgid,
+    or check it; say what to chmod/chgrp when it is wrong (an existing directory is not changed)."""
+    from pathlib import Path
+
+    from . import persist as persist_mod
+    from . import sharedcache
+
+    if prof is None or not prof.cache_shared or not system or platform.system == "windows":
+        return None
+    path = Path(str(persist_mod.SYSTEM_ROOT) + prof.cache_hub) if str(persist_mod.SYSTEM_ROOT) != "/" \
+        else Path(prof.cache_hub)
+    if dry_run:
+        facts = sharedcache.gather(path)
+        return sharedcache.report(path, facts, created=False, problem=sharedcache.judge(facts))
+    try:
+        created = sharedcache.ensure(path)
+    except OSError as exc:
+        fail(f"cannot create the shared cache {path}: {exc.strerror or exc}", EXIT_FAILURE)
+    facts = sharedcache.gather(path)
+    problem = sharedcache.judge(facts)
+    if problem:
+        warn(f"shared cache {path}: {problem}")
+    return sharedcache.report(path, facts, created=created, problem=problem)
 
 
 def _need_admin(host, platform, command: str) -> None:
@@ -431,7 +503,8 @@ def _need_admin(host, platform, command: str) -> None:
          f"(sudo hfenv {command} --system ...); --dry-run shows the changes without root", EXIT_FAILURE)
 
 
-def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint, saves_choice: bool):
+def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint, saves_choice: bool,
+                      variables=None, shared=None):
     """Print the plan (--dry-run) or apply it; report as JSON when asked. Returns the changes.
 
     A plan that changes nothing is not applied: no lock file appears for a no-op."""
@@ -455,17 +528,25 @@ def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, en
         except (BlockError, ConfigError) as exc:
             fail(str(exc), EXIT_FAILURE)
     if as_json:
-        click.echo(json.dumps(_report(endpoint, changes), indent=2, ensure_ascii=False))
+        report = _report(endpoint, changes, variables)
+        if shared is not None:
+            report["shared_cache"] = shared
+            report["changed"] = report["changed"] or shared["created"]
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     return changes
 
 
-def _report(endpoint, changes) -> dict:
-    """The --json shape of setup and reset (SPEC 5, contract)."""
-    return {
+def _report(endpoint, changes, variables=None) -> dict:
+    """The --json shape of setup and reset (SPEC 5, contract); setup adds `variables` (every
+    variable its block sets, in order)."""
+    report = {
         "endpoint": endpoint.as_dict() if endpoint is not None else None,
         "changed": any(c.changed for c in changes),
         "targets": [{"kind": c.target.kind, "path": str(c.target.path), "action": c.action} for c in changes],
     }
+    if variables is not None:
+        report["variables"] = {name: value for name, value in variables if value is not None}
+    return report
 
 
 def _print_summary(headline: str, changes) -> None:
@@ -510,3 +591,117 @@ def completion(shell_name: str) -> None:
 
     script = get_completion_class(shell_name)(main, {}, "hfenv", "_HFENV_COMPLETE").source()
     click.echo(script, nl=not script.endswith("\n"))
+
+
+# ---- profile -----------------------------------------------------------------------
+
+
+@click.group("profile")
+def profile_group() -> None:
+    """The lab profile: one file an admin writes, that every member's setup follows."""
+
+
+@profile_group.command("init")
+@click.argument("path", required=False, metavar="[PATH]")
+def profile_init(path: str | None) -> None:
+    """Write a commented template to PATH (default: your config directory's profile.toml).
+
+    Never over an existing file (exit 1 naming it)."""
+    import os
+    from pathlib import Path
+
+    from . import profile as profile_mod
+
+    target = Path(path) if path else profile_mod.user_profile_path()
+    if os.path.lexists(target):
+        fail(f"{target} already exists; hfenv does not write over it (check it with "
+             f"`hfenv profile check {target}`)", EXIT_FAILURE)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(profile_mod.TEMPLATE)
+    except FileExistsError:
+        fail(f"{target} already exists; hfenv does not write over it", EXIT_FAILURE)
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}", EXIT_FAILURE)
+    click.echo(f"wrote {target}; edit it, then run `hfenv profile check {target}`")
+
+
+@profile_group.command("check")
+@click.argument("source", required=False, metavar="[PATH|URL]")
+@click.option("--json", "as_json", is_flag=True, help="Print the effective settings as JSON.")
+def profile_check(source: str | None, as_json: bool) -> None:
+    """Validate a profile (default: the one in effect) and print its effective settings.
+
+    Exit 0 when it is valid, 2 naming file, line and key when it is not."""
+    from . import profile as profile_mod
+
+    located = profile_mod.locate(source)
+    if located.source is None:
+        fail(f"no profile to check ({located.why})")
+    try:
+        loaded = profile_mod.load(located, allow_copy=False)
+    except profile_mod.ProfileError as exc:
+        fail(str(exc))
+    settings = loaded.profile.effective()
+    if as_json:
+        click.echo(json.dumps({"source": located.source, "why": located.why, "settings": settings}, indent=2,
+                              ensure_ascii=False))
+        return
+    click.echo(f"{located.source}: valid" + ("" if source else f" ({located.why})"))
+    if loaded.note:
+        click.echo(f"  {loaded.note}")
+    click.echo(_settings_text(settings))
+
+
+@profile_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
+@click.option("--profile", "profile_flag", metavar="PATH|URL", help="Use this profile instead of the usual places.")
+@click.option("--no-profile", is_flag=True, help="Ignore every profile.")
+@click.option("--root", type=click.Path(file_okay=False), metavar="DIR",
+              help="Look for the machine's profile under DIR instead of /.")
+def profile_show(as_json: bool, profile_flag: str | None, no_profile: bool, root: str | None) -> None:
+    """Which profile is in effect, and why: every place looked at, first found wins."""
+    from pathlib import Path
+
+    from . import profile as profile_mod
+
+    located = profile_mod.locate(profile_flag, no_profile, root=Path(root) if root else None)
+    problem = note = settings = None
+    if located.source is not None:
+        try:
+            loaded = profile_mod.load(located)
+            settings, note = loaded.profile.effective(), loaded.note
+        except profile_mod.ProfileError as exc:
+            problem = str(exc)
+    order = [("--profile", profile_flag, bool(profile_flag)),
+             ("$HFENV_PROFILE", os.environ.get("HFENV_PROFILE") or None, bool(os.environ.get("HFENV_PROFILE")))]
+    order += [(label, path, exists) for label, (path, exists) in zip(("user", "machine"), located.looked)]
+    if as_json:
+        click.echo(json.dumps({
+            "source": located.source, "why": located.why, "note": note, "problem": problem, "settings": settings,
+            "looked": [{"place": label, "value": value, "present": present} for label, value, present in order],
+        }, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"in effect: {located.source or 'none'} ({located.why})")
+        for label, value, present in order:
+            mark = "present" if present else "absent"
+            click.echo(f"  {label:<15} {value or '-'}  [{mark}]")
+        if note:
+            click.echo(f"  {note}")
+        if settings is not None:
+            click.echo(_settings_text(settings))
+    if problem:
+        fail(problem)
+
+
+def _settings_text(settings: dict) -> str:
+    lines = []
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                lines.append(f"  {key}.{sub} = {json.dumps(inner, ensure_ascii=False)}")
+        else:
+            lines.append(f"  {key} = {json.dumps(value, ensure_ascii=False)}")
+    return "\n".join(lines)

@@ -187,6 +187,18 @@ def parse_candidate(text: str, known: dict[str, str] | None = None) -> tuple[End
 # ---- config file ---------------------------------------------------------
 
 
+def cache_dir() -> Path:
+    """hfenv's directory in the platform's cache (the probe result, copies of URL profiles)."""
+    import sys
+
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "hfenv" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "hfenv"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "hfenv"
+
+
 def config_path() -> Path:
     import click  # click is always loaded by the CLI; imported here for library use
 

@@ -111,7 +111,8 @@ def setup_warnings(scope: Scope, platform: Platform, host: Host | None) -> list[
 
 def system_problem(scope: Scope, changes: list[Change], platform: Platform) -> str | None:
     """Why `setup --system` has nothing to do here (no machine-wide directory exists), or None."""
-    if scope.system and platform.system != "windows" and not any(c.target.kind == "system" for c in changes):
+    if scope.system and platform.system != "windows" and not any(
+            c.target.kind in ("system", "pam-environment") for c in changes):
         return "--system: neither /etc/profile.d nor fish's system conf.d exists here; nothing machine-wide to write"
     return None
 
@@ -165,9 +166,48 @@ def environment_target(host: Host, machine: bool) -> Target:
 
 
 def system_file_targets(root: Path | None = None) -> list[Target]:
-    """Machine-wide files on Unix, as each shell names them (profile.d, fish's system conf.d)."""
+    """Machine-wide files on Unix, as each shell names them (profile.d, fish's system conf.d),
+    then a block in /etc/environment where that file exists (Debian, Ubuntu, Fedora ship it; a
+    system without it has no pam_env reading it by default)."""
     root = SYSTEM_ROOT if root is None else root
-    return [target for shell in SHELLS.values() for target in shell_system_targets(shell, root)]
+    targets = [target for shell in SHELLS.values() for target in shell_system_targets(shell, root)]
+    if (root / "etc" / "environment").is_file():
+        targets.append(pam_environment_target(root))
+    return targets
+
+
+def pam_environment_target(root: Path) -> Target:
+    """A marked block in /etc/environment: what pam_env gives `ssh host command`, cron and graphical
+    logins, which read no shell file. PAM's syntax: NAME=value lines, no `export`, no quoting."""
+    target = Target("pam-environment", root / "etc" / "environment", mode=0o644, match_newline=False)
+
+    def body(endpoint: Endpoint, pairs: Pairs) -> bytes:
+        for name, value in pairs:
+            problem = pam_value_problem(value)
+            if problem:
+                raise render.UnsafeValue(f"/etc/environment cannot carry {name}={value!r}: {problem}")
+        note = ("# Written by `hfenv setup --system` (pam_env reads NAME=value lines); "
+                "`hfenv reset --system` removes it.\n")
+        return (note + "".join(f"{name}={value}\n" for name, value in pairs)).encode("utf-8")
+
+    return replace(target, body=body)
+
+
+def pam_value_problem(value: str) -> str | None:
+    """Why pam_env cannot carry value as written, or None. pam_env strips quotes and whitespace,
+    expands $ and @{...} in some versions and ends a value at #: none of them may appear."""
+    if not value:
+        return "an empty value"
+    for ch in value:
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            return "a control character"
+        if ch.isspace():
+            return "whitespace (pam_env splits or strips it)"
+        if ch in "\"'`":
+            return "a quote (pam_env strips quotes)"
+        if ch in "$@\\#":
+            return f"{ch!r} (pam_env may expand or cut the value there)"
+    return None
 
 
 def shell_system_targets(shell: Shell, root: Path) -> list[Target]:

@@ -68,7 +68,6 @@ import math
 import os
 import stat
 import statistics
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -230,6 +229,12 @@ def choose_endpoint(results: Iterable[ProbeResult], margin: Margin = OFFICIAL_MA
         if official.latency_ms <= margin.limit(fastest.latency_ms):
             return official
     return fastest
+
+
+def choose_first(results: Iterable[ProbeResult], order: Iterable[str]) -> ProbeResult | None:
+    """A lab profile's `choose = "first"`: the first usable result in `order` (names), else None."""
+    usable = {r.name: r for r in _usable(results)}
+    return next((usable[name] for name in order if name in usable), None)
 
 
 def latency_to_win(official: bool, finished: Iterable[ProbeResult], margin: Margin = OFFICIAL_MARGIN) -> float:
@@ -564,15 +569,10 @@ def _verdict_line(report: ProbeReport) -> str:
 
 
 def cache_path() -> Path:
-    """`probe.json` in the platform's cache directory."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "hfenv" / "Cache"
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches" / "hfenv"
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
-        base = (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "hfenv"
-    return base / "probe.json"
+    """`probe.json` in the platform's cache directory (endpoints.cache_dir)."""
+    from .endpoints import cache_dir
+
+    return cache_dir() / "probe.json"
 
 
 def network_fingerprint(environ: Mapping[str, str] | None = None) -> str:

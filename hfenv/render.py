@@ -13,7 +13,12 @@ __all__ = [
     "render_block_body", "render_git_rule",
 ]
 
-VARIABLES = ("HF_ENDPOINT", "HF_HUB_CACHE")
+# Every variable hfenv writes: the endpoint, the cache, and what a lab profile implies
+# (hfenv.profile.profile_variables), in the order blocks list them.
+VARIABLES = ("HF_ENDPOINT", "HF_HUB_CACHE", "HF_HUB_DISABLE_XET", "HF_HUB_OFFLINE", "HF_HUB_DISABLE_IMPLICIT_TOKEN",
+             "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "USE_MODELSCOPE_HUB", "VLLM_USE_MODELSCOPE")
+# `hfenv shell --unset` leaves these alone: other programs (pip, curl, git) may rely on them.
+KEPT_ON_UNSET = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 
 
 def templates_dir() -> Path:
@@ -40,14 +45,23 @@ def load_template(filename: str) -> dict[str, str]:
     return entries
 
 
-def assignments(endpoint_url: str, cache_dir: str | None = None) -> list[tuple[str, str | None]]:
-    """(variable, value) pairs to set; a relative cache_dir is made absolute for startup files."""
+def assignments(endpoint_url: str, cache_dir: str | None = None,
+                extra: tuple[tuple[str, str], ...] | list[tuple[str, str]] = ()) -> list[tuple[str, str | None]]:
+    """(variable, value) pairs to set; a relative cache_dir is made absolute for startup files.
+
+    `extra`: the further variables a lab profile implies (hfenv.profile.profile_variables),
+    each one of VARIABLES; they go in the same block, after HF_ENDPOINT and HF_HUB_CACHE."""
     pairs: list[tuple[str, str | None]] = [("HF_ENDPOINT", endpoint_url)]
     if cache_dir is not None:
         check_value(cache_dir)
         if not cache_dir.strip():
             raise UnsafeValue("--cache-dir is empty")
         pairs.append(("HF_HUB_CACHE", absolute_path(cache_dir)))
+    for name, value in extra:
+        if name not in VARIABLES or name in ("HF_ENDPOINT", "HF_HUB_CACHE"):
+            raise ValueError(f"{name} is not a variable hfenv writes besides the endpoint and cache")
+        check_value(value)
+        pairs.append((name, value))
     return pairs
 
 
@@ -67,7 +81,7 @@ def absolute_path(path: str) -> str:
 
 
 def unset_assignments() -> list[tuple[str, str | None]]:
-    return [(name, None) for name in VARIABLES]
+    return [(name, None) for name in VARIABLES if name not in KEPT_ON_UNSET]
 
 
 def render_lines(shell: Shell, pairs: list[tuple[str, str | None]], *, key: str = "set") -> list[str]:

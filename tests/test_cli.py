@@ -168,7 +168,8 @@ def test_shell_cmd_refuses_percent_with_exit_2():
 
 def test_shell_unset_and_its_conflicts():
     result = run("shell", "--shell", "bash", "--unset")
-    assert result.stdout == "unset HF_ENDPOINT;\nunset HF_HUB_CACHE;\n"
+    assert result.stdout.startswith("unset HF_ENDPOINT;\nunset HF_HUB_CACHE;\nunset HF_HUB_DISABLE_XET;\n")
+    assert "SSL_CERT_FILE" not in result.stdout  # other programs may rely on it
     assert run("shell", "--shell", "bash", "--unset", "--endpoint", "hf").exit_code == 2
 
 
@@ -281,21 +282,40 @@ def test_version_and_python_dash_m():
     assert done.returncode == 0 and done.stdout.startswith("hfenv, version ")
 
 
+SHELL_IMPORTS = (
+    "import sys\n"
+    "from hfenv.cli import main\n"
+    "try:\n"
+    "    main(['shell', '--shell', 'bash', '--endpoint', 'hf-mirror'], prog_name='hfenv')\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "heavy = sorted(m for m in sys.modules\n"
+    "               if m.split('.')[0] in ('requests', 'huggingface_hub', 'urllib3', 'httpx', 'shellingham'))\n"
+    "print('HEAVY', heavy, file=sys.stderr)\n"
+)
+
+
 def test_shell_with_endpoint_imports_no_network_library():
-    code = (
-        "import sys\n"
-        "from hfenv.cli import main\n"
-        "try:\n"
-        "    main(['shell', '--shell', 'bash', '--endpoint', 'hf-mirror'], prog_name='hfenv')\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = sorted(m for m in sys.modules\n"
-        "               if m.split('.')[0] in ('requests', 'huggingface_hub', 'urllib3', 'httpx', 'shellingham'))\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", SHELL_IMPORTS], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout == "export HF_ENDPOINT='https://hf-mirror.com';\n"
     assert "HEAVY []" in done.stderr
+
+
+def test_shell_with_a_profile_imports_no_network_library(tmp_path):
+    """A local profile, and a URL profile's kept copy, are read without requests or huggingface_hub."""
+    from hfenv import profile
+
+    local = tmp_path / "lab.toml"
+    local.write_text('[token]\nthird_party = "never"\n[network]\nxet = "off"\n')
+    url = "https://profiles.lab.example/hf.toml"
+    copy = profile.copy_path(url)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(local.read_text())
+    for source in (str(local), url):
+        done = subprocess.run([sys.executable, "-c", SHELL_IMPORTS], capture_output=True, text=True, cwd=ROOT,
+                              env={**os.environ, "HFENV_PROFILE": source})
+        assert "export HF_HUB_DISABLE_IMPLICIT_TOKEN='1';" in done.stdout, done.stderr
+        assert "HEAVY []" in done.stderr, source
 
 
 def test_stdout_is_code_only_messages_go_to_stderr(tmp_path):

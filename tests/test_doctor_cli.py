@@ -530,19 +530,19 @@ def test_a_new_section_is_one_module_and_one_line_in_the_pipeline(monkeypatch):
     from hfenv.doctor.report import Findings
 
     def judge(ctx, facts):
-        out = Findings("lab")
+        out = Findings("demo")
         out.error("missing", f"no profile for {facts['shell']}", "hfenv profile use NAME")
         return out.items
 
-    lab = Section("lab", "Lab profile", lambda ctx: {"shell": ctx.shell}, judge, lambda facts: {"lab": facts})
-    monkeypatch.setattr(doctor, "PIPELINE", doctor.PIPELINE + (lab,))
-    monkeypatch.setitem(doctor.SECTIONS, "lab", "Lab profile")
+    demo = Section("demo", "Demo section", lambda ctx: {"shell": ctx.shell}, judge, lambda facts: {"demo": facts})
+    monkeypatch.setattr(doctor, "PIPELINE", doctor.PIPELINE + (demo,))
+    monkeypatch.setitem(doctor.SECTIONS, "demo", "Demo section")
     report = doctor.diagnose(doctor.Options(offline=True, shell="bash"))
-    assert "[ERROR] Lab profile: no profile for bash" in doctor.format_report(report)
+    assert "[ERROR] Demo section: no profile for bash" in doctor.format_report(report)
     data = report.to_json()
-    assert data["sections"][-1] == {"id": "lab", "title": "Lab profile", "level": "error",
+    assert data["sections"][-1] == {"id": "demo", "title": "Demo section", "level": "error",
                                     "verdict": "no profile for bash"}
-    assert data["facts"]["lab"] == {"shell": "bash"} and data["exit_status"] == 1
+    assert data["facts"]["demo"] == {"shell": "bash"} and data["exit_status"] == 1
 
 
 def test_no_doctor_module_is_over_400_lines():

@@ -177,7 +177,8 @@ def test_json_contract_and_stdout_is_json_only(isolated_home, config_dir):
     result = run("setup", "--persist", "--shell", "bash", "--endpoint", "hf-mirror", "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)  # nothing but JSON on stdout
-    assert set(report) == {"endpoint", "changed", "targets"}
+    assert set(report) == {"endpoint", "changed", "targets", "variables"}  # variables: an allowed extra key
+    assert report["variables"] == {"HF_ENDPOINT": MIRROR}
     assert report["endpoint"] == {"name": "hf-mirror", "url": MIRROR}
     assert report["changed"] is True
     assert report["targets"] == [
@@ -210,6 +211,7 @@ def test_setup_without_persist_only_saves_the_choice(isolated_home, config_dir):
     assert not (isolated_home / ".zshrc").exists() and not (isolated_home / ".zshenv").exists()
     again = run_json("setup", "--shell", "zsh", "--endpoint", "hf-mirror")
     assert again == {"endpoint": {"name": "hf-mirror", "url": MIRROR}, "changed": False,
+                     "variables": {"HF_ENDPOINT": MIRROR},
                      "targets": [{"kind": "config", "path": str(config_dir / "config.json"), "action": "unchanged"}]}
 
 
@@ -278,7 +280,7 @@ def test_no_endpoint_uses_a_probe_not_the_saved_choice(isolated_home, monkeypatc
     class Report:
         chosen = endpoints.Endpoint("hf-mirror", MIRROR)
 
-    monkeypatch.setattr(commands, "cached_or_new_probe", lambda: Report())  # setup loads lazily from here
+    monkeypatch.setattr(commands, "cached_or_new_probe", lambda prof=None: Report())  # setup loads lazily from here
     assert run_json("setup", "--persist", "--shell", "sh")["endpoint"]["url"] == MIRROR
     Report.chosen = None
     result = run("setup", "--persist", "--shell", "sh")

@@ -70,12 +70,13 @@ SHELL_OF = {"bash": "bash", "zsh": "zsh", "dash": "sh", "ksh": "sh", "fish": "fi
 
 DUMP = """\
 import json, os, sys
-names = ("HF_ENDPOINT", "HF_HUB_CACHE")
+names = os.environ.get("DUMP_NAMES", "HF_ENDPOINT,HF_HUB_CACHE").split(",")
 print(json.dumps({n: (os.environb[n.encode()].hex() if n.encode() in os.environb else None) for n in names}))
 """
 
 
-def run_in_shell(variant: str, code: str, tmp_path: Path, extra_env=None) -> dict:
+def run_in_shell(variant: str, code: str, tmp_path: Path, extra_env=None,
+                 names=("HF_ENDPOINT", "HF_HUB_CACHE")) -> dict:
     """Evaluate `code` in the shell variant, then report what a child process sees."""
     argv, eval_line = SHELL_RUNS[variant]
     need_program(argv[0])
@@ -86,7 +87,7 @@ def run_in_shell(variant: str, code: str, tmp_path: Path, extra_env=None) -> dic
     separator = "\n"
     script = f"{eval_line}{separator}{sys.executable} {dump}"
     env = {k: v for k, v in os.environ.items() if k not in render.VARIABLES}
-    env.update({"CODEFILE": str(codefile), "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"})
+    env.update({"CODEFILE": str(codefile), "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "DUMP_NAMES": ",".join(names)})
     env.update(extra_env or {})
     done = subprocess.run(argv + [script], cwd=tmp_path, env=env, capture_output=True, timeout=60)
     assert done.returncode == 0, (variant, done.stdout, done.stderr)
@@ -120,6 +121,26 @@ def test_unset_removes_both_variables(variant, tmp_path):
     code = render.render_shell_code(entry, [("HF_ENDPOINT", "https://hf-mirror.com"), ("HF_HUB_CACHE", "/c")])
     code += render.render_shell_code(entry, render.unset_assignments())
     assert run_in_shell(variant, code, tmp_path) == {"HF_ENDPOINT": None, "HF_HUB_CACHE": None}
+
+
+LAB_PAIRS = [
+    ("HF_ENDPOINT", "https://hf.lab.example.edu"), ("HF_HUB_CACHE", "/data/hf cache"),
+    ("HF_HUB_DISABLE_XET", "1"), ("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1"),
+    ("SSL_CERT_FILE", "/etc/ssl/lab's ca.pem"), ("REQUESTS_CA_BUNDLE", "/etc/ssl/lab's ca.pem"),
+    ("USE_MODELSCOPE_HUB", "1"), ("VLLM_USE_MODELSCOPE", "true"),
+]
+
+
+@pytest.mark.parametrize("variant", sorted(SHELL_RUNS))
+def test_every_profile_variable_arrives_and_unset_clears_all_but_the_ca(variant, tmp_path):
+    """A lab profile's variables go through the same template as HF_ENDPOINT, in every shell."""
+    assert [name for name, _ in LAB_PAIRS] == list(render.VARIABLES)
+    entry = shell_for(variant)
+    code = render.render_shell_code(entry, LAB_PAIRS)
+    assert run_in_shell(variant, code, tmp_path, names=render.VARIABLES) == dict(LAB_PAIRS)
+    code += render.render_shell_code(entry, render.unset_assignments())
+    left = run_in_shell(variant, code, tmp_path, names=render.VARIABLES)
+    assert {k for k, v in left.items() if v is not None} == set(render.KEPT_ON_UNSET)
 
 
 @pytest.mark.parametrize("variant", sorted(SHELL_RUNS))
@@ -178,10 +199,10 @@ def test_powershell_golden():
         "$env:HF_ENDPOINT = 'https://hf-mirror.com'\n"
         "$env:HF_HUB_CACHE = 'C:\\Users\\张伟\\it''s \u2018\u2018x\u2019\u2019 $env:A `n'\n"
     )
-    assert render.render_shell_code(shells.get("powershell"), render.unset_assignments()) == (
-        "Remove-Item -ErrorAction SilentlyContinue Env:HF_ENDPOINT\n"
-        "Remove-Item -ErrorAction SilentlyContinue Env:HF_HUB_CACHE\n"
+    assert render.render_shell_code(shells.get("powershell"), render.unset_assignments()) == "".join(
+        f"Remove-Item -ErrorAction SilentlyContinue Env:{name}\n" for name, _ in render.unset_assignments()
     )
+    assert render.unset_assignments()[:2] == [("HF_ENDPOINT", None), ("HF_HUB_CACHE", None)]
 
 
 @pytest.mark.parametrize("low", ["\u201a", "\u201b"])
@@ -198,8 +219,8 @@ def test_cmd_golden():
         'set "HF_ENDPOINT=https://hf-mirror.com"\n'
         'set "HF_HUB_CACHE=D:\\模型 cache\\a&b|c<d>^"\n'
     )
-    assert render.render_shell_code(shells.get("cmd"), render.unset_assignments()) == (
-        'set "HF_ENDPOINT="\nset "HF_HUB_CACHE="\n'
+    assert render.render_shell_code(shells.get("cmd"), render.unset_assignments()) == "".join(
+        f'set "{name}="\n' for name, _ in render.unset_assignments()
     )
 
 

@@ -43,7 +43,7 @@ and the user's endpoints, or the ``--candidate`` endpoints given.
 
 from __future__ import annotations
 
-from . import client, download, endpoint, large_files, layers, network, storage, tokens, tools
+from . import client, download, endpoint, lab, large_files, layers, network, storage, tokens, tools
 from .client import judge_client
 from .context import DEFAULT_TIMEOUT, Context, Options, flat, run_together
 from .download import explain_download_error, judge_download
@@ -78,6 +78,7 @@ PIPELINE = (
     network.SECTION,
     storage.SECTION,
     tools.SECTION,
+    lab.SECTION,
 )
 SECTIONS.update((s.id, s.title) for s in flat(PIPELINE))
 

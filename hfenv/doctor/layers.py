@@ -45,11 +45,13 @@ class Setting:
                 "exported": self.exported}
 
 
-def read_settings(places: list[StartupPlace], home: PurePath) -> tuple[list[Setting], list[tuple[str, str]]]:
-    """The HF_ENDPOINT lines of each file (in read order), and (label, problem) for files doctor could not judge."""
+def read_settings(places: list[StartupPlace], home: PurePath,
+                  name: str | None = None) -> tuple[list[Setting], list[tuple[str, str]]]:
+    """The HF_ENDPOINT lines (or `name`'s) of each file (in read order), and (label, problem) for files
+    doctor could not judge."""
     from ..startup import read_places
 
-    lines, problems = read_places(places)
+    lines, problems = read_places(places) if name is None else read_places(places, (name,))
     settings = [Setting(
         where="file", label=f"{pretty_path(line.path, home)}:{line.line}", value=line.value, path=line.path,
         line=line.line, in_block=line.in_block, shells=line.shells, dynamic=line.dynamic,
