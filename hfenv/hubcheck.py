@@ -808,6 +808,16 @@ class LargeFiles:
         return self.http.ok or (self.xet is not None and self.xet.ok)
 
     @property
+    def unknown(self) -> bool:
+        """The endpoint answered the file's HEAD with an HTTP error (a 404: it lacks the test file):
+        nothing is known about the bytes' route, which is not proof that they cannot come through."""
+        return self.http.route == "none" and self.http.status == "http_error"
+
+    @property
+    def bytes_fail(self) -> bool:
+        return not self.bytes_ok and not self.unknown
+
+    @property
     def xet_needs_disabling(self) -> bool:
         """The Xet route fails but the plain HTTP route works: HF_HUB_DISABLE_XET=1 is the fix."""
         return self.xet is not None and not self.xet.ok and self.http.ok

@@ -121,3 +121,75 @@ def test_large_files_json_round_trips():
     assert back.http == found.http and back.xet == found.xet
     with pytest.raises(ValueError):
         hubcheck.LargeFiles.from_json({"file": "x", "http": {"route": 1}})
+
+
+# ---- the probe follows the bytes ------------------------------------------------------------
+
+from hfenv import probe  # noqa: E402
+from hfenv.endpoints import Endpoint  # noqa: E402
+
+
+def by_name(report, name):
+    return next(r for r in report.results if r.name == name)
+
+
+def test_the_probe_does_not_choose_a_hub_whose_large_files_cannot_come_through(serve):
+    # The official Hub is fast and would be kept, but sends its large files to a dead host;
+    # the mirror serves them itself, and wins, saying why.
+    official = serve("hub", large_files=LARGE_FILES, lfs_redirect=dead_url())
+    mirror = serve("hub", large_files=LARGE_FILES, delay=0.02)
+    report = probe.run_probe([Endpoint("hf", official.url), Endpoint("mirror", mirror.url)],
+                             official_url=official.url, samples=1, timeout=3)
+    assert report.chosen == Endpoint("mirror", mirror.url)
+    hf = by_name(report, "hf")
+    assert hf.ok and hf.bytes_fail and "not chosen: mirror's large files come through" in hf.detail
+    assert "refused" in hf.detail
+    data = report.to_json()
+    rows = {r["name"]: r for r in data["results"]}
+    assert rows["mirror"]["large_files"]["route"] == "served" and rows["mirror"]["large_files"]["status"] == "ok"
+    assert rows["hf"]["large_files"]["route"] == "lfs" and rows["hf"]["large_files"]["status"] == "refused"
+    assert "chosen: mirror" in probe.format_table(report)
+
+
+def test_only_the_choice_is_followed_when_its_bytes_come_through(serve):
+    cdn = serve("cdn")
+    official = serve("hub", large_files=LARGE_FILES, lfs_redirect=cdn.url)
+    mirror = serve("hub", large_files=LARGE_FILES, delay=0.05)
+    report = probe.run_probe([Endpoint("hf", official.url), Endpoint("mirror", mirror.url)],
+                             official_url=official.url, samples=1, timeout=3)
+    assert report.chosen.name == "hf" and by_name(report, "mirror").large_files is None
+    assert not any(hubcheck.LARGE_FILE in r.path for r in mirror.requests)
+    assert [r.method for r in cdn.requests] == ["HEAD"]
+
+
+def test_when_no_candidate_brings_the_bytes_the_metadata_choice_stands(serve):
+    hub = serve("hub", large_files=LARGE_FILES, lfs_redirect=dead_url())
+    report = probe.run_probe([Endpoint("lab", hub.url)], samples=1, timeout=3)
+    assert report.chosen.name == "lab" and report.results[0].bytes_fail
+    assert "cannot be reached" in report.results[0].detail
+
+
+def test_a_rate_limited_candidate_in_the_probe(serve):
+    hub = serve("status", status=429, retry_after="120")
+    row = probe.run_probe([Endpoint("busy", hub.url)], samples=1).results[0]
+    assert (row.status, row.ok) == ("rate_limited", False) and "Retry-After: 120 s" in row.detail
+    assert "rate_limited" in probe.STATUSES
+
+
+def test_the_cache_keeps_the_large_file_route(serve):
+    cas = serve("swallow")
+    hub = serve("hub", large_files=LARGE_FILES, xet_cas=cas.url)
+    report = probe.run_probe([Endpoint("lab", hub.url)], samples=1, timeout=1.5)
+    found = report.results[0].large_files
+    assert found.xet.status == "timeout" and found.xet_needs_disabling
+    path = probe.save_cache(report)
+    back = probe.load_cache(path=path, candidates=[Endpoint("lab", hub.url)])
+    assert back is not None and back.results[0].large_files.xet_needs_disabling
+
+
+def test_a_hub_without_the_test_file_is_unknown_not_a_failure(serve):
+    hub = serve("hub")  # no large files: the HEAD of model.safetensors is a 404
+    report = probe.run_probe([Endpoint("lab", hub.url)], samples=1, timeout=3)
+    found = report.results[0].large_files
+    assert found.unknown and not found.bytes_fail and not report.results[0].bytes_fail
+    assert report.to_json()["results"][0]["large_files"]["route"] == "none"

@@ -107,7 +107,7 @@ def test_shell_reuses_the_fresh_cached_choice_without_probing(serve):
     assert probed.exit_code == 0, probed.output
     assert probe.cache_path().exists()
     before = hub.connections
-    assert before == probe.DEFAULT_SAMPLES
+    assert before == probe.DEFAULT_SAMPLES + 1  # the samples, then the choice's large-file route
 
     shell = run("shell", "--shell", "bash")
     assert shell.exit_code == 0, shell.output
