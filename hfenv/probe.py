@@ -298,6 +298,10 @@ def client_uses_xet(environ: Mapping[str, str] | None = None) -> bool:
 
 
 MIN_ROUTE_BUDGET = 0.05  # seconds: with less left, the large-file route is reported as not followed
+# A large file's route (the endpoint's HEAD, its storage hosts) gets at most this long, or ROUTE_FACTOR
+# times the endpoint's median if that is longer: a storage host silent that long is what makes a
+# download hang at 0%, and the rest of the budget is left to measure another candidate.
+ROUTE_FLOOR, ROUTE_FACTOR = 1.0, 10
 
 
 def follow_bytes(results: list[ProbeResult], chosen: ProbeResult | None, deadline: float,
@@ -310,7 +314,8 @@ def follow_bytes(results: list[ProbeResult], chosen: ProbeResult | None, deadlin
         if deadline - time.monotonic() < MIN_ROUTE_BUDGET:
             chosen.detail += "; large-file route not followed: the budget was used up"
             break
-        found = follow_route(chosen.url, deadline, official_url)
+        limit = max(ROUTE_FLOOR, ROUTE_FACTOR * (chosen.latency_ms or 0.0) / 1000.0)
+        found = follow_route(chosen.url, min(deadline, time.monotonic() + limit), official_url)
         chosen.large_files = found
         chosen.detail += f"; {found.summary(client_uses_xet())}"
         say(f"hfenv:   {chosen.name}: {found.summary(client_uses_xet())}")
