@@ -211,9 +211,13 @@ def environment_pairs(endpoint: str | None, cache_dir: str | None) -> list[tuple
     One place for both commands; the lab profile's variables join the list here."""
     from . import render
 
-    chosen = default_endpoint() if endpoint is None else resolve_endpoint(endpoint)
+    disable_xet = False
+    if endpoint is None:
+        chosen, disable_xet = saved_or_probed()
+    else:
+        chosen = resolve_endpoint(endpoint)
     try:
-        return render.assignments(chosen.url, cache_dir)
+        return render.assignments(chosen.url, cache_dir, disable_xet=disable_xet)
     except render.UnsafeValue as exc:
         fail(f"--cache-dir: {exc}")
 
@@ -250,20 +254,24 @@ def run(endpoint: str | None, cache_dir: str | None, command: tuple[str, ...]) -
 
 def default_endpoint() -> Endpoint:
     """Saved choice, else a fresh cached probe, else a probe now."""
-    from .endpoints import saved_choice
+    return saved_or_probed()[0]
 
-    from .endpoints import ConfigError
+
+def saved_or_probed() -> tuple[Endpoint, bool]:
+    """default_endpoint, and whether setup --xet decided HF_HUB_DISABLE_XET=1 for it (a saved
+    choice only: the decision is saved with it; --endpoint and a probe's result carry none)."""
+    from .endpoints import ConfigError, read_config
 
     try:
-        saved = saved_choice()
+        config = read_config()
     except ConfigError as exc:
         fail(str(exc), EXIT_FAILURE)
-    if saved is not None:
-        return saved
+    if config.chosen is not None:
+        return config.chosen, config.disable_xet
     report = cached_or_new_probe()
     if report.chosen is None:
         fail("no usable Hugging Face endpoint found; run `hfenv probe` for details", EXIT_NO_ENDPOINT)
-    return report.chosen
+    return report.chosen, False
 
 
 def cached_or_new_probe():

@@ -236,8 +236,11 @@ _SYSTEM_HELP = ("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and f
               help="Route `git clone https://huggingface.co/...` through the mirror (git's url.<mirror>.insteadOf).")
 @click.option("--take-over", is_flag=True,
               help="Comment out lines in startup files that would override hfenv's block (reset puts them back).")
+@click.option("--xet", type=click.Choice(("auto", "on", "off")), default="auto", show_default=True,
+              help="HF_HUB_DISABLE_XET=1 in the block: auto when Xet storage cannot be reached but plain "
+                   "HTTP works; on never; off always.")
 def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cache_dir: str | None,
-          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool) -> None:
+          dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool, xet: str = "auto") -> None:
     """Choose the endpoint, save the choice, and with --persist write it for good.
 
     Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git).
@@ -251,9 +254,14 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     platform, host = _machine()
     _need_home(platform)
     chosen_shells = _chosen_shells(shell_names, required=persist)
-    chosen = resolve_endpoint(endpoint) if endpoint is not None else _probed_endpoint()
+    if endpoint is not None:
+        chosen = resolve_endpoint(endpoint)
+        found = _cached_large_files(chosen)
+    else:
+        chosen, found = _probed_endpoint()
+    decision = _xet_decision(xet, chosen, found)
     try:
-        pairs = render.assignments(chosen.url, cache_dir)
+        pairs = render.assignments(chosen.url, cache_dir, disable_xet=decision.disable)
     except render.UnsafeValue as exc:
         fail(f"--cache-dir: {exc}")
     scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
@@ -282,11 +290,12 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
                    "an earlier hfenv rule, if any, is removed", err=True)
     changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save)
     if dry_run or as_json:
+        click.echo(f"hfenv: {decision.reason}", err=True)
         if as_json:
             _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
         return
     saved = ", saved as hfenv's default" if save else ""
-    _print_summary(f"Endpoint: {chosen.name} ({chosen.url}){saved}.", changes)
+    _print_summary(f"Endpoint: {chosen.name} ({chosen.url}){saved}.\n{decision.reason}.", changes)
     _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=False)
 
 
@@ -412,13 +421,39 @@ def _detected_shells() -> list:
         return []
 
 
-def _probed_endpoint() -> Endpoint:
-    """setup without --endpoint: a fresh cached probe result, else a probe now (never the saved choice)."""
+def _probed_endpoint():
+    """setup without --endpoint: a fresh cached probe result, else a probe now (never the saved choice),
+    with the large-file route the probe followed for it (None if it did not)."""
     report = cached_or_new_probe()
     if report.chosen is None:
         fail("no usable Hugging Face endpoint found; run `hfenv probe` for details, "
              "or pass --endpoint", EXIT_NO_ENDPOINT)
-    return report.chosen
+    rows = [r for r in getattr(report, "results", ()) if (r.name, r.url) == (report.chosen.name, report.chosen.url)]
+    return report.chosen, (getattr(rows[0], "large_files", None) if rows else None)
+
+
+def _cached_large_files(chosen: Endpoint):
+    """setup --endpoint makes no request: the large-file route of a fresh cached probe, if it
+    followed this endpoint's (None otherwise: --xet auto then keeps the saved decision)."""
+    from . import probe as probe_mod
+
+    report = probe_mod.load_cache()
+    rows = [] if report is None else [r for r in report.results if r.url == chosen.url]
+    return rows[0].large_files if rows else None
+
+
+def _xet_decision(mode: str, chosen: Endpoint, found):
+    """setup --xet: the decision from the chosen endpoint's large-file route (the probe's); the
+    saved decision stands where the route is not known."""
+    from . import xetpolicy
+    from .endpoints import ConfigError, read_config
+
+    try:
+        config = read_config()
+    except ConfigError:
+        config = None  # setup repairs or reports it when it saves the choice
+    previous = bool(config and config.chosen and config.chosen.url == chosen.url and config.disable_xet)
+    return xetpolicy.decide(mode, found, previous)
 
 
 def _need_admin(host, platform, command: str) -> None:

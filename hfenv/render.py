@@ -13,7 +13,8 @@ __all__ = [
     "render_block_body", "render_git_rule",
 ]
 
-VARIABLES = ("HF_ENDPOINT", "HF_HUB_CACHE")
+XET_VARIABLE = "HF_HUB_DISABLE_XET"
+VARIABLES = ("HF_ENDPOINT", "HF_HUB_CACHE", XET_VARIABLE)
 
 
 def templates_dir() -> Path:
@@ -40,14 +41,20 @@ def load_template(filename: str) -> dict[str, str]:
     return entries
 
 
-def assignments(endpoint_url: str, cache_dir: str | None = None) -> list[tuple[str, str | None]]:
-    """(variable, value) pairs to set; a relative cache_dir is made absolute for startup files."""
+def assignments(endpoint_url: str, cache_dir: str | None = None, *,
+                disable_xet: bool = False) -> list[tuple[str, str | None]]:
+    """(variable, value) pairs to set; a relative cache_dir is made absolute for startup files.
+
+    `disable_xet` (setup --xet's decision): also HF_HUB_DISABLE_XET=1, so that huggingface_hub
+    downloads Xet-backed files over plain HTTP when the Xet storage cannot be reached."""
     pairs: list[tuple[str, str | None]] = [("HF_ENDPOINT", endpoint_url)]
     if cache_dir is not None:
         check_value(cache_dir)
         if not cache_dir.strip():
             raise UnsafeValue("--cache-dir is empty")
         pairs.append(("HF_HUB_CACHE", absolute_path(cache_dir)))
+    if disable_xet:
+        pairs.append((XET_VARIABLE, "1"))
     return pairs
 
 

@@ -174,7 +174,7 @@ def test_shell_cmd_refuses_percent_with_exit_2():
 
 def test_shell_unset_and_its_conflicts():
     result = run("shell", "--shell", "bash", "--unset")
-    assert result.stdout == "unset HF_ENDPOINT;\nunset HF_HUB_CACHE;\n"
+    assert result.stdout == "unset HF_ENDPOINT;\nunset HF_HUB_CACHE;\nunset HF_HUB_DISABLE_XET;\n"
     assert run("shell", "--shell", "bash", "--unset", "--endpoint", "hf").exit_code == 2
 
 
