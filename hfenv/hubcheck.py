@@ -867,6 +867,25 @@ def host_of(url: str) -> str:
     return host if _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
 
 
+def bounded(method: str, url: str, deadline: float, *, trust: Trust | None, purpose: str, watch_for=None,
+            body_cap: int = 0, redirects: bool = False) -> tuple[Answer, Hop | None, str | None]:
+    """One request (and, with `redirects`, its same-origin redirects) on a fresh session, over by
+    `deadline`: (answer, the hop not followed, the proxy used). Raises Failure or ProxyError."""
+    s = session(purpose)
+    try:
+        proxy = proxy_for(url)
+        with Watch(deadline) as watch:
+            if watch_for is not None:
+                watch_for(watch)
+            if redirects:
+                answer, hop = follow(s, method, url, watch, trust=trust, proxy=proxy, body_cap=body_cap)
+            else:
+                answer, hop = request(s, method, url, watch, trust=trust, proxy=proxy, body_cap=body_cap), None
+        return answer, hop, proxy
+    finally:
+        s.close()
+
+
 def reach(url: str, deadline: float, *, trust: Trust | None = None, purpose: str = "probe",
           watch_for=None) -> tuple[str, str, int | None]:
     """Whether the host of `url` answers at all: one HEAD, no redirect followed, no credentials.
@@ -877,19 +896,12 @@ def reach(url: str, deadline: float, *, trust: Trust | None = None, purpose: str
         origin(url)
     except Ambiguous as exc:
         return "error", f"its URL is ambiguous ({exc}): not contacted", None
-    s = session(purpose)
     try:
-        proxy = proxy_for(url)
-        with Watch(deadline) as watch:
-            if watch_for is not None:
-                watch_for(watch)
-            answer = request(s, "HEAD", url, watch, trust=trust, proxy=proxy)
+        answer, _, _ = bounded("HEAD", url, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
     except ProxyError as exc:
         return "proxy", str(exc), None
     except Failure as failure:
         return failure.status, failure.detail, None
-    finally:
-        s.close()
     if answer.code == 429:
         return "rate_limited", f"{host_of(url)} answered 429 ({retry_after(answer.headers)})", 429
     return "ok", f"{host_of(url)} answers ({answer.code})", answer.code
@@ -913,19 +925,13 @@ def _xet_leg(route: str, deadline: float, trust: Trust | None, purpose: str, wat
         origin(route)
     except Ambiguous as exc:
         return Leg("xet", None, "error", f"the Xet token route is ambiguous ({exc}): not contacted")
-    s = session(purpose)
     try:
-        proxy = proxy_for(route)
-        with Watch(deadline) as watch:
-            if watch_for is not None:
-                watch_for(watch)
-            answer = request(s, "GET", route, watch, body_cap=BODY_CAP, trust=trust, proxy=proxy)
+        answer, _, _ = bounded("GET", route, deadline, trust=trust, purpose=purpose, watch_for=watch_for,
+                               body_cap=BODY_CAP)
     except ProxyError as exc:
         return Leg("xet", None, "proxy", str(exc))
     except Failure as failure:
         return Leg("xet", host_of(route), failure.status, f"the Xet token route failed: {failure.detail}")
-    finally:
-        s.close()
     if answer.code == 429:
         return Leg("xet", host_of(route), "rate_limited",
                    f"the Xet token route answered 429 ({retry_after(answer.headers)})")
@@ -954,20 +960,14 @@ def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust
     base = base_url.rstrip("/")
     start = f"{base}/{PUBLIC_REPO}/resolve/main/{LARGE_FILE}"
     name = f"{PUBLIC_REPO}/{LARGE_FILE}"
-    s = session(purpose)
     try:
-        proxy = proxy_for(start)
-        with Watch(deadline) as watch:
-            if watch_for is not None:
-                watch_for(watch)
-            answer, hop = follow(s, "HEAD", start, watch, trust=trust, proxy=proxy)
+        answer, hop, proxy = bounded("HEAD", start, deadline, trust=trust, purpose=purpose, watch_for=watch_for,
+                                     redirects=True)
     except ProxyError as exc:
         return LargeFiles(name, Leg("none", None, "proxy", str(exc)))
     except Failure as failure:
         return LargeFiles(name, Leg("none", host_of(start), failure.status,
                                     f"the HEAD of {name} failed: {failure.detail}"))
-    finally:
-        s.close()
     here = host_of(start)
     commit = bool(answer.header("X-Repo-Commit").strip())
     size = answer.header("X-Linked-Size") or (answer.header("Content-Length") if answer.code < 300 else None)

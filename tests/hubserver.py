@@ -561,6 +561,16 @@ def serve():
 
 
 @pytest.fixture
+def loopback_only(monkeypatch):
+    """Proxies at a dead loopback port, NO_PROXY covering loopback: the catalog's endpoints fail
+    through the dead proxy, and only the loopback servers are reached (directly)."""
+    blackhole = dead_url()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, blackhole)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
 def forward_proxy():
     """A running ForwardProxy, stopped at teardown."""
     with ForwardProxy() as proxy:

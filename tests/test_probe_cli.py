@@ -19,17 +19,14 @@ from click.testing import CliRunner
 from hfenv import probe
 from hfenv.cli import main
 
-from hubserver import dead_url, serve  # noqa: F401  (fixture)
+from hubserver import dead_url, loopback_only, serve  # noqa: F401  (fixtures)
 
 CONTRACT_KEYS = {"name", "url", "ok", "status", "latency_ms", "samples_ms", "detail"}
 
 
 @pytest.fixture(autouse=True)
-def nothing_leaves_this_machine(monkeypatch):
-    blackhole = dead_url()
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, blackhole)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+def nothing_leaves_this_machine(loopback_only):
+    pass
 
 
 def run(*args: str):

@@ -18,15 +18,9 @@ from hfenv import endpoints, probe, xetpolicy
 from hfenv.cli import main
 from hfenv.hubcheck import LargeFiles, Leg
 
-from hubserver import LARGE_FILES, dead_url, serve  # noqa: F401  (fixture)
+from hubserver import LARGE_FILES, dead_url, loopback_only, serve  # noqa: F401  (fixtures)
 
-
-@pytest.fixture(autouse=True)
-def dead_proxy(monkeypatch):
-    proxy = dead_url()
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, proxy)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+pytestmark = pytest.mark.usefixtures("loopback_only")
 
 
 def run(*args: str):
