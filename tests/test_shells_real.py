@@ -180,6 +180,7 @@ def test_powershell_golden():
     assert render.render_shell_code(shells.get("powershell"), render.unset_assignments()) == (
         "Remove-Item -ErrorAction SilentlyContinue Env:HF_ENDPOINT\n"
         "Remove-Item -ErrorAction SilentlyContinue Env:HF_HUB_CACHE\n"
+        "Remove-Item -ErrorAction SilentlyContinue Env:HF_HUB_DISABLE_XET\n"
     )
 
 
@@ -198,7 +199,7 @@ def test_cmd_golden():
         'set "HF_HUB_CACHE=D:\\模型 cache\\a&b|c<d>^"\n'
     )
     assert render.render_shell_code(shells.get("cmd"), render.unset_assignments()) == (
-        'set "HF_ENDPOINT="\nset "HF_HUB_CACHE="\n'
+        'set "HF_ENDPOINT="\nset "HF_HUB_CACHE="\nset "HF_HUB_DISABLE_XET="\n'
     )
 
 
