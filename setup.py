@@ -14,7 +14,7 @@ from setuptools import setup
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 setup(
-    packages=["hfenv", "hfenv.shells", "hfenv.templates"],
+    packages=["hfenv", "hfenv.doctor", "hfenv.shells", "hfenv.templates"],
     package_dir={"hfenv": "hfenv", "hfenv.templates": "templates"},
     package_data={"hfenv.templates": sorted(p.name for p in TEMPLATES.iterdir() if p.is_file())},
 )

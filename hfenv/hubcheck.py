@@ -281,15 +281,21 @@ def hub_version() -> str | None:
         return None
 
 
+# Where each client reads its certificates from, in the order it looks.
+HTTPX_CA = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+REQUESTS_CA = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+CA_VARIABLES = HTTPX_CA + REQUESTS_CA  # every variable a Hugging Face client here may trust
+
+
 def client_trust(version: str | None = None, environ: Mapping[str, str] | None = None) -> Trust:
     """The trust of huggingface_hub `version` (None: not installed; the current one is modelled)."""
     environ = os.environ if environ is None else environ
     major = version.split(".")[0] if version else ""
     if major == "0":
-        variables: tuple[str, ...] = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+        variables: tuple[str, ...] = REQUESTS_CA
         client = "requests"
     else:
-        variables = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+        variables = HTTPX_CA
         client = "httpx"
     for name in variables:
         if environ.get(name):

@@ -42,6 +42,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from typing import Callable, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from . import render
 from .blocks import Markers, find_block, render_block
@@ -612,9 +613,13 @@ def token_file(env: Mapping[str, str], home: PurePath) -> Path:
     else $XDG_CACHE_HOME/huggingface/token, else ~/.cache/huggingface/token."""
     if env.get("HF_TOKEN_PATH"):
         return Path(os.path.expanduser(env["HF_TOKEN_PATH"]))
-    hf_home = env.get("HF_HOME") or os.path.join(env.get("XDG_CACHE_HOME") or os.path.join(str(home), ".cache"),
-                                                  "huggingface")
-    return Path(os.path.expanduser(hf_home)) / "token"
+    return Path(hf_home(env, home)) / "token"
+
+
+def hf_home(env: Mapping[str, str], home: PurePath) -> str:
+    """huggingface_hub's HF_HOME: $HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface."""
+    return os.path.expanduser(env.get("HF_HOME") or os.path.join(
+        env.get("XDG_CACHE_HOME") or os.path.join(str(home), ".cache"), "huggingface"))
 
 
 def stored_tokens(env: Mapping[str, str], home: PurePath) -> list[str]:
@@ -629,16 +634,20 @@ def stored_tokens(env: Mapping[str, str], home: PurePath) -> list[str]:
     return found
 
 
+def third_party_token(url: str) -> tuple[str, str]:
+    """SPEC 5's warning in its one wording, for setup and doctor: (what happens to the token, the fix)."""
+    host = urlsplit(url).netloc or url
+    return (f"with HF_ENDPOINT={url}, every request, token included, goes to {host}, a third party",
+            "for public downloads: export HF_HUB_DISABLE_IMPLICIT_TOKEN=1 (the token is then sent only when a "
+            "program passes it explicitly)")
+
+
 def token_warning(endpoint: Endpoint, env: Mapping[str, str], home: PurePath) -> str | None:
-    """SPEC 5: a stored token and a third-party endpoint."""
+    """SPEC 5: a stored token and a third-party endpoint (where it is stored, then third_party_token)."""
     if endpoint.is_official:
         return None
     sources = stored_tokens(env, home)
     if not sources:
         return None
-    host = endpoint.url.split("://", 1)[1].split("/", 1)[0]
-    return (
-        f"a Hugging Face token is stored ({', '.join(sources)}). With HF_ENDPOINT={endpoint.url}, "
-        f"every request, token included, goes to {host}, a third party. For public downloads "
-        "set HF_HUB_DISABLE_IMPLICIT_TOKEN=1 so that the token is not sent."
-    )
+    what, fix = third_party_token(endpoint.url)
+    return f"a Hugging Face token is stored ({', '.join(sources)}): {what}; {fix}"

@@ -417,7 +417,11 @@ class _Probe:
                 now = time.monotonic()
                 track.sample_started = None
                 verdict = sample.verdict
-                if verdict.status != "ok":
+                if verdict.status == "timeout" and now >= self.deadline:
+                    # The request's deadline was the probe's: the coordinator reports the budget
+                    # (keeping any answered samples), whichever thread notices first.
+                    self.stop_at_budget(now)
+                elif verdict.status != "ok":
                     note = f" (sample {index + 1} of {self.samples}; the earlier ones answered)" if index else ""
                     track.finish(False, verdict.status, verdict.detail + note, now)
                 else:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from hfenv import doctor, persist, render, shells
+from hfenv import doctor, persist, render, shells, startup
 from hfenv.blocks import HASH_MARKERS
 from hfenv.doctor import Finding, Report, Setting
+from hfenv.doctor.storage import CacheDir
 from hfenv.endpoints import Endpoint
 
 MIRROR = "https://hf-mirror.com"
@@ -60,9 +61,9 @@ def test_every_line_hfenv_writes_is_read_back(name, key):
     shell = shells.get(name)
     value = "https://hub.lab.example:8443/hf-mirror"
     [line] = render.render_lines(shell, [("HF_ENDPOINT", value)], key=key)
-    assert doctor.parse_line(line, shell.syntax) == [("set", value, False, True)]  # exported
+    assert startup.parse_line(line, shell.syntax) == [("set", value, False, True)]  # exported
     [unset] = render.render_lines(shell, [("HF_ENDPOINT", None)])
-    assert doctor.parse_line(unset, shell.syntax) == [("unset", None, False, None)]
+    assert startup.parse_line(unset, shell.syntax) == [("unset", None, False, None)]
 
 
 @pytest.mark.parametrize("syntax, line, expected", [
@@ -94,14 +95,14 @@ def test_every_line_hfenv_writes_is_read_back(name, key):
     ("powershell", "$Env:HF_ENDPOINT = \"https://hf-mirror.com\"", [("set", MIRROR, False, True)]),
 ])
 def test_parse_line(syntax, line, expected):
-    assert doctor.parse_line(line, syntax) == expected
+    assert startup.parse_line(line, syntax) == expected
 
 
 def test_read_settings_tells_inside_from_outside_the_block(isolated_home):
     rc = isolated_home / ".bashrc"
     rc.write_text("# >>> hfenv >>>\nexport HF_ENDPOINT='https://hf-mirror.com'\n# <<< hfenv <<<\n"
                   "alias ll='ls -l'\n# export HF_ENDPOINT=commented\nexport HF_ENDPOINT=https://hub.lab.example\n")
-    places = [doctor.StartupPlace(rc, ("bash",), HASH_MARKERS, True)]
+    places = [startup.StartupPlace(rc, ("bash",), HASH_MARKERS, True)]
     settings, problems = doctor.read_settings(places, isolated_home)
     assert problems == []
     assert [(s.label, s.value, s.in_block) for s in settings] == [
@@ -117,7 +118,7 @@ def test_read_settings_tells_inside_from_outside_the_block(isolated_home):
 def test_read_settings_reports_broken_markers_without_failing(isolated_home):
     rc = isolated_home / ".bashrc"
     rc.write_text("# >>> hfenv >>>\nexport HF_ENDPOINT=https://hf-mirror.com\n# >>> hfenv >>>\n")
-    settings, problems = doctor.read_settings([doctor.StartupPlace(rc, ("bash",), HASH_MARKERS, True)],
+    settings, problems = doctor.read_settings([startup.StartupPlace(rc, ("bash",), HASH_MARKERS, True)],
                                               isolated_home)
     assert [s.value for s in settings] == [MIRROR]
     [(label, problem)] = problems
@@ -127,7 +128,7 @@ def test_read_settings_reports_broken_markers_without_failing(isolated_home):
 def layers_of(home, root, process, shell="bash"):
     from hfenv.detect import current_platform
 
-    settings, problems = doctor.read_settings(doctor.startup_places(current_platform(), None, root), home)
+    settings, problems = doctor.read_settings(startup.startup_places(current_platform(), None, root), home)
     return settings, doctor.judge_layers(settings, process, shell, None, None, problems, "linux")
 
 
@@ -205,7 +206,7 @@ def test_startup_places_are_the_targets_persist_writes(isolated_home):
     from hfenv.detect import current_platform
 
     platform = current_platform()
-    places = doctor.startup_places(platform, None, isolated_home / "root")
+    places = startup.startup_places(platform, None, isolated_home / "root")
     targets = {str(p.path) for p in places if p.hfenv_target}
     for shell in shells.SHELLS.values():
         for target in persist.shell_targets(shell, platform, None):
@@ -362,6 +363,10 @@ def test_third_party_token_warning_and_the_check_policy():
     warning = only(found, "token.third-party")
     assert "hf-mirror.com, a third party" in warning.message
     assert "HF_HUB_DISABLE_IMPLICIT_TOKEN=1" in warning.fix
+    # One wording for doctor and setup's warning (persist.token_warning).
+    assert (warning.message, warning.fix) == persist.third_party_token(MIRROR)
+    told = persist.token_warning(Endpoint("hf-mirror", MIRROR), {"HF_TOKEN": "hf_x"}, Path("/nonexistent-home"))
+    assert warning.message in told and warning.fix in told
     found = doctor.judge_token(state, MIRROR, doctor.DEFAULT_ENDPOINT, {"HF_HUB_DISABLE_IMPLICIT_TOKEN": "1"},
                                None, None)
     assert "token.not-sent" in codes(found, "ok") and "token.third-party" not in codes(found)
@@ -444,8 +449,8 @@ def test_findings_refuse_unknown_levels_and_sections():
 
 def test_storage_reports_the_nearest_existing_parent(tmp_path):
     entries = doctor.storage_facts({"hf_home": str(tmp_path / "a" / "b"), "hub_cache": str(tmp_path)})
-    assert entries[0]["checked"] == str(tmp_path) and entries[0]["exists"] is False
-    assert entries[0]["free_bytes"] > 0 and entries[0]["writable"]
+    assert entries[0].checked == str(tmp_path) and entries[0].exists is False
+    assert entries[0].free_bytes > 0 and entries[0].writable
     found = doctor.judge_storage(entries, Path("/nonexistent-home"))
     assert codes(found, "error") == []
 
@@ -453,10 +458,10 @@ def test_storage_reports_the_nearest_existing_parent(tmp_path):
 def test_storage_judgement_on_synthetic_entries():
     home = Path("/home/alice")
     entries = [
-        {"name": "HF_HOME", "path": "/home/alice/.cache/huggingface", "exists": True,
-         "checked": "/home/alice/.cache/huggingface", "free_bytes": 2 * 10**9, "device": 1, "writable": True},
-        {"name": "HF_HUB_CACHE", "path": "/data/hub", "exists": False, "checked": "/data", "free_bytes": 10**12,
-         "device": 2, "writable": False},
+        CacheDir("HF_HOME", "/home/alice/.cache/huggingface", exists=True, checked="/home/alice/.cache/huggingface",
+                 free_bytes=2 * 10**9, writable=True, device=1),
+        CacheDir("HF_HUB_CACHE", "/data/hub", exists=False, checked="/data", free_bytes=10**12, writable=False,
+                 device=2),
     ]
     found = doctor.judge_storage(entries, home)
     low = only(found, "storage.low-disk")
@@ -470,7 +475,7 @@ def test_network_judgement():
     facts = doctor.proxy_facts({"https_proxy": "http://user:pw@proxy.lab:3128", "HTTPS_PROXY": "http://other:3128",
                                 "ALL_PROXY": "socks5://127.0.0.1:1080", "REQUESTS_CA_BUNDLE": "/etc/lab-ca.pem"},
                                None)
-    assert facts["variables"]["https_proxy"] == "http://proxy.lab:3128"  # no credentials
+    assert facts.variables["https_proxy"] == "http://proxy.lab:3128"  # no credentials
     found = doctor.judge_network(facts, MIRROR, client)
     assert "user:pw" not in str(found)
     assert only(found, "network.case-differs").level == "warn"

@@ -527,3 +527,32 @@ def test_doctor_after_setup_with_another_value_still_in_this_shell_exits_0(serve
     status, data = run_json("doctor", "--shell", "bash")
     assert status == 0, json.dumps(data["findings"], indent=1)
     assert finding(data, "layers.process-differs")["level"] == "warn"
+
+
+# ---- the pipeline ------------------------------------------------------------------------
+
+
+def test_a_new_section_is_one_module_and_one_line_in_the_pipeline(monkeypatch):
+    """A section added to PIPELINE reaches the text report, the JSON sections and facts, and the exit status."""
+    from hfenv.doctor.context import Section
+    from hfenv.doctor.report import Findings
+
+    def judge(ctx, facts):
+        out = Findings("lab")
+        out.error("missing", f"no profile for {facts['shell']}", "hfenv profile use NAME")
+        return out.items
+
+    lab = Section("lab", "Lab profile", lambda ctx: {"shell": ctx.shell}, judge, lambda facts: {"lab": facts})
+    monkeypatch.setattr(doctor, "PIPELINE", doctor.PIPELINE + (lab,))
+    monkeypatch.setitem(doctor.SECTIONS, "lab", "Lab profile")
+    report = doctor.diagnose(doctor.Options(offline=True, shell="bash"))
+    assert "[ERROR] Lab profile: no profile for bash" in doctor.format_report(report)
+    data = report.to_json()
+    assert data["sections"][-1] == {"id": "lab", "title": "Lab profile", "level": "error",
+                                    "verdict": "no profile for bash"}
+    assert data["facts"]["lab"] == {"shell": "bash"} and data["exit_status"] == 1
+
+
+def test_no_doctor_module_is_over_400_lines():
+    sizes = {p.name: len(p.read_text().splitlines()) for p in (ROOT / "hfenv" / "doctor").glob("*.py")}
+    assert len(sizes) > 10 and max(sizes.values()) <= 400, sizes

@@ -1,4 +1,4 @@
-"""templates/ is found after a wheel install and after an editable install.
+"""templates/ (and doctor's programs) are found after a wheel install and after an editable install.
 
 Both installs go into a fresh venv that borrows the *test environment's*
 site-packages for the dependencies (click, setuptools, ...), so nothing is
@@ -9,6 +9,7 @@ does not have (the README promises that a fresh venv passes).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -70,6 +71,12 @@ def run_installed(python: Path, cwd: Path) -> list[str]:
     return done.stdout.splitlines()
 
 
+def run_code(python: Path, code: str, cwd: Path) -> str:
+    done = subprocess.run([str(python), "-I", "-c", code], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_wheel_install_finds_templates(tmp_path):
     src = copy_source(tmp_path / "src")
     python = make_venv(tmp_path / "venv")
@@ -87,6 +94,13 @@ def test_wheel_install_finds_templates(tmp_path):
     done = subprocess.run([str(console), "shell", "--shell", "bash", "--endpoint", "hf-mirror"],
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.stdout == "export HF_ENDPOINT='https://hf-mirror.com';\n", done.stderr
+    # doctor's package and the programs it runs in a fresh interpreter ship in the wheel.
+    done = subprocess.run([str(console), "doctor", "--offline", "--json", "--shell", "bash",
+                           "--python", str(python)], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    assert "error" not in json.loads(done.stdout)["facts"]["client"]
+    assert "hf_hub_download" in run_code(python, "from hfenv.doctor.client import script; "
+                                                 "print(script('download_script.py'))", tmp_path)
 
 
 def test_editable_install_finds_templates(tmp_path):

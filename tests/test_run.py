@@ -227,9 +227,10 @@ def test_the_fast_paths_import_no_network_or_file_writing_code(args):
     """`hfenv shell`/`run` with an endpoint: what runs in shell startup files stays light."""
     code = (
         "import os, sys\n"
+        "before = set(sys.modules)  # what the interpreter's own start-up (site, .pth files) loaded\n"
         "def report(*_):\n"
         f"    heavy = {HEAVY!r}\n"
-        "    loaded = sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy)\n"
+        "    loaded = sorted(m for m in set(sys.modules) - before if m in heavy or m.split('.')[0] in heavy)\n"
         "    print('HEAVY', loaded, file=sys.stderr)\n"
         "    os._exit(0)\n"
         "os.execvpe = report\n"

@@ -13,7 +13,7 @@ OLD = "https://old.example"
 
 def _doctor_lines(home, root, shell):
     platform = detect.current_platform()
-    settings, _ = doctor.read_settings(doctor.startup_places(platform, None, root), home)
+    settings, _ = doctor.read_settings(startup.startup_places(platform, None, root), home)
     return [(s.path, s.line, s.action, s.value) for s in settings if s.applies_to(shell)]
 
 

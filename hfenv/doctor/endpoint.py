@@ -1,0 +1,159 @@
+"""Section "endpoint": does the effective endpoint answer like a Hub; if not, which other one does."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..endpoints import CATALOG, Endpoint, name_for_url
+from .client import ClientFacts
+from .context import Context, Options, Section
+from .layers import LayerFacts
+from .report import Finding, Findings
+from .values import arg, eval_hint, named, normalized
+
+MODELSCOPE_SWITCHES = (("USE_MODELSCOPE_HUB", "1", "LLaMA-Factory"), ("VLLM_USE_MODELSCOPE", "true", "vLLM"))
+
+
+def check_endpoint(url: str, timeout: float, trust=None) -> dict:
+    """The probe's Hub check, once: does `url` answer like a Hub? Over within `timeout`, wall time."""
+    from .. import hubcheck
+
+    deadline = time.monotonic() + timeout
+    try:
+        proxy = hubcheck.proxy_for(hubcheck.hub_check_url(url))
+    except hubcheck.ProxyError as exc:
+        return {"url": url, "status": "proxy", "detail": str(exc), "latency_ms": None, "proxy": None, "ok": False}
+    sample = hubcheck.hub_check(url, deadline, proxy, purpose="doctor", trust=trust)
+    return {"url": url, "status": sample.verdict.status, "detail": sample.verdict.detail,
+            "latency_ms": round(sample.ms, 1), "proxy": proxy, "ok": sample.verdict.status == "ok"}
+
+
+def _fallback_probe(options: Options, endpoint: str, known_endpoints, say, also: Endpoint | None = None):
+    """Probe the other endpoints when the effective one is not usable (None when there are none).
+
+    `also`: what new shells get (when this shell predates a setup), probed too so that
+    doctor can say whether opening a new terminal is the whole fix."""
+    from .. import probe
+    from ..endpoints import ConfigError
+
+    if options.candidates is not None:
+        candidates = list(options.candidates)
+    else:
+        try:
+            known = known_endpoints()
+        except ConfigError:  # reported under the layers already
+            known = dict(CATALOG)
+        candidates = [Endpoint(n, u) for n, u in known.items()]
+    if also is not None and not any(normalized(c.url) == also.url for c in candidates):
+        candidates = [c for c in candidates if c.name != also.name] + [also]
+    candidates = [c for c in candidates if normalized(c.url) != normalized(endpoint)]
+    if not candidates:
+        return None
+    say(f"hfenv: {endpoint} is not usable; probing {len(candidates)} other endpoint(s)...")
+    try:
+        return probe.run_probe(candidates, timeout=min(options.timeout, probe.DEFAULT_TIMEOUT), samples=1,
+                               official_url=options.official_url)
+    except ValueError:  # hubcheck.ProxyError: a proxy variable cannot be parsed (a network finding says so)
+        return None
+
+
+
+@dataclass
+class EndpointFacts:
+    url: str  # the effective endpoint
+    skip_reason: str | None = None  # why it was not checked
+    check: dict | None = None  # check_endpoint's answer
+    probed: bool = False  # the fallback probe was tried (the check failed)
+    alternatives: object | None = None  # its probe.ProbeResult, None when there was nothing to probe
+    also: Endpoint | None = None  # what new shells get, probed too
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.check and self.check["ok"])
+
+    @property
+    def unusable(self) -> set[str]:
+        """Normalised URLs found not usable just now."""
+        if self.check is None or self.check["ok"]:
+            return set()
+        results = self.alternatives.results if self.alternatives is not None else []
+        return {normalized(self.url)} | {normalized(r.url) for r in results if not r.ok}
+
+
+def gather(ctx: Context) -> EndpointFacts:
+    from ..endpoints import known_endpoints
+
+    client, layers = ctx.of(ClientFacts), ctx.of(LayerFacts)
+    endpoint = client.endpoint
+    if ctx.options.offline:
+        return EndpointFacts(endpoint, "not checked (--offline)")
+    if not client.usable_url:
+        return EndpointFacts(endpoint, f"not checked: huggingface_hub's endpoint {endpoint!r} is malformed "
+                                       "(see above)")
+    ctx.say(f"hfenv: checking {endpoint}...")
+    check = check_endpoint(endpoint, ctx.options.timeout, client.trust)
+    if check["ok"]:
+        return EndpointFacts(endpoint, check=check)
+    also = None
+    if layers.new_value is not None and normalized(layers.new_value) != normalized(endpoint):
+        url = normalized(layers.new_value)
+        also = Endpoint(layers.names.get(url) or name_for_url(url, {}), url)
+    alternatives = _fallback_probe(ctx.options, endpoint, known_endpoints, ctx.say, also)
+    return EndpointFacts(endpoint, check=check, probed=True, alternatives=alternatives, also=also)
+
+
+def judge(ctx: Context, facts: EndpointFacts) -> list[Finding]:
+    layers = ctx.of(LayerFacts)
+    shell, saved, names, known = layers.shell, layers.saved, layers.names, layers.known
+    endpoint, check, also, alternatives = facts.url, facts.check, facts.also, facts.alternatives
+    out = Findings("endpoint")
+    if facts.skip_reason:
+        out.info("skipped", facts.skip_reason)
+        return out.items
+    if check["ok"]:
+        out.ok("usable", f"{endpoint} answers like a Hub ({check['latency_ms']:.0f} ms; {check['detail']})")
+        return out.items
+    works = {normalized(r.url) for r in alternatives.results if r.ok} if alternatives else set()
+    chosen = alternatives.chosen if alternatives else None
+    what = f"{named(endpoint, names)} is not usable: {check['status']}: {check['detail']}"
+    stale = also is not None and also.url in works and (saved is None or normalized(saved.url) == also.url)
+    if stale:
+        # This shell predates the setup: new terminals already get an endpoint that works.
+        out.warn("unusable", f"{what}; but that is only this shell: new terminals use "
+                             f"{named(also.url, names)}, which works from here",
+                 f"open a new terminal, or run `{eval_hint(shell, also.url, saved, names)}` in this one")
+    else:
+        fix = None  # the next finding says what is left
+        if chosen:
+            command = chosen.name if chosen.name in known and known[chosen.name] == chosen.url else chosen.url
+            fix = (f"switch to {named(chosen.url, {normalized(chosen.url): chosen.name})}, which works "
+                   f"from here: `hfenv setup --persist --endpoint {arg(command, shell)}`, then open a new "
+                   "terminal")
+            if also is not None and normalized(chosen.url) == also.url:
+                fix = (f"new terminals already use {named(also.url, names)}, which works from here: "
+                       f"open one, or run `{eval_hint(shell, also.url, saved, names)}` in this one")
+        out.error("unusable", what, fix)
+    if alternatives is not None:
+        for result in alternatives.results:
+            level = "ok" if result.ok else "info"
+            out.add(level, "alternative", f"probed {result.name} ({result.url}): {result.status}"
+                                          + (f", {result.latency_ms:.0f} ms" if result.latency_ms else "")
+                                          + (f"; {result.detail}" if result.detail else ""))
+    if not chosen:
+        out.error("nothing-usable", "no Hugging Face endpoint is usable from here: not the Hub, not a "
+                                    "mirror", "fix the network (proxy, captive portal), or use ModelScope")
+        switches = ", ".join(f"{n}={v} ({tool})" for n, v, tool in MODELSCOPE_SWITCHES)
+        out.info("modelscope", "fallback: ModelScope (modelscope.cn) hosts many of the same models; tools "
+                               f"that support it switch with {switches}. hfenv does not set these: "
+                               "model names and revisions differ between the two hubs")
+    return out.items
+
+
+def record(facts: EndpointFacts) -> dict:
+    probe = {"probe": facts.alternatives.to_json() if facts.alternatives else None} if facts.probed else {}
+    check = {**facts.check, "checked": True} if facts.check else {"url": facts.url, "checked": False}
+    return {**probe, "endpoint": check}
+
+
+SECTION = Section("endpoint", "The endpoint", gather, judge, record)

@@ -1,0 +1,364 @@
+"""Section "layers": where HF_ENDPOINT is set (startup files, the Windows environment, hfenv's saved choice)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Collection, Mapping
+
+from ..endpoints import CATALOG, ConfigError, Endpoint, name_for_url
+# Where startup files set HF_ENDPOINT: one reader for doctor, detect and setup (hfenv.startup).
+from ..startup import StartupPlace, startup_places
+from .context import Context, Section
+from .report import Finding, Findings
+from .values import (DEFAULT_ENDPOINT, arg, eval_hint, join, named, normalized, pretty_path, shown,
+                     value_problem)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One line that sets, exports or unsets HF_ENDPOINT."""
+
+    where: str  # "file", "windows-user", "windows-machine"
+    label: str  # "~/.bashrc:3"
+    value: str | None  # None: this line unsets it, or only exports it
+    path: str | None = None
+    line: int | None = None
+    in_block: bool | None = None  # inside hfenv's marker block
+    shells: tuple[str, ...] = ()  # the shells that read it; () = every new program
+    dynamic: bool = False  # computed when the shell starts ($VAR, $(...)); value is the text
+    hfenv_target: bool = False  # a place `hfenv setup --persist` writes
+    action: str = "set"  # "set", "unset", or "export" (exports what an earlier line assigned)
+    exported: bool | None = True  # for "set": True exports it, False does not, None keeps what it was
+
+    def applies_to(self, shell: str | None) -> bool:
+        return shell is None or not self.shells or shell in self.shells
+
+    @property
+    def assigns(self) -> bool:
+        return self.action == "set" and self.value is not None
+
+    def to_json(self) -> dict:
+        return {"where": self.where, "label": self.label, "value": self.value, "path": self.path,
+                "line": self.line, "in_block": self.in_block, "shells": list(self.shells),
+                "dynamic": self.dynamic, "hfenv_target": self.hfenv_target, "action": self.action,
+                "exported": self.exported}
+
+
+def read_settings(places: list[StartupPlace], home: PurePath) -> tuple[list[Setting], list[tuple[str, str]]]:
+    """The HF_ENDPOINT lines of each file (in read order), and (label, problem) for files doctor could not judge."""
+    from ..startup import read_places
+
+    lines, problems = read_places(places)
+    settings = [Setting(
+        where="file", label=f"{pretty_path(line.path, home)}:{line.line}", value=line.value, path=line.path,
+        line=line.line, in_block=line.in_block, shells=line.shells, dynamic=line.dynamic,
+        hfenv_target=line.hfenv_target, action=line.action, exported=line.exported,
+    ) for line in lines]
+    return settings, [(pretty_path(path, home), problem) for path, problem in problems]
+
+
+def read_windows_environment(host) -> tuple[list[Setting], list[tuple[str, str]]]:
+    """HF_ENDPOINT in the Windows machine and user environment (the user's wins), through persist's seam."""
+    from .. import persist
+
+    settings, problems = [], []
+    for where, (hive, key), label in (("windows-machine", persist.MACHINE_ENVIRONMENT,
+                                       "Windows machine environment"),
+                                      ("windows-user", persist.USER_ENVIRONMENT, "Windows user environment")):
+        try:
+            found = host.read_value(hive, key, "HF_ENDPOINT")
+        except OSError as exc:
+            problems.append((label, f"cannot read {hive}\\{key}: {exc}"))
+            continue
+        if found is not None:
+            value = str(found[0])
+            settings.append(Setting(where=where, label=label, value=value, path=f"{hive}\\{key}",
+                                    dynamic="%" in value, hfenv_target=True))
+    return settings, problems
+
+
+def _labels(settings: list[Setting]) -> str:
+    return join(list(dict.fromkeys(s.label for s in settings)))
+
+
+def final_settings(settings: list[Setting]) -> list[Setting]:
+    """Per file (or environment), the assignment that wins: the last one."""
+    last: dict[str, Setting] = {}
+    for setting in settings:
+        if setting.assigns:
+            last[setting.path or setting.label] = setting
+    return list(last.values())
+
+
+def new_shell_value(settings: list[Setting], shell: str | None) -> tuple[Setting | None, Setting | None]:
+    """What a new `shell` ends with, reading `settings` in order: (the assignment whose value it
+    exports, or None; the assignment it keeps as an unexported shell variable, or None)."""
+    current, exported = None, False
+    for setting in settings:
+        if not setting.applies_to(shell):
+            continue
+        if setting.action == "unset":
+            current, exported = None, False
+        elif setting.action == "export":
+            exported = True
+        elif setting.value is not None:
+            current = setting
+            if setting.exported is not None:
+                exported = setting.exported
+    return (current, None) if exported else (None, current)
+
+
+
+def _export_line(setting: Setting) -> str | None:
+    """The line that would export this assignment, from the shell's own template."""
+    from .. import render, shells
+
+    try:
+        [line] = render.render_lines(shells.get(setting.shells[0]), [("HF_ENDPOINT", setting.value)], key="persist")
+    except Exception:  # an unknown shell, a value no line can carry, a template without a persist line
+        return None
+    return line
+
+
+def judge_layers(settings: list[Setting], process: str | None, shell: str | None, saved: Endpoint | None,
+                 saved_problem: str | None, problems: list[tuple[str, str]], platform_system: str,
+                 unusable: Collection[str] = (), names: Mapping[str, str] | None = None) -> list[Finding]:
+    """Where HF_ENDPOINT is set, and whether the places agree (pure).
+
+    `settings` come in the order a new shell reads them: the last exported
+    assignment a shell reads is what its programs get. This shell is compared
+    with that value only; shells whose own files set it are compared with each
+    other; a place that every shell reading it overrides later is only noted.
+
+    A shell opened before the files changed (right after `hfenv setup`) is a
+    warning: new shells get the right value, and the fix is a new terminal or
+    the eval line. It is an error when new shells get a value that is not the
+    saved choice, or one found `unusable` (normalised URLs) just now.
+    `names` (normalised URL -> name) names endpoints in messages and fixes.
+    """
+    out = Findings("layers")
+    own = [shell] + sorted({s.shells[0] for s in settings if s.where == "file" and len(s.shells) == 1} - {shell})
+    outcome = {name: new_shell_value(settings, name) for name in own}
+    this, this_unexported = outcome[shell]
+    winners = {name: won for name, (won, _) in outcome.items() if won is not None and not won.dynamic}
+    elsewhere = [s for s in final_settings(settings) if not s.dynamic and s.exported is not False
+                 and not s.applies_to(shell)]
+    values = list(dict.fromkeys([normalized(s.value) for s in winners.values()]
+                                + [normalized(s.value) for s in elsewhere]))
+    new_terminal = "open a new terminal" + (" (windows already open keep the old environment)"
+                                            if platform_system == "windows" else "")
+    where_shell = f"{shell}, your shell," if shell else "this shell"
+
+    def stale(value: str) -> tuple[str, str]:
+        """(level, fix) for this shell when new shells get `value`."""
+        if normalized(value) in unusable:
+            return "error", (f"new terminals would get {named(value, names)}, which is not usable from here "
+                             "(see the endpoint check): choose one that works with "
+                             "`hfenv setup --persist --endpoint NAME`")
+        fix = f"{new_terminal}, or run `{eval_hint(shell, value, saved, names)}` in this one"
+        if saved is not None and normalized(saved.url) != normalized(value):
+            return "error", fix
+        return "warn", fix
+
+    def agreeing(won: Setting) -> list[Setting]:
+        return [s for s in final_settings(settings) if s.applies_to(shell) and not s.dynamic
+                and s.exported is not False and normalized(s.value) == normalized(won.value)]
+
+    distinct = list(dict.fromkeys(winners.values()))
+    if len({normalized(s.value) for s in distinct}) > 1:
+        listing = "; ".join(f"{s.label} sets {shown(s.value)}" for s in distinct)
+        users = ", ".join(f"{name or 'this shell'} {shown(s.value)}" for name, s in winners.items())
+        by_hand = [s.label for s in distinct if not s.in_block and s.where == "file"]
+        fix = "keep one: `hfenv setup --persist --endpoint NAME|URL` (with --shell for each shell you use) " \
+              "rewrites hfenv's blocks"
+        if by_hand:
+            fix += f"; lines outside hfenv's block ({', '.join(by_hand)}) must be edited by hand"
+        out.error("files-disagree", f"the startup files disagree: {listing}; new shells use different "
+                                    f"endpoints ({users})", fix)
+
+    if this is not None and this.dynamic:
+        out.info("computed", f"{this.label}, read last by {shell or 'this shell'}, computes HF_ENDPOINT when the shell "
+                             f"starts ({this.value}): doctor cannot compare it with this shell")
+    elif process is None:
+        if this is not None:
+            level, fix = stale(this.value)
+            out.add(level, "not-in-process", f"set in {_labels(agreeing(this))} but not in this shell: "
+                                             f"programs started here use {DEFAULT_ENDPOINT}, new "
+                                             f"terminals use {named(this.value, names)}", fix)
+        elif elsewhere or winners:
+            others = [s for s in elsewhere + list(winners.values())]
+            names = sorted({n for s in others for n in s.shells}) or ["other programs"]
+            value = others[-1].value
+            out.error("other-shells-only", f"set for {', '.join(names)} ({_labels(others)}) but not for "
+                                           f"{where_shell} nor in this process: new {shell or 'terminals'} "
+                                           f"use {DEFAULT_ENDPOINT}, the others {shown(value)}",
+                      f"`hfenv setup --persist --shell {shell or 'NAME'} --endpoint {arg(value, shell)}` "
+                      "(or remove those lines if they are stale)")
+        elif this_unexported is None:
+            out.ok("unset", f"HF_ENDPOINT is set nowhere: every client uses the official Hub {DEFAULT_ENDPOINT}")
+    else:
+        keep = f"`hfenv setup --persist --endpoint {arg(normalized(process), shell)}`"
+        if this is None and not elsewhere and not winners:
+            out.warn("process-only", f"HF_ENDPOINT={shown(process)} is set in this shell only: new terminals, "
+                                     "cron jobs and `ssh host command` will not see it", f"to keep it: {keep}")
+        elif this is not None and normalized(this.value) != normalized(process):
+            value = this.value
+            level, fix = stale(value)
+            if fix.startswith(new_terminal):
+                fix = (f"to use {named(value, names)} here: {new_terminal} or run "
+                       f"`{eval_hint(shell, value, saved, names)}`; to keep {shown(normalized(process))}: {keep}")
+            out.add(level, "process-differs", f"this shell has HF_ENDPOINT={shown(process)}, but {this.label}, "
+                                              f"read last by {shell or 'this shell'}, sets {shown(value)}: new "
+                                              f"terminals will use {named(value, names)}", fix)
+        elif this is None:
+            only = _labels(elsewhere or list(winners.values()))
+            unexported = f"; {this_unexported.label} assigns it without exporting it" if this_unexported else ""
+            out.error("not-for-this-shell", f"this shell has HF_ENDPOINT={shown(process)}, but none of the "
+                                            f"startup files of {where_shell} exports it (only {only}{unexported}): "
+                                            f"new {shell or 'terminals'} use {DEFAULT_ENDPOINT}",
+                      f"`hfenv setup --persist --shell {shell or 'NAME'} "
+                      f"--endpoint {arg(normalized(process), shell)}`")
+        else:
+            out.ok("agree", f"{join(['this shell'] + [s.label for s in agreeing(this)])} agree: {shown(process)}")
+
+    for name, (_, unexported) in outcome.items():
+        if unexported is not None:
+            line = _export_line(unexported) if unexported.shells else None
+            out.warn("not-exported", f"{unexported.label} assigns HF_ENDPOINT={shown(unexported.value)} without "
+                                     f"exporting it: {name or 'the shell'} keeps it to itself, and the programs it "
+                                     "starts (python, hf, git) do not see it",
+                     f"write `{line}` instead" if line else "export it")
+    for setting in settings:
+        if not setting.assigns or setting.dynamic or setting.exported is False:
+            continue
+        readers = [n for n in own if setting.applies_to(n)]
+        later = [outcome[n][0] for n in readers]
+        if readers and all(w is not setting and w is not None and w.path != setting.path
+                           and normalized(w.value) != normalized(setting.value) for w in later):
+            out.info("overridden", f"{setting.label} sets {shown(setting.value)}, but "
+                                   f"{_labels([w for w in later if w is not None])}, read later, "
+                                   f"override{'s' if len({w.label for w in later}) == 1 else ''} it")
+
+    for setting in settings:
+        malformed = value_problem(setting.value) if setting.assigns and not setting.dynamic else None
+        if malformed and malformed[0] == "error":
+            out.error("malformed", f"{setting.label} sets a malformed value: {malformed[1]}", malformed[2])
+    for setting in settings:
+        out.add(*_describe(setting))
+    multiple: dict[str, list[Setting]] = {}
+    for setting in settings:
+        if setting.assigns:
+            multiple.setdefault(setting.path or setting.label, []).append(setting)
+    for group in multiple.values():
+        if len({s.value for s in group}) > 1:
+            out.warn("same-file-twice", f"{_labels(group)} assign HF_ENDPOINT more than once: the last one "
+                                        f"({group[-1].label}) wins", "keep one assignment")
+    for label, problem in problems:
+        out.warn("unreadable", f"{label}: {problem}")
+
+    if saved_problem:
+        # `hfenv shell` and `setup` stop on it (exit 1), so it needs action here too.
+        out.error("saved-choice-unreadable", f"hfenv's config is damaged: {saved_problem}",
+                  "edit the key named, or `hfenv endpoints add|remove NAME` / `hfenv setup --endpoint NAME`")
+    elif saved is None:
+        out.info("no-saved-choice", "hfenv has no saved choice (`hfenv setup` saves one; `hfenv shell` "
+                                    "without --endpoint probes instead)")
+    else:
+        effective = normalized(process) if process is not None else DEFAULT_ENDPOINT
+        # When the saved choice matches the process or the files, the findings above already say it all.
+        if normalized(saved.url) != effective and normalized(saved.url) not in values:
+            out.warn("saved-differs", f"hfenv's saved choice is {saved.name} ({saved.url}), but clients here "
+                                      f"use {shown(effective)}: `hfenv shell` without --endpoint gives {saved.url}",
+                     "run `hfenv setup --persist --endpoint NAME|URL` with the one you want: it updates both")
+        else:
+            out.ok("saved-choice", f"hfenv's saved choice: {saved.name} ({saved.url})")
+    return out.items
+
+
+def _describe(setting: Setting) -> tuple[str, str, str, str | None]:
+    """A detail line for one place (level, code, message, fix)."""
+    readers = ", ".join(setting.shells) if setting.shells else "every new program"
+    if setting.action == "unset":
+        return ("info", "unsets", f"{setting.label} unsets HF_ENDPOINT (read by {readers})", None)
+    if setting.action == "export":
+        return ("info", "exports", f"{setting.label} exports HF_ENDPOINT, assigned before it (read by {readers})",
+                None)
+    if setting.dynamic:
+        return ("info", "dynamic", f"{setting.label} computes HF_ENDPOINT when the shell starts "
+                                   f"({setting.value}); doctor cannot tell its value (read by {readers})", None)
+    exported = {True: "", False: ", not exported", None: ", exported only if an earlier line exports it"}[
+        setting.exported]
+    if setting.where == "file":
+        if setting.in_block:
+            where = "hfenv's block"
+        elif setting.hfenv_target:
+            where = "outside hfenv's block: `hfenv setup`/`reset` leave this line alone"
+        else:
+            where = "a file hfenv does not manage"
+        level = "ok" if setting.in_block else "info"
+        return (level, "place", f"{setting.label} ({where}; read by {readers}{exported}): {shown(setting.value)}",
+                None)
+    return ("ok", "place", f"{setting.label}: {shown(setting.value)} (every new program)", None)
+
+
+
+@dataclass
+class LayerFacts:
+    """The places that set HF_ENDPOINT, this process's value and hfenv's saved choice."""
+
+    process: str | None  # HF_ENDPOINT in this process
+    shell: str | None
+    settings: list[Setting]
+    problems: list[tuple[str, str]]
+    saved: Endpoint | None
+    saved_problem: str | None
+    known: dict[str, str]  # every endpoint by name (the catalog and the user's)
+    names: dict[str, str] = field(default_factory=dict)  # normalised URL -> name, for messages
+    new_value: str | None = None  # what a new shell of the user's gets, when it is a usable URL
+
+
+def gather(ctx: Context) -> LayerFacts:
+    from ..endpoints import known_endpoints, saved_choice
+
+    settings, problems = read_settings(startup_places(ctx.platform, ctx.host, ctx.options.root), ctx.home)
+    if ctx.platform.system == "windows":
+        win, win_problems = read_windows_environment(ctx.host)
+        settings += win
+        problems += win_problems
+    saved, saved_problem = None, None
+    try:
+        saved = saved_choice()
+        known = known_endpoints()
+    except ConfigError as exc:
+        saved_problem = str(exc)
+        known = dict(CATALOG)
+    # What a new shell of the user's gets: after `hfenv setup`, the shell already open predates it.
+    won, _ = new_shell_value(settings, ctx.shell)
+    new_value = None
+    if won is not None and not won.dynamic and (value_problem(won.value) or ("warn",))[0] == "warn":
+        new_value = won.value
+    # Endpoints are named by their names where they have one (a bare URL's "name" is its host).
+    names = {normalized(url): name for name, url in known.items()}
+    for candidate in ctx.options.candidates or ():
+        names.setdefault(normalized(candidate.url), candidate.name)
+    if saved is not None and saved.name != name_for_url(saved.url, {}):
+        names.setdefault(normalized(saved.url), saved.name)
+    return LayerFacts(ctx.env.get("HF_ENDPOINT"), ctx.shell, settings, problems, saved, saved_problem, known,
+                      names, new_value)
+
+
+def judge(ctx: Context, facts: LayerFacts) -> list[Finding]:
+    from .endpoint import EndpointFacts  # judged after the endpoint check: it may find new shells' value unusable
+
+    return judge_layers(facts.settings, facts.process, facts.shell, facts.saved, facts.saved_problem,
+                        facts.problems, ctx.platform.system, ctx.of(EndpointFacts).unusable, facts.names)
+
+
+def record(facts: LayerFacts) -> dict:
+    return {"layers": {"process": facts.process, "shell": facts.shell,
+                       "settings": [s.to_json() for s in facts.settings],
+                       "saved_choice": facts.saved.as_dict() if facts.saved else None}}
+
+
+SECTION = Section("layers", "Where HF_ENDPOINT is set", gather, judge, record)

@@ -1,0 +1,89 @@
+"""Section "storage": the cache directories huggingface_hub uses, writable or not, and their free space."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from .client import ClientFacts
+from .context import Context, Section
+from .report import Finding, Findings
+from .values import human_size, pretty_path
+
+LOW_DISK = 10 * 1024**3  # a 7B model in 16 bits is about 15 GB
+
+
+@dataclass(frozen=True)
+class CacheDir:
+    """One directory huggingface_hub writes to, and the nearest existing folder that decides for it."""
+
+    name: str  # HF_HOME, HF_HUB_CACHE or HF_XET_CACHE
+    path: str
+    exists: bool
+    checked: str  # the path, or its nearest existing parent
+    free_bytes: int | None  # None: unknown
+    writable: bool
+    device: int | None = None  # to warn once per disk; not in --json
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "path": self.path, "exists": self.exists, "checked": self.checked,
+                "free_bytes": self.free_bytes, "writable": self.writable}
+
+
+def storage_facts(client: dict) -> list[CacheDir]:
+    out, seen = [], set()
+    for name, key in (("HF_HOME", "hf_home"), ("HF_HUB_CACHE", "hub_cache"), ("HF_XET_CACHE", "xet_cache")):
+        path = client.get(key)
+        if not path or path in seen:
+            continue
+        seen.add(path)
+        existing = Path(path)
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        try:
+            free, device = shutil.disk_usage(existing).free, os.stat(existing).st_dev
+        except OSError:
+            free, device = None, None
+        out.append(CacheDir(name, path, Path(path).exists(), str(existing), free,
+                            os.access(existing, os.W_OK | os.X_OK), device))
+    return out
+
+
+def judge_storage(entries: list[CacheDir], home: PurePath) -> list[Finding]:
+    out = Findings("storage")
+    told_devices = set()
+    for entry in entries:
+        shown = pretty_path(entry.path, home)
+        free = entry.free_bytes
+        state = "" if entry.exists else "not created yet; "
+        if not entry.writable:
+            parent = "" if entry.exists else f" (nor created: {pretty_path(entry.checked, home)} is read-only)"
+            out.error("not-writable", f"{entry.name} {shown} cannot be written{parent}: downloads fail",
+                      f"fix its permissions, or point {entry.name} at a writable directory")
+            continue
+        where = "" if entry.exists else f" in {pretty_path(entry.checked, home)}"
+        free_text = f"{human_size(free)} free{where}" if free is not None else "free space unknown"
+        if free is not None and free < LOW_DISK and entry.device not in told_devices:
+            told_devices.add(entry.device)
+            out.warn("low-disk", f"{entry.name} {shown}: only {free_text}; a 7B model needs about 15 GB",
+                     f"free space, or point {entry.name} at a larger disk (`hfenv setup --cache-dir PATH`)")
+        else:
+            out.ok("path", f"{entry.name} {shown} ({state}{free_text})")
+    return out.items
+
+
+def gather(ctx: Context) -> list[CacheDir]:
+    return storage_facts(ctx.of(ClientFacts).answer)
+
+
+def judge(ctx: Context, facts: list[CacheDir]) -> list[Finding]:
+    return judge_storage(facts, ctx.home)
+
+
+def record(facts: list[CacheDir]) -> dict:
+    return {"storage": [entry.to_json() for entry in facts]}
+
+
+SECTION = Section("storage", "Cache and disk", gather, judge, record)

@@ -1,0 +1,207 @@
+"""Section "token": which token huggingface_hub sends, who sees it, and whether it is valid."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Mapping
+
+from ..persist import third_party_token
+from .client import ClientFacts
+from .context import Context, Section
+from .endpoint import EndpointFacts
+from .report import MIN_SECRET, Finding, Findings
+from .values import failed, host_of, is_official, truthy
+
+
+def check_whoami(url: str, token: str, timeout: float, trust=None) -> dict:
+    """GET /api/whoami-v2 with the token; the answer's status and account name only (a capped body)."""
+    from .. import hubcheck
+
+    s = hubcheck.session("doctor")
+    target = f"{url}/api/whoami-v2"
+    try:
+        with hubcheck.Watch(time.monotonic() + timeout) as watch:
+            answer = hubcheck.request(s, "GET", target, watch, headers={"Authorization": f"Bearer {token}"},
+                                      body_cap=hubcheck.BODY_CAP, trust=trust, proxy=hubcheck.proxy_for(target))
+    except (hubcheck.Failure, hubcheck.ProxyError) as exc:
+        return {"status": None, "detail": failed(exc)}
+    finally:
+        s.close()
+    name = None
+    if answer.code == 200:
+        try:
+            body = json.loads(answer.body.decode("utf-8"))
+            name = body.get("name") if isinstance(body, dict) and isinstance(body.get("name"), str) else None
+        except ValueError:
+            name = None
+    return {"status": answer.code, "name": None if name is None else hubcheck.clean(name, 100)}
+
+
+
+@dataclass
+class TokenState:
+    """Which token huggingface_hub sends, as the fresh interpreter says: names and paths only."""
+
+    sources: list[str]  # where a token is stored ($HF_TOKEN, $HUGGING_FACE_HUB_TOKEN, the token file)
+    in_effect: str | None  # the one huggingface_hub sends; "unknown" when it could not be asked
+    blank: list[str]  # variables that are set but blank
+    value: str | None = field(default=None, repr=False)  # the value of in_effect, for the checks only
+    file_problem: str | None = None  # "PATH is a FIFO...": a token file no client can read
+
+    def to_json(self) -> dict:
+        return {"present": self.in_effect is not None, "source": self.in_effect, "sources": self.sources}
+
+
+def _clean_token(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return text.replace("\r", "").replace("\n", "").strip() or None
+
+
+def token_state(client: dict, env: Mapping[str, str]) -> TokenState:
+    """The token in effect, from the fresh interpreter's answer (it applies huggingface_hub's own rules).
+
+    Only the value of the source it names is read here, to check it; without an
+    answer (no huggingface_hub) no client sends a token, and doctor says so.
+    """
+    if client.get("error"):
+        return TokenState([], None, [], None)
+    source = client.get("token_source")
+    value = None
+    if source in ("$HF_TOKEN", "$HUGGING_FACE_HUB_TOKEN"):
+        value = _clean_token(env.get(source[1:]))
+    elif source and source.startswith("the token file ") and client.get("token_path"):
+        from ..files import read_text
+
+        try:
+            value = _clean_token(read_text(client["token_path"]))
+        except OSError:
+            value = None
+    return TokenState(list(client.get("token_present") or []), source, list(client.get("token_blank") or []),
+                      value, client.get("token_file_problem"))
+
+
+def stored_secrets(env: Mapping[str, str], home: PurePath, token_path: str | None = None) -> tuple[str, ...]:
+    """Every token stored for huggingface_hub here (variables, token file, stored_tokens), for redaction only."""
+    from .. import persist
+    from ..files import read_text
+
+    found = [_clean_token(env.get(name)) for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")]
+    files = [persist.token_file(env, home)] + ([Path(token_path)] if token_path else [])
+    stored = Path(env.get("HF_STORED_TOKENS_PATH") or files[0].parent / "stored_tokens")
+    for path in files:
+        try:
+            found.append(_clean_token(read_text(path)[:4096]))
+        except OSError:  # absent, or not a small regular file
+            pass
+    try:  # an INI file: [name] sections with hf_token = value
+        for line in read_text(stored).splitlines()[:1000]:
+            key, sep, value = line.partition("=")
+            if sep and key.strip() == "hf_token":
+                found.append(_clean_token(value))
+    except OSError:
+        pass
+    return tuple(dict.fromkeys(t for t in found if t))
+
+
+def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mapping[str, str],
+                check: dict | None, reason_unchecked: str | None) -> list[Finding]:
+    out = Findings("token")
+    host = host_of(endpoint)
+    if env.get("HF_OIDC_RESOURCE"):
+        out.info("oidc", "HF_OIDC_RESOURCE is set: huggingface_hub first exchanges a CI OIDC token, "
+                         "before any stored token")
+    for name in state.blank:
+        out.info("blank", f"${name} is set but blank: huggingface_hub does not use it")
+    if state.file_problem:
+        fix = ("unset HF_TOKEN_PATH, or point it at a regular file" if env.get("HF_TOKEN_PATH") else
+               "replace it with a regular file: `hf auth login` writes one")
+        out.error("file-unreadable", f"the token file {state.file_problem}: huggingface_hub would hang or run "
+                                     "out of memory reading it (hfenv did not read it)", fix)
+        if state.in_effect is None:
+            return out.items
+    if state.blank and "$HUGGING_FACE_HUB_TOKEN" in state.sources and state.in_effect != "$HUGGING_FACE_HUB_TOKEN":
+        out.warn("legacy-ignored", "$HUGGING_FACE_HUB_TOKEN holds a token, but huggingface_hub never reads it "
+                                   "while $HF_TOKEN is set, even blank", "unset HF_TOKEN, or put the token in it")
+    if state.in_effect == "unknown":
+        out.info("unknown", "could not tell which token huggingface_hub sends (this version reads it differently)")
+        return out.items
+    if state.in_effect is None:
+        out.ok("none", "no token is stored: public repos download without one; gated and private repos "
+                       "need `hf auth login`")
+        return out.items
+    out.ok("present", f"a token is set, from {state.in_effect} (its value is never shown)")
+    if state.value is not None and len(state.value) < MIN_SECRET:
+        out.warn("malformed", f"the token in {state.in_effect} looks malformed: far shorter than a Hugging Face "
+                              "token (hf_ and 34 characters); it is never shown",
+                 "`hf auth login` with a token from https://huggingface.co/settings/tokens")
+    for other in state.sources:
+        if other != state.in_effect and not (state.blank and other == "$HUGGING_FACE_HUB_TOKEN"):
+            out.info("shadowed", f"{other} holds a token too; {state.in_effect} wins")
+    third_party = not is_official(endpoint, official_url)
+    if third_party:
+        if truthy(env.get("HF_HUB_DISABLE_IMPLICIT_TOKEN")):
+            out.ok("not-sent", f"HF_HUB_DISABLE_IMPLICIT_TOKEN is on: the token is not sent to {host} unless "
+                               "a program passes it explicitly")
+        else:
+            out.warn("third-party", *third_party_token(endpoint))
+    if check is None:
+        if reason_unchecked:
+            out.info("not-checked", reason_unchecked)
+        return out.items
+    status = check.get("status")
+    if status == 200:
+        account = f" (account {check['name']})" if check.get("name") else ""
+        out.ok("valid", f"the token is valid on {host}{account}")
+    elif status == 401:
+        out.error("invalid", f"{host} refuses the token (401): huggingface_hub sends it with every request, "
+                             "and with an invalid token even public downloads fail",
+                  f"`hf auth login` with a fresh token (https://huggingface.co/settings/tokens), or remove "
+                  f"{state.in_effect}")
+    else:
+        detail = check.get("detail") or f"answered {status}"
+        out.warn("unchecked", f"could not check the token on {host}: {detail}")
+    return out.items
+
+
+
+@dataclass
+class TokenFacts:
+    state: TokenState
+    endpoint: str
+    whoami: dict | None = None  # check_whoami's answer, None when not checked
+    unchecked: str | None = None  # why the validity was not checked
+
+
+def gather(ctx: Context) -> TokenFacts:
+    client, checked = ctx.of(ClientFacts), ctx.of(EndpointFacts)
+    endpoint, options = client.endpoint, ctx.options
+    facts = TokenFacts(token_state(client.answer, ctx.env), endpoint)
+    if options.offline:
+        facts.unchecked = "validity not checked (--offline)"
+    elif not checked.reachable:
+        facts.unchecked = "validity not checked: the endpoint is not usable"
+    elif facts.state.value is not None:
+        if is_official(endpoint, options.official_url) or options.check_token:
+            ctx.say("hfenv: checking the token...")
+            facts.whoami = check_whoami(endpoint, facts.state.value, options.timeout, client.trust)
+        else:
+            facts.unchecked = (f"validity not checked: that would send the token to {host_of(endpoint)}; "
+                               "`hfenv doctor --check-token` checks it there anyway")
+    return facts
+
+
+def judge(ctx: Context, facts: TokenFacts) -> list[Finding]:
+    return judge_token(facts.state, facts.endpoint, ctx.options.official_url, ctx.env, facts.whoami, facts.unchecked)
+
+
+def record(facts: TokenFacts) -> dict:
+    valid = None if facts.whoami is None else facts.whoami.get("status") == 200
+    return {"token": {**facts.state.to_json(), "valid": valid,
+                      "checked_at": host_of(facts.endpoint) if facts.whoami is not None else None}}
+
+
+SECTION = Section("token", "Token", gather, judge, record)

@@ -1,0 +1,119 @@
+"""Values in doctor's sentences: endpoint URLs, paths, quoted arguments, sizes (pure)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import PurePath
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from ..endpoints import CATALOG, OFFICIAL, Endpoint, EndpointError, check_url
+from ..endpoints import is_official_url as is_official  # noqa: F401 (doctor's name for it)
+
+DEFAULT_ENDPOINT = CATALOG[OFFICIAL]
+
+
+def normalized(value: str) -> str:
+    """What huggingface_hub makes of a value: the value without trailing slashes."""
+    return value.rstrip("/")
+
+
+def value_problem(raw: str) -> tuple[str, str, str] | None:
+    """(level, what is wrong, fix) for an HF_ENDPOINT value, or None when it is fine."""
+    if raw == "":
+        return ("error", "it is set but empty: huggingface_hub then builds URLs without a host and every "
+                "download fails", "unset it (the official Hub is the default) or give a URL")
+    if raw != raw.strip():
+        return ("error", f"{raw!r} has spaces around it: clients use the value verbatim, and a URL starting "
+                "or ending with a space does not work", f"write it without the spaces: {raw.strip()}")
+    if "://" not in raw:
+        guess = f"https://{raw.rstrip('/')}"
+        return ("error", f"{raw!r} has no scheme: clients need a full URL", f"write {guess}")
+    slash = raw.endswith("/")
+    try:
+        url, warnings = check_url(raw)
+    except EndpointError as exc:
+        return ("error", f"{raw!r} is not a usable endpoint URL: {exc}", "give a plain https:// URL "
+                "(`hfenv endpoints` lists the known ones)")
+    if slash:
+        return ("error", f"{raw!r} ends with a slash: huggingface_hub drops it, but the datasets library "
+                "builds `//` URLs from it that mirrors answer with 404", f"write {url}")
+    if warnings:
+        return ("warn", f"{raw} uses plain http: traffic, and any token sent with it, travels unencrypted",
+                "use https:// if the endpoint offers it")
+    return None
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def pretty_path(path, home: PurePath) -> str:
+    text, home_text = str(path), str(home)
+    if home_text and (text == home_text or text.startswith(home_text.rstrip("/\\") + os.sep)):
+        return "~" + text[len(home_text.rstrip("/\\")):]
+    return text
+
+
+def join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def shown(value: str) -> str:
+    """A value in a sentence: quoted when spaces (or nothing) would hide where it starts or ends."""
+    return value if value and value == value.strip() and " " not in value else repr(value)
+
+
+def arg(value: str, shell: str | None = None) -> str:
+    """A value as one argument of a command in a fix, quoted for the user's shell when it needs it."""
+    from .. import shells
+
+    if re.fullmatch(r"[A-Za-z0-9_./:@%+,=~-]+", value):
+        return value
+    try:
+        return shells.get(shell or "sh").quote(value)
+    except (shells.UnknownShell, shells.UnsafeValue):
+        import shlex
+
+        return shlex.quote(value)
+
+
+def eval_hint(shell: str | None, value: str | None, saved: Endpoint | None,
+               names: Mapping[str, str] | None = None) -> str:
+    """The line that sets `value` in the shell already open (by its name where it has one)."""
+    from .. import shells
+
+    hint = 'eval "$(hfenv shell)"'
+    if shell:
+        try:
+            hint = shells.get(shell).eval_hint
+        except shells.UnknownShell:
+            pass
+    if value is not None and (saved is None or normalized(saved.url) != normalized(value)):
+        name = (names or {}).get(normalized(value))
+        hint = hint.replace("hfenv shell", f"hfenv shell --endpoint {arg(name or value, shell)}", 1)
+    return hint
+
+
+def named(value: str, names: Mapping[str, str] | None) -> str:
+    """An endpoint in a sentence: `hf-mirror (https://hf-mirror.com)` where it has a name."""
+    name = (names or {}).get(normalized(value))
+    return f"{name} ({shown(value)})" if name else shown(value)
+
+
+def truthy(value: str | None) -> bool:
+    return (value or "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def human_size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return str(n)
+def failed(exc: Exception) -> str:
+    """A proxy variable that cannot be parsed (hubcheck.ProxyError) or a request's Failure, in words."""
+    return getattr(exc, "detail", None) or str(exc)
+
