@@ -780,7 +780,9 @@ class Leg:
     host: str | None
     status: str
     detail: str
-    url: str | None = None  # where the host was reached (a signed URL: never shown whole)
+    url: str | None = None  # the storage host's URL (a signed URL: never shown whole); None before it is known
+    code: int | None = None  # the storage host's HTTP answer to the HEAD
+    why: str = ""  # the reach's own words ("connection refused by ..."), without the route around them
 
     @property
     def ok(self) -> bool:
@@ -803,6 +805,8 @@ class LargeFiles:
     commit: bool = False
     size: str | None = None
     not_cached: bool = False  # the endpoint sent the file to the official Hub
+    code: int | None = None  # the endpoint's HTTP answer to the file's HEAD (None: no answer)
+    xet_backed: bool = False  # X-Xet-Hash and a token route (followed or not)
 
     def leg(self, use_xet: bool) -> Leg:
         """The leg huggingface_hub takes: Xet when the file is Xet-backed and hf_xet is in use."""
@@ -925,7 +929,7 @@ def xet_route(answer: Answer, endpoint: str) -> str | None:
     return route
 
 
-def _xet_leg(route: str, deadline: float, trust: Trust | None, purpose: str, watch_for) -> Leg:
+def _xet_leg(route: str, deadline: float, trust: Trust | None, purpose: str, watch_for, reach_hosts: bool = True) -> Leg:
     """GET the token route (no token sent), then reach the CAS host it names."""
     try:
         origin(route)
@@ -948,20 +952,28 @@ def _xet_leg(route: str, deadline: float, trust: Trust | None, purpose: str, wat
                    + (f" without {', '.join(h.title() for h in missing)}" if missing else "")
                    + ": hf_xet downloads fail")
     cas = answer.header("X-Xet-Cas-Url").rstrip("/")
-    status, detail, _ = reach(cas, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
+    if not reach_hosts:
+        return Leg("xet", host_of(cas), NOT_REACHED, f"the Xet token route names {host_of(cas)}", url=cas)
+    status, detail, code = reach(cas, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
     if status == "ok":
-        return Leg("xet", host_of(cas), "ok", f"Xet storage {detail}", url=cas)
-    return Leg("xet", host_of(cas), status, f"Xet storage {host_of(cas)} cannot be reached: {detail}", url=cas)
+        return Leg("xet", host_of(cas), "ok", f"Xet storage {detail}", url=cas, code=code, why=detail)
+    return Leg("xet", host_of(cas), status, f"Xet storage {host_of(cas)} cannot be reached: {detail}", url=cas,
+               code=code, why=detail)
+
+
+NOT_REACHED = "not_reached"  # follow_large_file(reach_hosts=False): the storage host was named, not contacted
 
 
 def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust: Trust | None = None,
-                      purpose: str = "probe", official_url: str = OFFICIAL_HUB, watch_for=None) -> LargeFiles:
+                      purpose: str = "probe", official_url: str = OFFICIAL_HUB, watch_for=None,
+                      reach_hosts: bool = True) -> LargeFiles:
     """Follow a large file's route through `base_url` as huggingface_hub 2.x does, by `deadline`.
 
     The resolve HEAD follows same-origin redirects; an off-origin answer names the host the
     bytes come from, which is then only reached (a HEAD, no token). For a Xet-backed file (and
     `xet`), the token route and the CAS host it names are followed too, at the same time as the
-    redirect's host is reached: one round trip per host beyond the endpoint's two."""
+    redirect's host is reached: one round trip per host beyond the endpoint's two.
+    `reach_hosts=False`: name the storage hosts only (status NOT_REACHED), never contact them."""
     trust = trust or client_trust(hub_version())
     base = base_url.rstrip("/")
     start = f"{base}/{PUBLIC_REPO}/resolve/main/{LARGE_FILE}"
@@ -977,7 +989,8 @@ def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust
     here = host_of(start)
     commit = bool(answer.header("X-Repo-Commit").strip())
     size = answer.header("X-Linked-Size") or (answer.header("Content-Length") if answer.code < 300 else None)
-    common = {"file": name, "commit": commit, "size": size or None}
+    common = {"file": name, "commit": commit, "size": size or None, "code": answer.code,
+              "xet_backed": xet_route(answer, base) is not None}
     if hop is not None and hop.kind != "offsite":
         return LargeFiles(http=Leg("none", here, "error", f"answered {answer.code}, but {hop.reason}"), **common)
     if hop is None and not 200 <= answer.code < 300:
@@ -997,14 +1010,17 @@ def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust
                else f"{here} redirects {name} ({answer.code}) to {host_of(target)}")
 
         def lfs() -> Leg:
-            status, detail, _ = reach(target, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
+            if not reach_hosts:
+                return Leg("lfs", host_of(target), NOT_REACHED, how, url=target)
+            status, detail, code = reach(target, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
             if status == "ok":
-                return Leg("lfs", host_of(target), "ok", f"{how}; {detail}", url=target)
-            return Leg("lfs", host_of(target), status, f"{how}, which cannot be reached: {detail}", url=target)
+                return Leg("lfs", host_of(target), "ok", f"{how}; {detail}", url=target, code=code, why=detail)
+            return Leg("lfs", host_of(target), status, f"{how}, which cannot be reached: {detail}", url=target,
+                       code=code, why=detail)
         jobs["http"] = lfs
         http = None
     if route is not None:
-        jobs["xet"] = lambda: _xet_leg(route, deadline, trust, purpose, watch_for)
+        jobs["xet"] = lambda: _xet_leg(route, deadline, trust, purpose, watch_for, reach_hosts)
     done = _together(jobs)
     return LargeFiles(http=http or done["http"], xet=done.get("xet"), not_cached=not_cached, **common)
 
