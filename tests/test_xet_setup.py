@@ -103,3 +103,45 @@ def test_the_auto_policy(xet, http, previous, disable):
     assert xetpolicy.decide("auto", LargeFiles("f", http, xet), previous).disable is disable
     assert xetpolicy.decide("on", LargeFiles("f", http, xet), previous).disable is False
     assert xetpolicy.decide("off", None, False).disable is True
+
+
+# ---- doctor says it too ------------------------------------------------------------------------
+
+import importlib.util  # noqa: E402
+
+
+def doctor_json(env_endpoint: str, monkeypatch, **env) -> dict:
+    monkeypatch.setenv("HF_ENDPOINT", env_endpoint)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = run("doctor", "--json", "--shell", "bash", "--timeout", "2")
+    return json.loads(result.stdout)
+
+
+def finding(data: dict, code: str) -> dict:
+    return next(f for f in data["findings"] if f["code"] == code)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("hf_xet") is None, reason="doctor follows Xet only with hf_xet")
+def test_doctor_says_why_xet_is_disabled_and_when_it_no_longer_needs_to_be(serve, monkeypatch):
+    cas, cdn = serve("swallow"), serve("cdn")
+    hub = serve("hub", large_files=LARGE_FILES, lfs_redirect=cdn.url, xet_cas=cas.url)
+    data = doctor_json(hub.url, monkeypatch, HF_HUB_DISABLE_XET="1")
+    message = finding(data, "large_files.xet-disabled")["message"]
+    assert "cannot be reached" in message and "hfenv setup --xet auto" in message
+
+    hub.xet_cas = cdn.url
+    data = doctor_json(hub.url, monkeypatch, HF_HUB_DISABLE_XET="1")
+    needless = finding(data, "large_files.xet-disabled-needlessly")
+    assert needless["level"] == "info" and "--xet auto" in needless["fix"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("hf_xet") is None, reason="doctor follows Xet only with hf_xet")
+def test_doctor_points_at_setup_xet_when_the_cas_host_hangs(serve, monkeypatch):
+    cas, cdn = serve("swallow"), serve("cdn")
+    hub = serve("hub", large_files=LARGE_FILES, lfs_redirect=cdn.url, xet_cas=cas.url)
+    data = doctor_json(hub.url, monkeypatch)
+    error = finding(data, "large_files.xet-unreachable")
+    assert error["level"] == "error" and "--xet auto" in error["fix"]

@@ -126,13 +126,16 @@ def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dic
                                    "where huggingface.co is blocked, small files work but large ones fail")
     if facts.get("xet"):
         use_xet = client.get("hf_xet") and not client.get("disable_xet")
-        if not use_xet:
+        if client.get("hf_xet") and client.get("disable_xet"):
+            _xet_decision(out, facts)
+        elif not use_xet:
             out.info("xet", "the file is Xet-backed; without hf_xet (or with HF_HUB_DISABLE_XET) "
                             "huggingface_hub follows the redirect above")
         elif facts.get("xet_error"):
             out.error("xet-route", f"the file is Xet-backed, but its Xet route failed: {facts['xet_error']}; "
                                   "hf_xet downloads will fail", "HF_HUB_DISABLE_XET=1 makes huggingface_hub use "
-                                                                "the plain redirect instead")
+                                                                "the plain redirect instead (`hfenv setup` writes "
+                                                                "it: --xet auto)")
         elif facts.get("xet_host"):
             host = facts["xet_host"]
             _storage_host(out, facts.get("xet_reach"),
@@ -140,11 +143,31 @@ def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dic
                                           f"through {host}, which answers"),
                           ("xet-unreachable", lambda why: f"the file is Xet-backed and hf_xet fetches it through "
                                                           f"{host}, which cannot be reached: {why}",
-                           f"make {host} reachable, or set HF_HUB_DISABLE_XET=1 to use the plain redirect"))
+                           f"make {host} reachable, or set HF_HUB_DISABLE_XET=1 to use the plain redirect "
+                           "(`hfenv setup` writes it when the redirect works: --xet auto)"))
             if third_party and _hf_storage(host):
                 out.info("xet-hf-storage", f"Xet storage ({host}) is Hugging Face's own, whatever the mirror")
     return out.items
 
+
+
+def _xet_decision(out: Findings, facts: dict) -> None:
+    """HF_HUB_DISABLE_XET is set (by `hfenv setup --xet`, or by hand) while hf_xet is installed:
+    say whether the Xet route still needs avoiding."""
+    reached = facts.get("xet_reach") or {}
+    host = facts.get("xet_host") or "the Xet storage"
+    plain = "huggingface_hub downloads Xet-backed files over the plain HTTP route above"
+    if facts.get("xet_error"):
+        out.ok("xet-disabled", f"HF_HUB_DISABLE_XET is set, and the Xet route fails here "
+                               f"({facts['xet_error']}): {plain}")
+    elif reached.get("reachable"):
+        out.info("xet-disabled-needlessly", f"HF_HUB_DISABLE_XET is set, but Xet storage {host} answers "
+                                            f"({reached.get('status')}): {plain}, more slowly than hf_xet would",
+                 "`hfenv setup` (--xet auto) removes it when it wrote it; else unset it")
+    else:
+        out.ok("xet-disabled", f"HF_HUB_DISABLE_XET is set, and Xet storage {host} cannot be reached "
+                               f"({reached.get('detail') or 'not checked'}): {plain} instead of hanging "
+                               "(what `hfenv setup --xet auto` decides)")
 
 
 def gather(ctx: Context) -> dict:
@@ -155,7 +178,9 @@ def gather(ctx: Context) -> dict:
         return {"checked": False, "reason": "not checked: the endpoint is not usable" if client.usable_url
                 else checked.skip_reason}
     ctx.say("hfenv: following a large file...")
-    use_xet = bool(client.answer.get("hf_xet") and not client.answer.get("disable_xet"))
+    # With hf_xet installed the Xet route is followed even when HF_HUB_DISABLE_XET is set, to say
+    # whether that is still needed.
+    use_xet = bool(client.answer.get("hf_xet"))
     return _large_with_reach(client.endpoint, ctx.options.timeout, use_xet, client.trust)
 
 
