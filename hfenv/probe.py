@@ -392,6 +392,7 @@ class _Probe:
         self.started = time.monotonic()
         self.deadline = self.started + timeout
         self.official_url = official_url
+        self.nested = False  # a second round inside another probe: no opening or closing line
         self.tracks = [
             _Track(c, same_origin(c.url, official_url), proxy_for(hub_check_url(c.url))) for c in candidates
         ]
@@ -441,7 +442,8 @@ class _Probe:
     # -- coordinator --
 
     def run(self) -> ProbeReport:
-        self.say(f"hfenv: probing {len(self.tracks)} endpoint(s), up to {self.timeout:g} s...")
+        if not self.nested:
+            self.say(f"hfenv: probing {len(self.tracks)} endpoint(s), up to {self.timeout:g} s...")
         workers = [threading.Thread(target=self.measure, args=(track,), daemon=True,
                                     name=f"hfenv-probe-{track.endpoint.name}") for track in self.tracks]
         for worker in workers:
@@ -481,7 +483,9 @@ class _Probe:
             results = [t.result for t in self.tracks]
         note_not_chosen(results, chosen)
         elapsed_ms = int(round((time.monotonic() - self.started) * 1000))
-        if chosen is None:
+        if self.nested:
+            pass
+        elif chosen is None:
             self.say(f"hfenv: no usable endpoint ({elapsed_ms} ms)")
         else:
             self.say(f"hfenv: chose {chosen.name} ({elapsed_ms} ms)")
@@ -501,7 +505,9 @@ class _Probe:
         self.say(f"hfenv: {chosen.name if chosen else 'the choice'}'s large files cannot come through; "
                  f"measuring {', '.join(t.endpoint.name for t in retry)} again")
         again = _Probe([t.endpoint for t in retry], remaining, self.samples, self.wait_all, self.progress,
-                       self.official_url).run()
+                       self.official_url)
+        again.nested = True
+        again = again.run()
         fresh = {(r.name, r.url): r for r in again.results}
         for track in retry:
             track.result = fresh[(track.endpoint.name, track.endpoint.url)]
