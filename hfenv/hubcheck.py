@@ -924,7 +924,7 @@ def xet_route(answer: Answer, endpoint: str) -> str | None:
     route = (answer.links.get("xet-auth") or {}).get("url") or answer.header("X-Xet-Refresh-Route")
     if not route:
         return None
-    if route.startswith(OFFICIAL_HUB):  # huggingface_hub sends it to HF_ENDPOINT instead
+    if route.startswith(OFFICIAL_HUB + "/"):  # huggingface_hub (HUGGINGFACE_CO_URL_HOME) sends it to HF_ENDPOINT
         route = endpoint.rstrip("/") + route[len(OFFICIAL_HUB):]
     return route
 

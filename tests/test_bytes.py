@@ -193,3 +193,13 @@ def test_a_hub_without_the_test_file_is_unknown_not_a_failure(serve):
     found = report.results[0].large_files
     assert found.unknown and not found.bytes_fail and not report.results[0].bytes_fail
     assert report.to_json()["results"][0]["large_files"]["route"] == "none"
+
+
+def test_only_a_route_on_huggingface_co_itself_is_rewritten():
+    def answer(route: str) -> hubcheck.Answer:
+        return hubcheck.Answer(url="http://m/", code=200, reason="OK", headers={"x-xet-hash": "ab"},
+                               links={"xet-auth": {"url": route}})
+    assert hubcheck.xet_route(answer("https://huggingface.co/api/x"), "http://m:1") == "http://m:1/api/x"
+    assert hubcheck.xet_route(answer("https://huggingface.co.evil.example/api/x"), "http://m:1") \
+        == "https://huggingface.co.evil.example/api/x"
+    assert hubcheck.xet_route(hubcheck.Answer("http://m/", 200, "OK", {}), "http://m:1") is None
