@@ -33,10 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from hubserver import LARGE_FILES, LoopbackServer, dead_url  # noqa: E402
-
 from hfenv import probe  # noqa: E402
 from hfenv.endpoints import Endpoint  # noqa: E402
+
+from hubserver import LARGE_FILES, LoopbackServer, dead_url  # noqa: E402
 
 NAIVE_TIMEOUT = 10.0
 NAIVE_REAL_TIMEOUT = 0.5

@@ -81,7 +81,8 @@ def main() -> None:
     print("then the same for the fastest run (steadier on a busy machine)")
     for name, samples in times.items():
         median, fastest = statistics.median(samples), min(samples)
-        print(f"{median * 1000:8.1f} ms {median / base:5.2f}x {fastest * 1000:8.1f} ms {fastest / base_min:5.2f}x  {name}")
+        print(f"{median * 1000:8.1f} ms {median / base:5.2f}x "
+              f"{fastest * 1000:8.1f} ms {fastest / base_min:5.2f}x  {name}")
 
 
 if __name__ == "__main__":

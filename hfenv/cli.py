@@ -18,7 +18,7 @@ from .endpoints import Endpoint, EndpointError
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_ENDPOINT = 0, 1, 2, 3
 
 
-def fail(message: str, status: int = EXIT_USAGE) -> "click.exceptions.Exit":
+def fail(message: str, status: int = EXIT_USAGE) -> click.exceptions.Exit:
     """Print a one-line reason to stderr and leave with `status`."""
     click.echo(f"hfenv: {message}", err=True)
     raise click.exceptions.Exit(status)
@@ -90,6 +90,11 @@ class Main(click.Group):
 
     def main(self, *args, **kwargs):
         self.finished = None
+        if sys.stdout is None:  # started with stdout closed (`>&-`): what hfenv prints would vanish
+            if sys.stderr is not None:
+                sys.stderr.write("hfenv: standard output is closed, so nothing hfenv prints can be read; "
+                                 "run it with stdout open\n")
+            sys.exit(EXIT_FAILURE)
         try:
             return super().main(*args, **kwargs)
         except SystemExit as exc:

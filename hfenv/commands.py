@@ -356,7 +356,7 @@ def _take_over(changes, scope, chosen, pairs, platform, host, save: bool, take_o
     stops, warnings = takeover.report(found, str(platform.home))
     for line in warnings:
         warn(f"may override hfenv's block: {line}")
-    manual = [o for o in found if o.kind == "manual"]
+    manual = [o for o in found if o.kind in takeover.MANUAL]
     if stops and (not take_over or manual):
         click.echo("hfenv: these lines run after hfenv's block and would override it in new shells:", err=True)
         for line in stops:

@@ -6,13 +6,12 @@ import os
 import platform as _platform
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from . import shells
 from .endpoints import CATALOG, OFFICIAL
 from .shells import Platform, Shell, UnknownShell
-
 
 
 def system_name(sys_platform: str = sys.platform) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 OFFICIAL = "hf"
@@ -201,9 +201,11 @@ def load_config(path: Path | None = None) -> dict:
     """The config file as a JSON object ({} when absent); only its shape is checked here.
 
     Readers of endpoints and the choice go through read_config(), which checks every value."""
+    from .files import read_regular
+
     path = path or config_path()
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_CONFIG_BYTES)  # a FIFO or /dev/zero there is damage, not a wait
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -211,6 +213,7 @@ def load_config(path: Path | None = None) -> dict:
     return parse_config(data, path)
 
 
+MAX_CONFIG_BYTES = 1024 * 1024  # hfenv writes a few hundred bytes
 MAX_CONFIG_DEPTH = 32  # hfenv writes 3 levels; deeper is damage (and would exhaust the stack)
 
 

@@ -47,10 +47,10 @@ import sys
 import threading
 import time
 import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.client import HTTPException, RemoteDisconnected
-from typing import Callable, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -78,6 +78,15 @@ def clean(text: object, limit: int = 300) -> str:
     value = str(text)
     out = "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in value[:limit])
     return out + ("..." if len(value) > limit else "")
+
+
+_NUMBER = re.compile(r"[0-9]{1,20}")  # ASCII digits only: str.isdigit() also accepts '²', which int() refuses
+
+
+def header_number(value: object) -> int | None:
+    """A numeric header value (X-Linked-Size, Content-Length) as an int; None unless 1-20 ASCII digits."""
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 def short_url(url: str) -> str:
@@ -333,7 +342,7 @@ class Watch:
         self._done = False
         self._timer: threading.Timer | None = None
 
-    def __enter__(self) -> "Watch":
+    def __enter__(self) -> Watch:
         self._timer = threading.Timer(max(self.deadline - time.monotonic(), 0.0), self.expire)
         self._timer.name = "hfenv-deadline"
         self._timer.daemon = True
@@ -601,7 +610,8 @@ def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, s
         if hop.kind == "offsite":
             if code in (307, 308) and sends_to_official(hop.url, official_url) \
                     and not sends_to_official(start_url, official_url):
-                return Verdict("redirect_offsite", NOT_CACHED.format(host=host_of(hop.url), code=code, url=short_url(hop.url)))
+                return Verdict("redirect_offsite",
+                               NOT_CACHED.format(host=host_of(hop.url), code=code, url=short_url(hop.url)))
             return Verdict("redirect_offsite", f"redirects ({code}) to {short_url(hop.url)}: "
                                                "it forwards elsewhere instead of serving files itself")
         return Verdict("follow", follow=hop.url)
@@ -803,7 +813,7 @@ class LargeFiles:
     http: Leg
     xet: Leg | None = None
     commit: bool = False
-    size: str | None = None
+    size: int | None = None
     not_cached: bool = False  # the endpoint sent the file to the official Hub
     code: int | None = None  # the endpoint's HTTP answer to the file's HEAD (None: no answer)
     xet_backed: bool = False  # X-Xet-Hash and a token route (followed or not)
@@ -851,7 +861,7 @@ class LargeFiles:
         return out
 
     @classmethod
-    def from_json(cls, data) -> "LargeFiles":
+    def from_json(cls, data) -> LargeFiles:
         """Inverse of to_json; ValueError on anything malformed (a damaged cache)."""
         def leg(raw) -> Leg:
             if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in ("route", "status", "detail")):
@@ -929,7 +939,8 @@ def xet_route(answer: Answer, endpoint: str) -> str | None:
     return route
 
 
-def _xet_leg(route: str, deadline: float, trust: Trust | None, purpose: str, watch_for, reach_hosts: bool = True) -> Leg:
+def _xet_leg(route: str, deadline: float, trust: Trust | None, purpose: str, watch_for,
+             reach_hosts: bool = True) -> Leg:
     """GET the token route (no token sent), then reach the CAS host it names."""
     try:
         origin(route)
@@ -988,8 +999,9 @@ def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust
                                     f"the HEAD of {name} failed: {failure.detail}"))
     here = host_of(start)
     commit = bool(answer.header("X-Repo-Commit").strip())
-    size = answer.header("X-Linked-Size") or (answer.header("Content-Length") if answer.code < 300 else None)
-    common = {"file": name, "commit": commit, "size": size or None, "code": answer.code,
+    size = header_number(answer.header("X-Linked-Size")
+                         or (answer.header("Content-Length") if answer.code < 300 else None))
+    common = {"file": name, "commit": commit, "size": size, "code": answer.code,
               "xet_backed": xet_route(answer, base) is not None}
     if hop is not None and hop.kind != "offsite":
         return LargeFiles(http=Leg("none", here, "error", f"answered {answer.code}, but {hop.reason}"), **common)
@@ -1025,7 +1037,7 @@ def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust
     return LargeFiles(http=http or done["http"], xet=done.get("xet"), not_cached=not_cached, **common)
 
 
-def _together(jobs: Mapping[str, "Callable[[], Leg]"]) -> dict:
+def _together(jobs: Mapping[str, Callable[[], Leg]]) -> dict:
     """Run the jobs at once (each bounded by its own deadline); one job runs in this thread."""
     if len(jobs) <= 1:
         return {name: job() for name, job in jobs.items()}

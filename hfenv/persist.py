@@ -39,9 +39,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
-from typing import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from . import render
@@ -89,6 +89,8 @@ def home_problem(platform: Platform) -> str | None:
         return f"${var} is a relative path ({value!r}); set it to your home directory's absolute path"
     if not os.path.isabs(str(platform.home)):
         return f"the home directory {str(platform.home)!r} is not an absolute path; set ${var}"
+    if not os.path.isdir(str(platform.home)):  # hfenv would create a home of its own there
+        return f"the home directory {platform.home} does not exist; set ${var} to your home directory"
     return None
 
 
@@ -241,7 +243,8 @@ def config_target() -> Target:
     return Target("config", config_path())
 
 
-def choice_edit(target: Target, endpoint: Endpoint, disable_xet: bool = False) -> Callable[[bytes | None], bytes | None]:
+def choice_edit(target: Target, endpoint: Endpoint,
+                disable_xet: bool = False) -> Callable[[bytes | None], bytes | None]:
     """hfenv's config with `chosen` set to endpoint, every other key kept (and checked: a damaged
     config stops setup, exit 1 naming the key; a damaged `chosen` is what setup repairs).
     `disable_xet`: setup --xet's decision for it, saved with it (hfenv shell/run apply it)."""
@@ -265,7 +268,8 @@ def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platfor
     ``take_over``: also comment out the lines that would override the block (hfenv.takeover).
     """
     files, environments = _split(targets_for(scope, platform, host, root))
-    recorded = [target for target in _recorded_targets(scope, platform, record) if _key(target) not in set(map(_key, files))]
+    written = set(map(_key, files))
+    recorded = [target for target in _recorded_targets(scope, platform, record) if _key(target) not in written]
     edits = []
     for target in files:
         body = target.body(endpoint, pairs)
@@ -572,8 +576,8 @@ class EnvironmentStore:
         if raw is None:
             return {}
         try:
-            data = json.loads(raw[0])
-        except ValueError:
+            data = json.loads(raw[0]) if len(raw[0]) <= 64 * 1024 else None  # hfenv writes a few hundred bytes
+        except (ValueError, TypeError, RecursionError):
             data = None
         if not isinstance(data, dict) or not all(
             k in render.VARIABLES and (v is None or (isinstance(v, list) and len(v) == 2)) for k, v in data.items()

@@ -71,18 +71,35 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
-
 
 from .endpoints import (
-    CATALOG, OFFICIAL, PUBLIC_FILE, PUBLIC_REPO, Endpoint, EndpointError, check_name, check_url, name_for_url,
-    same_origin, write_json_atomic,
+    CATALOG,
+    OFFICIAL,
+    PUBLIC_FILE,
+    PUBLIC_REPO,
+    Endpoint,
+    EndpointError,
+    check_name,
+    check_url,
+    name_for_url,
+    same_origin,
+    write_json_atomic,
 )
 from .hubcheck import (  # noqa: F401  (classify_answer, hub_check_url: the probe's public names too)
-    JOIN_GRACE, LOOKUP_GRACE, LargeFiles, Sample, Verdict, Watch, classify_answer, follow_large_file, hub_check,
-    hub_check_url, proxy_for,
+    JOIN_GRACE,
+    LOOKUP_GRACE,
+    LargeFiles,
+    Sample,
+    Verdict,
+    Watch,
+    classify_answer,
+    follow_large_file,
+    hub_check,
+    hub_check_url,
+    proxy_for,
 )
 
 DEFAULT_TIMEOUT = 3.0
@@ -161,7 +178,7 @@ class ProbeResult:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping) -> "ProbeResult":
+    def from_json(cls, data: Mapping) -> ProbeResult:
         """Inverse of to_json; raises ValueError on anything malformed (a damaged cache)."""
         def typed(key, kinds, optional=False):
             value = data.get(key)
@@ -466,7 +483,7 @@ class _Probe:
                 break
             with self.cond:
                 wait = self.next_check(time.monotonic()) - time.monotonic()
-                self.cond.wait_for(lambda: self.version != version, timeout=max(wait, 0.0005))
+                self.cond.wait_for(lambda seen=version: self.version != seen, timeout=max(wait, 0.0005))
         # Every track is finished, so every request still running was aborted (its sockets shut
         # down): the workers end at once. Wait for them, so that no thread is inside the TLS
         # library when the interpreter exits.
@@ -672,6 +689,9 @@ def network_fingerprint(environ: Mapping[str, str] | None = None) -> str:
 def save_cache(report: ProbeReport, path: Path | None = None) -> Path | None:
     """Write the report for `hfenv shell`/`setup`; a cache that cannot be written is not an error."""
     path = path or cache_path()
+    home = os.environ.get("HOME")
+    if home and os.path.isabs(home) and not os.path.isdir(home) and str(path).startswith(home.rstrip("/") + "/"):
+        return None  # a HOME that does not exist: the cache would create it
     data = {
         "version": CACHE_VERSION,
         "created": report.created,
@@ -699,8 +719,8 @@ def load_cache(max_age: float = CACHE_MAX_AGE, path: Path | None = None, *,
     try:
         data = json.loads(_read_small_file(path, MAX_CACHE_BYTES).decode("utf-8"))
         report = _report_from_cache(data)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError, EndpointError):
-        return None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError, EndpointError):
+        return None  # OverflowError: a 400-digit number where a time or a latency belongs
     age = time.time() - report.created
     if not -60.0 <= age <= max_age:  # a little clock skew is fine, a future date is not
         return None
@@ -738,6 +758,10 @@ def _cached_endpoint(data) -> Endpoint:
     return Endpoint(name, url)
 
 
+def cache_choice(results):  # the rule a cached choice is checked with: the probe's own (one line to change)
+    return choose_endpoint(results)
+
+
 def _report_from_cache(data: Mapping) -> ProbeReport:
     """The cached report, checked against itself: every URL passes check_url, the results are
     exactly those of its candidates, and `chosen` is one of its own usable results."""
@@ -763,5 +787,8 @@ def _report_from_cache(data: Mapping) -> ProbeReport:
                   and math.isfinite(r.latency_ms) and r.latency_ms >= 0]
         if not any((r.name, r.url) == (chosen.name, chosen.url) for r in usable):
             raise ValueError("chosen is not one of the usable results")
+        again = cache_choice(results)  # what the probe would choose from these very results
+        if again is None or (again.name, again.url) != (chosen.name, chosen.url):
+            raise ValueError("chosen is not what its own results choose")
     return ProbeReport(chosen=chosen, elapsed_ms=elapsed, created=float(created), results=results,
                        candidates=candidates)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from .shells import Shell, UnsafeValue, check_value
@@ -26,7 +26,7 @@ def templates_dir() -> Path:
     raise FileNotFoundError(f"hfenv's templates/ directory is missing (looked beside {here})")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_template(filename: str) -> dict[str, str]:
     """Parse a template: `key: code` lines; `#` lines and blank lines are notes."""
     entries: dict[str, str] = {}

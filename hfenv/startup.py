@@ -30,6 +30,7 @@ whitespace to this reader.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,7 +245,15 @@ def scan(data: bytes, syntax: str, names: tuple[str, ...] = (NAME,), block: tupl
     reader = READERS.get(syntax, READERS["posix"])
     depth = 0
     needles = [n.encode() for n in names]
+    heredocs: list[tuple[bytes, bool]] = []  # (delimiter, tabs stripped) of here-documents still open
     for number, raw in enumerate(data.split(b"\n"), 1):
+        if heredocs:  # a here-document's body is data for a command, not code
+            delimiter, tabs = heredocs[0]
+            if (raw.lstrip(b"\t") if tabs else raw) == delimiter:
+                heredocs.pop(0)
+            continue
+        if syntax == "posix" and b"<<" in raw:
+            heredocs = heredoc_delimiters(raw)
         stripped = raw.strip()
         if not stripped or stripped.startswith(b"#"):
             continue
@@ -265,6 +274,23 @@ def scan(data: bytes, syntax: str, names: tuple[str, ...] = (NAME,), block: tupl
                     conditional=conditional or nested, shells=shells, hfenv_target=hfenv_target))
         if reader.openers:
             depth = max(0, depth + _parse(text, syntax, "\0")[1])
+    return found
+
+
+_HEREDOC = re.compile(rb"(?<![<$(])<<(?![<(])(-?)[ \t]*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\?([^\s;&|<>()'\"]+))")
+
+
+def heredoc_delimiters(raw: bytes) -> list[tuple[bytes, bool]]:
+    """The here-documents a sh/bash/zsh line opens (`<<X`, `<<-X`, `<<'X'`, `<<"X"`): (delimiter, tabs stripped).
+
+    Not `<<<` (a here-string) nor `$((1 << 2))`; a `<<` after a `#` that starts a word is a comment."""
+    code = raw.split(b" #", 1)[0] if not raw.lstrip().startswith(b"#") else b""
+    if b"((" in code:
+        return []  # arithmetic: << is a shift there
+    found = []
+    for match in _HEREDOC.finditer(code):
+        word = next(g for g in match.groups()[1:] if g is not None)
+        found.append((word, match.group(1) == b"-"))
     return found
 
 

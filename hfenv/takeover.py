@@ -16,10 +16,17 @@ byte. The prefix is long and specific so that no hand-written line matches.
 
 What is left alone, and why:
 
-- *conditional* lines (inside ``if``/``case``/a loop/a function, after
-  ``&&``/``||``; an indented xonsh or elvish line): hfenv cannot tell whether
-  they run, and commenting one out can leave an empty ``then ... fi``, which
-  is a syntax error. They are reported as warnings; setup goes on.
+- *guarded* lines (inside ``if``/``case``/a loop/a function, after
+  ``&&``/``||``; an indented xonsh or elvish line) may run, so they stop setup
+  too. Commenting one out could leave an empty ``then ... fi`` (a syntax
+  error), so in sh/bash/zsh ``--take-over`` replaces such a line with
+  :data:`GUARD_PREFIX` + the line (``:`` is a command that does nothing, the
+  rest a comment); reset removes that prefix, byte for byte. Only a line that
+  opens and closes its own blocks, starts no ``then``/``else``/``fi``, holds no
+  case pattern and does nothing but tests and assignments is stepped aside;
+  others, and every guarded line in fish, tcsh, xonsh, elvish, are for the
+  user to edit ("guarded-manual").
+- lines that keep hfenv's value (``${HF_ENDPOINT:-...}``): a warning only.
 - lines setup cannot comment out alone: a line continued with ``\\`` (the next
   line would become a command of its own) or one that does more than set
   hfenv's variables (``export HF_HOME=/x HF_ENDPOINT=...; alias ...``).
@@ -40,6 +47,11 @@ from pathlib import Path
 from . import startup
 
 PREFIX = b"# hfenv take-over (hfenv reset restores this line): "
+# A line inside a block (`then ... fi`, a function) or after `&&`: ':' is a command that does nothing, so
+# the block keeps a command and stays valid sh/bash/zsh; the original follows as a comment.
+GUARD_PREFIX = b": " + PREFIX
+# Commands that only test something: a guarded line made of these and assignments can be stepped aside whole.
+_TESTS = frozenset({"[", "[[", "test", "true", "false", ":"})
 
 
 @dataclass(frozen=True)
@@ -65,12 +77,21 @@ def report(found: list[Override], home: str) -> tuple[list[str], list[str]]:
     """(lines that stop setup, warnings), each naming file:line, the line and the shells that read it."""
     stops, warnings = [], []
     why = {"override": "", "manual": " (hfenv cannot comment it out alone: edit it by hand)",
-           "conditional": " (inside an if, a loop or a function: it may or may not run; hfenv leaves it alone)",
+           "guarded": " (inside an if, a loop or a function, or after && or ||: it may run)",
+           "guarded-manual": (" (inside an if, a loop or a function, or after && or ||: it may run, and hfenv has "
+                              "no safe way to step it aside here (fish, tcsh and the like, or a line that does "
+                              "more): edit it by hand)"),
+           "conditional": " (it keeps hfenv's value when that is set; hfenv leaves it alone)",
            "system": " (a machine-wide file: hfenv leaves it to the administrator)"}
     for item in found:
         text = f"{item.label(home)}: `{item.text}`, read by {', '.join(item.shells)}{why[item.kind]}"
-        (stops if item.kind in ("override", "manual") else warnings).append(text)
+        (stops if item.kind in STOPS else warnings).append(text)
     return stops, warnings
+
+
+STOPS = ("override", "manual", "guarded", "guarded-manual")  # kinds that stop setup
+TAKEN = ("override", "guarded")  # kinds --take-over steps aside
+MANUAL = ("manual", "guarded-manual")  # kinds only a person can fix
 
 
 @dataclass(frozen=True)
@@ -114,9 +135,35 @@ def _kind(found: startup.StartupLine, raw: bytes, syntax: str, values: dict[str,
     same = found.action == "set" and not found.dynamic and found.value == values[found.name]
     if same and found.exported is not False:
         return None
-    if found.conditional or (found.dynamic and found.value and found.name in found.value):
+    if found.dynamic and found.value and found.name in found.value:
         return "conditional"  # e.g. ${HF_ENDPOINT:-...}: keeps hfenv's value when it is set
+    if found.conditional:  # it may run: setup cannot claim success
+        return "guarded" if _neutralisable(raw, syntax, tuple(values)) else "guarded-manual"
     return "override" if _takeable(raw, syntax, tuple(values)) else "manual"
+
+
+def _neutralisable(raw: bytes, syntax: str, names: tuple[str, ...]) -> bool:
+    """True when a guarded sh/bash/zsh line can become GUARD_PREFIX + line and the file stay valid.
+
+    The line must open and close its own blocks (`if ...; then export ...; fi`, or none), not start with
+    `then`/`else`/`fi`/... nor hold a case pattern, and do nothing but tests and assignments of names."""
+    text = raw.decode("utf-8", "replace").strip()
+    if syntax != "posix" or text.endswith("\\") or ";;" in text or startup._parse(text, syntax, "\0")[1] != 0:
+        return False
+    reader = startup.READERS["posix"]
+    marks = reader.openers | reader.closers | reader.continuers
+    commands = startup.shell_commands(text)
+    if not commands or commands[0][0][0] in reader.closers | reader.continuers:
+        return False
+    for words in commands:
+        plain = [w for w, _ in words]
+        while plain and plain[0] in marks:
+            plain.pop(0)
+        if not plain:
+            continue
+        if plain[0].endswith(")") or not (plain[0] in _TESTS or reader.only_assigns(plain, names)):
+            return False
+    return True
 
 
 def overriding_lines(data: bytes, syntax: str, values: dict[str, str], markers, whole: bool,
@@ -141,18 +188,24 @@ def overriding_lines(data: bytes, syntax: str, values: dict[str, str], markers, 
 
 def comment_out(data: bytes, syntax: str, values: dict[str, str], markers, whole: bool) -> bytes:
     """data with each override line that take-over may touch prefixed by PREFIX; every other byte kept."""
-    numbers = {n for n, _, kind in overriding_lines(data, syntax, values, markers, whole) if kind == "override"}
-    if not numbers:
+    kinds = {n: kind for n, _, kind in overriding_lines(data, syntax, values, markers, whole) if kind in TAKEN}
+    if not kinds:
         return data
-    lines = _lines(data)
-    return b"\n".join(PREFIX + line if i in numbers else line for i, line in enumerate(lines, 1))
+    prefix = {"override": PREFIX, "guarded": GUARD_PREFIX}
+    return b"\n".join(prefix[kinds[i]] + line if i in kinds else line for i, line in enumerate(_lines(data), 1))
 
 
 def restore(data: bytes) -> bytes:
-    """data with PREFIX removed from the start of every line: what it was before take-over."""
+    """data with GUARD_PREFIX or PREFIX removed from the start of every line: what it was before take-over."""
     if PREFIX not in data:
         return data
-    return b"\n".join(line[len(PREFIX):] if line.startswith(PREFIX) else line for line in _lines(data))
+
+    def back(line: bytes) -> bytes:
+        for prefix in (GUARD_PREFIX, PREFIX):
+            if line.startswith(prefix):
+                return line[len(prefix):]
+        return line
+    return b"\n".join(back(line) for line in _lines(data))
 
 
 def find_overrides(files: list[FileView], values: dict[str, str], shells: tuple[str, ...] = (),
@@ -240,7 +293,7 @@ def with_take_over(edits: list, found: list[Override], pairs, changes) -> list:
     for change in changes:
         syntax_of[os.path.realpath(str(change.target.path))] = change.target
     for item in found:
-        if item.kind != "override":
+        if item.kind not in TAKEN:
             continue
         key = os.path.realpath(item.path)
         target = syntax_of.get(key)

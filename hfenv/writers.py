@@ -54,15 +54,16 @@ import secrets
 import stat
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol, Sequence, Union
+from typing import Protocol
 
 from .blocks import HASH_MARKERS, UTF8_BOM, Markers, find_block, is_bom_only, remove_block, set_block
 from .files import SHARED_FILE_LIMIT, FileRefused, read_regular
 
-Edit = Callable[[Union[bytes, None]], Union[bytes, None]]
+Edit = Callable[[bytes | None], bytes | None]
 
 
 class WriteError(Exception):
@@ -124,7 +125,7 @@ class Target:
     bom: bool = False
     match_newline: bool = True
     store: Store = field(default=None, compare=False)  # type: ignore[assignment]
-    body: Callable[..., Union[bytes, None]] | None = field(default=None, compare=False, repr=False)
+    body: Callable[..., bytes | None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "path", Path(self.path))
@@ -185,10 +186,12 @@ def reset_edit(target: Target) -> Edit:
     def edit(old: bytes | None) -> bytes | None:
         if old is None:
             return None
-        if target.owned:
-            _check_owned(target, old)
-            return None
+        if target.owned and not isinstance(target.store, FileStore):
+            return None  # the Windows environment keeps its own record of what hfenv set
         span = find_block(old, target.markers, label)
+        if target.owned and span is None:
+            return old  # a hand-written file of that name, without hfenv's block: the user's, untouched
+        # An owned file holding the block and more: reset removes what hfenv wrote and keeps the rest.
         if span is not None and span[1] == len(old) and is_bom_only(old[:span[0]]):
             return None  # nothing but the block (after a BOM): setup created this file
         return remove_block(old, target.markers, label)
@@ -234,7 +237,7 @@ class PrivateLock:
     path: Path
 
 
-LockPaths = Union[Path, str, PrivateLock, Sequence[Union[Path, str, PrivateLock]]]
+LockPaths = Path | str | PrivateLock | Sequence[Path | str | PrivateLock]
 
 
 def apply(changes: Iterable[Change], lock_path: LockPaths, *, timeout: float = 30.0) -> list[Change]:

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hfenv.blocks import HASH_MARKERS, Markers  # noqa: E402
 from hfenv.writers import Target  # noqa: E402
+
 from plans import apply_setup  # noqa: E402
 
 

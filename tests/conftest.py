@@ -1,4 +1,9 @@
-"""Shared fixtures: every test runs with a private HOME and XDG dirs."""
+"""Shared test setup: every test runs with a private HOME and XDG dirs; shared helpers live here.
+
+Fixtures from helper modules are registered once, below, through `pytest_plugins`: test files
+use `serve`, `tls_ca`, `ca_bundle`, `forward_proxy` as arguments without importing them.
+Plain helpers (`ROOT`, `need_program`, `hfenv_cmd`, `run`) are imported: `from conftest import ...`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,31 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+
+pytest_plugins = ["hubserver"]  # serve, forward_proxy, tls_ca, ca_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# The `slow` marker (setup.cfg) is what `pytest -m "not slow"` leaves out: the fast loop keeps the
+# pure core and drops what starts processes or servers. Besides tests marked one by one
+# (@pytest.mark.slow), a test is slow when
+# - its file is here: nearly every test in it starts real shells, pip and venvs, ptys, or hfenv
+#   and doctor's client interpreters as subprocesses (~0.2 s to seconds each);
+SLOW_FILES = {
+    "test_shells_real.py", "test_persist_reach.py", "test_packaging.py", "test_completion.py",
+    "test_doctor_cli.py", "test_run.py", "test_state_cli.py",
+}
+# - or it uses a loopback server (threads, sockets, TLS, and the probe's timed races).
+SLOW_FIXTURES = {"serve", "tls_ca", "forward_proxy"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name in SLOW_FILES or SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +74,10 @@ def need_program(name: str) -> str:
 
 def hfenv_cmd() -> list[str]:
     return [sys.executable, "-m", "hfenv"]
+
+
+def run(*args: str, env: dict | None = None) -> Result:
+    """`hfenv ARGS` in this process through click's runner; exceptions propagate as tracebacks."""
+    from hfenv.cli import main
+
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)

@@ -76,7 +76,7 @@ class DumbGitServer:
     def paths(self) -> list[str]:
         return self.httpd.paths
 
-    def __enter__(self) -> "DumbGitServer":
+    def __enter__(self) -> DumbGitServer:
         self.thread.start()
         return self
 

@@ -101,7 +101,7 @@ class _TCPServer(socketserver.ThreadingMixIn, HTTPServer):
     block_on_close = False  # stop() closes connections itself; never wait for a handler
     allow_reuse_address = True
 
-    def __init__(self, owner: "_Listener", handler):
+    def __init__(self, owner: _Listener, handler):
         self.owner = owner
         super().__init__(("127.0.0.1", 0), handler)
 
@@ -402,8 +402,8 @@ class LoopbackServer(_Listener):
                  files: dict | None = None, commit: str = HUB_COMMIT, seed: int = 0,
                  swallow_after: float = math.inf, large_files: dict | None = None,
                  lfs_redirect: str | None = None, xet_cas: str | None = None, token: str | None = None,
-                 retry_after: str | None = None, uncached_to: str | None = None, cdn_data: bytes = b"large file bytes\n",
-                 xet_route_base: str | None = None):
+                 retry_after: str | None = None, uncached_to: str | None = None,
+                 cdn_data: bytes = b"large file bytes\n", xet_route_base: str | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         super().__init__(tls)

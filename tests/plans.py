@@ -6,12 +6,12 @@ let the writer tests drive hfenv.writers directly with fixed bodies.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, Union
+from collections.abc import Callable, Iterable, Mapping
 
 from hfenv import endpoints, shells
 from hfenv.writers import Change, Target, apply, plan_edits, reset_edit, setup_edit
 
-Bodies = Union[Mapping[Target, bytes], Callable[[Target], bytes]]
+Bodies = Mapping[Target, bytes] | Callable[[Target], bytes]
 POWERSHELL_MARKERS = shells.get("powershell").block_markers
 
 

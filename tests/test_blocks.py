@@ -17,6 +17,7 @@ from hfenv.blocks import (
     render_block,
     set_block,
 )
+
 from plans import POWERSHELL_MARKERS
 
 M = HASH_MARKERS
@@ -198,7 +199,8 @@ def test_markers_may_have_trailing_whitespace(begin_line):
 
 @pytest.mark.parametrize(
     "line",
-    [b" " + BEGIN, b"\t" + BEGIN, b"x" + BEGIN, BEGIN + b" extra", BEGIN + b">", b"echo '" + BEGIN + b"'", BEGIN.upper()],
+    [b" " + BEGIN, b"\t" + BEGIN, b"x" + BEGIN, BEGIN + b" extra", BEGIN + b">", b"echo '" + BEGIN + b"'",
+     BEGIN.upper()],
 )
 def test_not_a_marker(line):
     data = b"a\n" + line + b"\n"
@@ -300,6 +302,7 @@ def check_properties(x: bytes, rng: random.Random) -> None:
     assert find(rm(xa)) is None
 
 
+@pytest.mark.slow
 def test_properties_exhaustive_small_files():
     rng = random.Random(4)
     count = 0

@@ -8,17 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import ROOT, hfenv_cmd
 from hfenv import endpoints
-from hfenv.cli import main
+
 import plans
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
+from conftest import ROOT, hfenv_cmd, run
 
 # ---- endpoints: names or URLs, strictly checked ------------------------------
 
@@ -295,7 +289,8 @@ def test_shell_with_endpoint_imports_no_network_library():
         "    main(['shell', '--shell', 'bash', '--endpoint', 'hf-mirror'], prog_name='hfenv')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('requests', 'huggingface_hub', 'urllib3', 'httpx', 'shellingham'))\n"
+        "heavy = sorted(m for m in sys.modules\n"
+        "               if m.split('.')[0] in ('requests', 'huggingface_hub', 'urllib3', 'httpx', 'shellingham'))\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

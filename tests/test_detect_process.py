@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
-from conftest import ROOT, need_program
 from hfenv import detect
+
+from conftest import ROOT, need_program
 
 
 @pytest.mark.parametrize("argv, exe, expected", [

@@ -17,13 +17,11 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, hfenv_cmd, need_program
 from hfenv import doctor
 from hfenv.cli import main
 
-from hubserver import (  # noqa: F401  (fixtures)
-    LARGE_FILES, WHOAMI_NAME, ca_bundle, dead_url, serve, server_tls, tls_ca,
-)
+from conftest import ROOT, hfenv_cmd, need_program, run
+from hubserver import LARGE_FILES, WHOAMI_NAME, dead_url, server_tls
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +35,6 @@ def nothing_leaves_this_machine(monkeypatch, tmp_path):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
         monkeypatch.delenv(name, raising=False)
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def run_json(*args: str) -> tuple[int, dict]:
@@ -474,9 +468,7 @@ def test_git_insteadof_rules_are_compared_with_the_endpoint(monkeypatch, isolate
 
 def test_a_damaged_config_is_reported_not_a_traceback(isolated_home):
     """hfenv's own config file broken: doctor says so (warning) and goes on."""
-    from click.testing import CliRunner
 
-    from hfenv.cli import main
 
     path = isolated_home / ".config" / "hfenv" / "config.json"
     path.parent.mkdir(parents=True)

@@ -19,9 +19,7 @@ from hfenv import doctor, hubcheck, probe
 from hfenv.endpoints import Endpoint
 
 from conftest import hfenv_cmd
-from hubserver import (  # noqa: F401  (fixtures)
-    HUB_COMMIT, LARGE_FILES, LoopbackServer, ca_bundle, dead_url, serve, server_tls, tls_ca,
-)
+from hubserver import HUB_COMMIT, dead_url, server_tls
 
 MAX_SEND = 64 * 1024 * 1024  # an "endless" body stops here, so a failing test still ends
 
@@ -52,7 +50,7 @@ class RawServer:
         while not self.stopping.is_set():
             try:
                 conn, _ = self._listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return

@@ -7,11 +7,11 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, hfenv_cmd
 from hfenv import doctor, probe
 from hfenv.endpoints import Endpoint, is_official_url, origin_of, same_origin
 from hfenv.persist import token_warning
-from hubserver import serve  # noqa: F401  (fixture)
+
+from conftest import ROOT, hfenv_cmd
 
 OFFICIAL_SPELLINGS = [
     "https://huggingface.co", "https://huggingface.co:443", "https://huggingface.co.",

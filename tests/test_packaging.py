@@ -18,16 +18,25 @@ import sysconfig
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from conftest import ROOT
 from hfenv import shells
 
+from conftest import ROOT
+
 SOURCES = ["hfenv", "templates", "setup.py", "setup.cfg", "pyproject.toml", "README.md"]
+# Every shell's template, rendered by the installed copy: one JSON line after templates_dir().
+PAIRS = "r.assignments('https://x.example', '/srv/hf cache')"
 PROBE = (
-    "import hfenv.render as r, hfenv.cli; print(r.templates_dir()); "
-    "print(r.render_shell_code(__import__('hfenv.shells').shells.get('fish'), r.assignments('https://x.example')), end='')"
+    "import json, hfenv.render as r, hfenv.cli; from hfenv import shells; print(r.templates_dir()); "
+    f"print(json.dumps({{n: r.render_shell_code(s, {PAIRS}) for n, s in shells.SHELLS.items()}}))"
 )
+
+
+def renderings_here() -> dict[str, str]:
+    """What the source tree renders for every shell: the installed copy must print the same."""
+    from hfenv import render
+
+    return {name: render.render_shell_code(shell, render.assignments("https://x.example", "/srv/hf cache"))
+            for name, shell in shells.SHELLS.items()}
 
 
 def copy_source(dest: Path) -> Path:
@@ -64,11 +73,12 @@ def pip(python: Path, *args: str, cwd: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def run_installed(python: Path, cwd: Path) -> list[str]:
+def run_installed(python: Path, cwd: Path) -> tuple[str, dict[str, str]]:
     # -I: ignore PYTHONPATH and the current directory, so only the installed copy can answer.
     done = subprocess.run([str(python), "-I", "-c", PROBE], cwd=cwd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()
+    where, rendered = done.stdout.splitlines()
+    return where, json.loads(rendered)
 
 
 def run_code(python: Path, code: str, cwd: Path) -> str:
@@ -86,10 +96,11 @@ def test_wheel_install_finds_templates(tmp_path):
     assert {f"hfenv/templates/{entry.template}" for entry in shells.SHELLS.values()} <= shipped
     pip(python, "install", "--no-deps", "--ignore-installed", str(wheel), cwd=tmp_path)
     shutil.rmtree(src)  # the installed copy must not lean on the source tree
-    where, code = run_installed(python, tmp_path)
+    where, rendered = run_installed(python, tmp_path)
     assert Path(where) == Path(where).resolve()
     assert str(tmp_path / "venv") in where and where.endswith(os.path.join("hfenv", "templates"))
-    assert code == "set -gx HF_ENDPOINT 'https://x.example'"
+    assert rendered == renderings_here()  # every shell's template, from the wheel
+    assert rendered["fish"].startswith("set -gx HF_ENDPOINT 'https://x.example'\n")
     console = tmp_path / "venv" / "bin" / "hfenv"
     done = subprocess.run([str(console), "shell", "--shell", "bash", "--endpoint", "hf-mirror"],
                           capture_output=True, text=True, cwd=tmp_path)
@@ -107,6 +118,6 @@ def test_editable_install_finds_templates(tmp_path):
     src = copy_source(tmp_path / "src")
     python = make_venv(tmp_path / "venv")
     pip(python, "install", "--no-deps", "--ignore-installed", "--no-build-isolation", "-e", str(src), cwd=tmp_path)
-    where, code = run_installed(python, tmp_path)
+    where, rendered = run_installed(python, tmp_path)
     assert Path(where) == src / "templates"
-    assert code == "set -gx HF_ENDPOINT 'https://x.example'"
+    assert rendered == renderings_here()

@@ -18,17 +18,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT
 from hfenv import commands, endpoints, persist
 from hfenv.cli import main
+
 import plans
+from conftest import ROOT, run
 
 MIRROR = "https://hf-mirror.com"
 HUB = "https://huggingface.co"
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def run_json(*args) -> dict:
@@ -242,7 +239,8 @@ def test_second_target_unwritable_exit_1_names_it_and_changes_nothing(isolated_h
 
 def test_duplicate_markers_stop_with_file_and_lines(isolated_home):
     bashrc = isolated_home / ".bashrc"
-    bashrc.write_text("a\n# >>> hfenv >>>\nexport HF_ENDPOINT=x\n# <<< hfenv <<<\nb\n# >>> hfenv >>>\n# <<< hfenv <<<\n")
+    bashrc.write_text("a\n# >>> hfenv >>>\nexport HF_ENDPOINT=x\n# <<< hfenv <<<\n"
+                      "b\n# >>> hfenv >>>\n# <<< hfenv <<<\n")
     before = tree(isolated_home)
     for command in (["setup", "--persist", "--endpoint", "hf-mirror"], ["reset"]):
         result = run(*command, "--shell", "bash")
@@ -430,7 +428,8 @@ def test_parallel_setups_leave_one_whole_block(isolated_home, tmp_path):
     assert sorted(os.listdir(isolated_home)) == [".cache", ".config", ".local", ".zshenv", ".zshrc"]
 
 
-@pytest.mark.parametrize("shell,argv", [("zsh", ["zsh", "-c"]), ("sh", ["dash", "-l", "-c"]), ("bash", ["bash", "-l", "-c"])])
+@pytest.mark.parametrize("shell,argv",
+                         [("zsh", ["zsh", "-c"]), ("sh", ["dash", "-l", "-c"]), ("bash", ["bash", "-l", "-c"])])
 def test_crlf_startup_file_still_gives_the_exact_value(isolated_home, shell, argv):
     """A CRLF startup file (edited on Windows, say) must not put a \r into the value."""
     from conftest import need_program

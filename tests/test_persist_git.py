@@ -6,17 +6,11 @@ import json
 import subprocess
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import need_program
+from conftest import need_program, run
 from gitserver import DumbGitServer, clean_git_env, git, make_bare_repo
-from hfenv.cli import main
 
 HUB_REPO = "https://huggingface.co/tiny-model"
-
-
-def run(*args):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def ls_remote(home, url: str = HUB_REPO, **env) -> subprocess.CompletedProcess:

@@ -13,19 +13,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from conftest import need_program
-from hfenv import persist
-from hfenv.cli import main
 from test_persist_cli import tree
+
+from hfenv import persist
+
+from conftest import need_program, run
 
 MIRROR = "https://hf-mirror.com"
 HUB = "https://huggingface.co"
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def run_json(*args, env=None) -> dict:

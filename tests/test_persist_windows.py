@@ -14,12 +14,11 @@ import sys
 from pathlib import Path, PureWindowsPath
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import ROOT
 from hfenv import detect, host, persist, shells
-from hfenv.cli import main
 from hfenv.shells import Platform
+
+from conftest import ROOT, run
 
 USER_RECORD = ("HKCU", r"Software\hfenv", "Environment")
 BOM = b"\xef\xbb\xbf"
@@ -89,10 +88,6 @@ def windows(isolated_home, tmp_path, monkeypatch):
     monkeypatch.setattr(host, "system_host", lambda: fake)
     fake.docs = docs
     return fake
-
-
-def run(*args):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def test_golden_setup_and_reset_of_the_user_environment_and_profiles(windows):

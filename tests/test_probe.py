@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import math
+import os
 import re
 import time
 from pathlib import Path
@@ -15,9 +15,7 @@ from hfenv import hubcheck, probe
 from hfenv.endpoints import Endpoint
 from hfenv.probe import OFFICIAL_MARGIN, ProbeReport, ProbeResult
 
-from hubserver import (  # noqa: F401  (fixtures)
-    HUB_COMMIT, ca_bundle, dead_url, forward_proxy, serve, server_tls, tls_ca,
-)
+from hubserver import HUB_COMMIT, dead_url, server_tls
 
 
 def result(name, latency=None, *, ok=True, official=False, status=None):

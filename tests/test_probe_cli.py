@@ -14,12 +14,11 @@ import sys
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from hfenv import probe
-from hfenv.cli import main
 
-from hubserver import dead_url, loopback_only, serve  # noqa: F401  (fixtures)
+from conftest import run
+from hubserver import dead_url
 
 CONTRACT_KEYS = {"name", "url", "ok", "status", "latency_ms", "samples_ms", "detail"}
 
@@ -27,10 +26,6 @@ CONTRACT_KEYS = {"name", "url", "ok", "status", "latency_ms", "samples_ms", "det
 @pytest.fixture(autouse=True)
 def nothing_leaves_this_machine(loopback_only):
     pass
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def test_probe_json_contract(serve):

@@ -8,9 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, hfenv_cmd, need_program
 
 from hfenv import runner
+
+from conftest import ROOT, hfenv_cmd, need_program
 
 PRINT_HUB_ENDPOINT = "import huggingface_hub.constants as c; print(c.ENDPOINT)"
 

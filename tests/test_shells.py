@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 
 import pytest
+import test_shells_real
 from click.testing import CliRunner
 
-import test_shells_real
-from conftest import ROOT
 from hfenv import render, shells
 from hfenv.cli import main
+
+from conftest import ROOT
 
 # Shells that cannot run here: their tests compare the exact text (test_shells_real's golden tests).
 GOLDEN_ONLY = {"powershell", "cmd"}

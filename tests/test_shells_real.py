@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, need_program
 from hfenv import render, shells
+
+from conftest import ROOT, need_program
 
 # At least 15 nasty values; every one must arrive in a child process unchanged.
 NASTY = [

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 
 import pytest
 
@@ -44,7 +43,7 @@ def clean_failure(done: subprocess.CompletedProcess, status: int) -> str:
     return done.stderr
 
 
-def config_file(home) -> "os.PathLike":
+def config_file(home) -> os.PathLike:
     return home / ".config" / "hfenv" / "config.json"
 
 

@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from conftest import ROOT, need_program
 from hfenv import takeover
 from hfenv.blocks import HASH_MARKERS
+
+from conftest import ROOT, need_program
 
 MIRROR = "https://hf-mirror.com"
 OLD = "https://old-blog.example"
@@ -42,7 +43,14 @@ def test_lines_after_the_block_count_lines_before_do_not():
     (f"export HF_HOME=/x HF_ENDPOINT={OLD}", "manual"),  # commenting it out would lose HF_HOME
     (f"alias x=y; export HF_ENDPOINT={OLD}", "manual"),
     (f"export HF_ENDPOINT={OLD} \\", "manual"),  # continued: the next line would run alone
-    (f"[ -n \"$LAB\" ] && export HF_ENDPOINT={OLD}", "conditional"),
+    (f"[ -n \"$LAB\" ] && export HF_ENDPOINT={OLD}", "guarded"),  # it may run: stops; take-over steps it aside
+    (f"cd /x && export HF_ENDPOINT={OLD}", "guarded-manual"),  # stepping it aside would lose the cd
+    (f"readonly HF_ENDPOINT={OLD}", "override"),
+    (f"typeset -r HF_ENDPOINT={OLD}", "override"),
+    ("export -n HF_ENDPOINT", "override"),  # programs started later lose it
+    (f"eval \"export HF_ENDPOINT={OLD}\"", "manual"),
+    ("printf -v HF_ENDPOINT %s x", "manual"),
+    ("read HF_ENDPOINT < ~/.mirror", "manual"),
     ('export HF_ENDPOINT="${HF_ENDPOINT:-https://x}"', "conditional"),  # keeps hfenv's value
     ("export HF_ENDPOINT=$(cat ~/.mirror)", "override"),
 ])
@@ -51,10 +59,37 @@ def test_what_counts_as_an_override(line, kind):
     assert found == ([] if kind is None else [(4, kind)])
 
 
-def test_lines_inside_if_and_functions_are_only_reported():
-    data = BLOCK + f"if true; then\n  export HF_ENDPOINT={OLD}\nfi\nf() {{\n  unset HF_ENDPOINT\n}}\n".encode()
-    assert kinds(data) == [(5, "conditional"), (8, "conditional")]
-    assert takeover.comment_out(data, "posix", VALUES, HASH_MARKERS, False) == data
+GUARDED = BLOCK + (f"if true; then\n  export HF_ENDPOINT={OLD}\nfi\nf() {{\n  unset HF_ENDPOINT\n}}\n"
+           f"if [ -d /x ]; then export HF_ENDPOINT={OLD}; fi\ntrue && export HF_ENDPOINT={OLD}\n"
+           f"case $X in\n  a) export HF_ENDPOINT={OLD} ;;\nesac\n"
+           f"if [ -d /x ]; then export HF_ENDPOINT={OLD}\nfi\n").encode()
+
+
+def test_lines_inside_if_and_functions_stop_setup_and_take_over_steps_them_aside():
+    assert kinds(GUARDED) == [(5, "guarded"), (8, "guarded"), (10, "guarded"), (11, "guarded"),
+                              (13, "guarded-manual"), (15, "guarded-manual")]
+    out = takeover.comment_out(GUARDED, "posix", VALUES, HASH_MARKERS, False)
+    assert out.split(b"\n")[4] == takeover.GUARD_PREFIX + f"  export HF_ENDPOINT={OLD}".encode()
+    assert out.split(b"\n")[12] == GUARDED.split(b"\n")[12]  # a case pattern: edit by hand
+    assert takeover.restore(out) == GUARDED
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "dash"])
+def test_a_stepped_aside_guarded_line_keeps_the_file_valid(tmp_path, shell):
+    program = need_program(shell)
+    data = GUARDED.split(b"case")[0] + b"f\n"
+    out = takeover.comment_out(data, "posix", VALUES, HASH_MARKERS, False)
+    path = tmp_path / "rc"
+    path.write_bytes(out)
+    assert subprocess.run([program, "-n", str(path)], capture_output=True).returncode == 0
+    done = subprocess.run([program, "-c", f'. "{path}"; printf %s "$HF_ENDPOINT"'], capture_output=True, text=True)
+    assert done.stdout == MIRROR, done.stderr
+
+
+def test_heredoc_bodies_are_not_code():
+    data = BLOCK + (f"cat <<EOF >/tmp/x\nexport HF_ENDPOINT={OLD}\nEOF\ncat <<-'X'\n\texport HF_ENDPOINT={OLD}\n"
+                    f"\tX\ncat <<\"Y\"\nexport HF_ENDPOINT={OLD}\nY\nexport HF_ENDPOINT={OLD}\n").encode()
+    assert kinds(data) == [(13, "override")]
 
 
 @pytest.mark.parametrize("syntax, line", [
@@ -179,3 +214,42 @@ def test_take_over_in_the_real_shell_and_reset_gives_back_every_byte(shell, isol
     created = {str(p.relative_to(isolated_home)) for p in isolated_home.rglob("*")
                if p.is_file() and "hfenv" not in p.parts} - set(files)
     assert created == set()
+
+
+# (file, lines hfenv's block adds before them: setup names lines as it would leave the file, new shells)
+GUARDED_CASES = {
+    "bash": (".bashrc", 4, [["bash", "-ic", "echo HF=$HF_ENDPOINT"]]),
+    "zsh": (".zlogin", 0, [["zsh", "-ilc", "echo HF=$HF_ENDPOINT"]]),  # read after ~/.zshrc's block
+}
+GUARDED_RC = (f"alias ll='ls -l'\nif [ -d / ]; then\n  export HF_ENDPOINT={OLD}\nfi\n"
+              f"true && export HF_ENDPOINT={OLD}\nreadonly HF_ENDPOINT={OLD}\n"
+              f"cat <<-'EOF' >/dev/null\n\texport HF_ENDPOINT={OLD}\n\tEOF\n")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", sorted(GUARDED_CASES))
+def test_guarded_and_readonly_lines_stop_setup_and_take_over_steps_them_aside(shell, isolated_home):
+    program = need_program(shell)
+    name, offset, runs = GUARDED_CASES[shell]
+    rc = isolated_home / name
+    rc.write_bytes(GUARDED_RC.encode())
+    before = rc.read_bytes()
+    refused = hfenv("setup", "--persist", "--shell", shell, "--endpoint", "hf-mirror", home=isolated_home)
+    assert refused.returncode == 1
+    stderr = refused.stderr.decode()
+    for line in (3, 5, 6):  # the heredoc's body (line 8) is data, not code
+        assert f"~/{name}:{line + offset}" in stderr, stderr
+    assert f"~/{name}:{8 + offset}" not in stderr and rc.read_bytes() == before
+    doctor = hfenv("doctor", "--offline", "--shell", shell, "--json", home=isolated_home)
+    lines = [s["line"] for s in __import__("json").loads(doctor.stdout)["facts"]["layers"]["settings"]
+             if s.get("path") == str(rc)]
+    assert 6 in lines and 8 not in lines  # doctor reads the same way
+
+    done = hfenv("setup", "--persist", "--shell", shell, "--endpoint", "hf-mirror", "--take-over", home=isolated_home)
+    assert done.returncode == 0, done.stderr
+    assert subprocess.run([program, "-n", str(rc)], capture_output=True).returncode == 0
+    for argv in runs:
+        assert new_shell_value(argv, isolated_home) == f"HF={MIRROR}", argv
+    reset = hfenv("reset", "--shell", shell, home=isolated_home)
+    assert reset.returncode == 0, reset.stderr
+    assert rc.read_bytes() == before

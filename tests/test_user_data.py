@@ -11,26 +11,22 @@
 from __future__ import annotations
 
 import itertools
-import os
 import json
+import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from test_persist_cli import tree
 
 from hfenv import persist, shells
 from hfenv.blocks import UTF8_BOM, Markers
-from hfenv.cli import main
 from hfenv.writers import Target, WriteError, reset_edit, setup_edit
-from test_persist_cli import tree
+
+from conftest import run
 
 BODY = b"export HF_ENDPOINT='https://hf-mirror.com'\n"
 FISH_BLOCK = (b"# >>> hfenv >>>\n# Managed by hfenv: `hfenv setup` changes it, `hfenv reset` removes it.\n"
               b"set -gx HF_ENDPOINT 'https://hf-mirror.com'\n# <<< hfenv <<<\n")
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 # ---- files hfenv owns whole (item 12) ----------------------------------------------
@@ -48,12 +44,29 @@ def test_a_hand_written_fish_file_is_neither_replaced_nor_deleted(isolated_home,
     fish.write_bytes(content)
     (isolated_home / ".zshrc").write_bytes(b"# zsh\n")
     before = tree(isolated_home)
-    for command in (["setup", "--persist", "--endpoint", "hf-mirror"], ["reset"]):
-        result = run(*command, "--shell", "zsh", "--shell", "fish")
-        assert result.exit_code == 1, result.output
-        assert str(fish) in result.stderr and "not hfenv's" in result.stderr
-        assert "Traceback" not in result.stderr
-        assert tree(isolated_home) == before  # all targets or none: ~/.zshrc untouched too
+    result = run("setup", "--persist", "--endpoint", "hf-mirror", "--shell", "zsh", "--shell", "fish")
+    assert result.exit_code == 1, result.output
+    assert str(fish) in result.stderr and "not hfenv's" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(isolated_home) == before  # all targets or none: ~/.zshrc untouched too
+
+
+@pytest.mark.parametrize("content, after", [
+    (b"set -gx HF_ENDPOINT https://my.own.mirror\n", b"set -gx HF_ENDPOINT https://my.own.mirror\n"),
+    (b"", b""),
+    (FISH_BLOCK + b"set -gx EXTRA 1\n", b"set -gx EXTRA 1\n"),  # what hfenv wrote goes, the rest stays
+    (b"# mine\n" + FISH_BLOCK, b"# mine"),  # the line end before an appended block goes with it
+])
+@pytest.mark.parametrize("scope", [(), ("--all",)])
+def test_reset_removes_only_hfenvs_block_from_an_owned_file(isolated_home, content, after, scope):
+    fish = isolated_home / ".config/fish/conf.d/hfenv.fish"
+    fish.parent.mkdir(parents=True)
+    fish.write_bytes(content)
+    (isolated_home / ".zshrc").write_bytes(b"# zsh\n")
+    shells = () if scope else ("--shell", "zsh", "--shell", "fish")
+    result = run("reset", *scope, *shells)
+    assert result.exit_code == 0, result.output
+    assert fish.read_bytes() == after
 
 
 def test_hfenvs_own_fish_file_is_still_replaced_and_deleted(isolated_home):
@@ -74,10 +87,11 @@ def test_a_sites_own_profile_d_file_is_left_alone(isolated_home, tmp_path, monke
     monkeypatch.setattr(persist, "SYSTEM_ROOT", root)
     monkeypatch.setattr("hfenv.host.SystemHost.is_admin", lambda self: True)
     before = tree(root)
-    for command in (["setup", "--system", "--endpoint", "hf-mirror"], ["reset", "--system"]):
-        result = run(*command)
-        assert result.exit_code == 1 and str(site) in result.stderr and "not hfenv's" in result.stderr
-        assert tree(root) == before
+    result = run("setup", "--system", "--endpoint", "hf-mirror")
+    assert result.exit_code == 1 and str(site) in result.stderr and "not hfenv's" in result.stderr
+    assert tree(root) == before
+    assert run("reset", "--system").exit_code == 0  # no hfenv block in it: nothing of hfenv's to remove
+    assert tree(root) == before
 
 
 def test_owned_check_is_in_the_edit_so_apply_rechecks_under_the_lock(tmp_path):
@@ -87,8 +101,7 @@ def test_owned_check_is_in_the_edit_so_apply_rechecks_under_the_lock(tmp_path):
     assert reset_edit(target)(FISH_BLOCK) is None
     with pytest.raises(WriteError, match="not hfenv's"):
         setup_edit(target, FISH_BLOCK)(b"echo hi\n")
-    with pytest.raises(WriteError, match="not hfenv's"):
-        reset_edit(target)(FISH_BLOCK + b"\n")
+    assert reset_edit(target)(b"echo hi\n") == b"echo hi\n"  # not hfenv's: reset leaves it
 
 
 # ---- degenerate files (item 13) ---------------------------------------------------------
@@ -162,10 +175,12 @@ def test_an_empty_or_relative_home_is_refused(tmp_path, monkeypatch, isolated_ho
 
 
 def test_home_problem_on_windows_reads_userprofile(tmp_path):
-    windows = lambda **env: shells.Platform("windows", Path("C:/Users/u"), env)
+    def windows(**env):
+        return shells.Platform("windows", Path("C:/Users/u"), env)
     assert "USERPROFILE" in persist.home_problem(windows(USERPROFILE=""))
     assert "relative" in persist.home_problem(windows(USERPROFILE="Users\\u"))
-    linux = lambda **env: shells.Platform("linux", tmp_path, env)
+    def linux(**env):
+        return shells.Platform("linux", tmp_path, env)
     assert persist.home_problem(linux(HOME=str(tmp_path))) is None
     assert persist.home_problem(linux()) is None  # unset: the password database answers
 

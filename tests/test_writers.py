@@ -19,6 +19,7 @@ import pytest
 
 from hfenv.blocks import HASH_MARKERS, BlockError, Markers, find_block, remove_block, set_block
 from hfenv.writers import Change, Target, WriteError, apply, render_diff
+
 from plans import POWERSHELL_MARKERS, apply_reset, apply_setup, plan_reset, plan_setup
 
 HELPER = Path(__file__).with_name("_killhelper.py")
@@ -154,7 +155,8 @@ def test_crlf_new_file_with_newline_option(isolated_home, lock):
     profile = isolated_home / "Documents" / "PowerShell" / "profile.ps1"
     t = Target("powershell", profile, markers=POWERSHELL_MARKERS, newline=b"\r\n")
     setup([t], lock, b"$env:HF_ENDPOINT = 'https://hf-mirror.com'\n")
-    assert profile.read_bytes() == b"#region hfenv\r\n$env:HF_ENDPOINT = 'https://hf-mirror.com'\r\n#endregion hfenv\r\n"
+    expected = b"#region hfenv\r\n$env:HF_ENDPOINT = 'https://hf-mirror.com'\r\n#endregion hfenv\r\n"
+    assert profile.read_bytes() == expected
     apply_reset([t], lock)
     assert not profile.exists()
 
@@ -538,6 +540,7 @@ def _user_content() -> bytes:
     return b"".join(line % i for i in range(50_000))  # ~4 MB
 
 
+@pytest.mark.slow
 def test_kill_at_random_moments_leaves_old_or_new(isolated_home, lock):
     rc = isolated_home / ".bashrc"
     seed = _user_content()
@@ -577,6 +580,7 @@ def test_kill_at_random_moments_leaves_old_or_new(isolated_home, lock):
     assert remove_block(rc.read_bytes(), HASH_MARKERS, "rc") == seed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("same_body", [True, False], ids=["same-body", "different-bodies"])
 def test_parallel_setups_converge(isolated_home, lock, same_body):
     seeded = isolated_home / ".bashrc"
@@ -586,7 +590,8 @@ def test_parallel_setups_converge(isolated_home, lock, same_body):
     go = isolated_home / "go"
     bodies = [f"export HF_ENDPOINT=https://m{0 if same_body else i}.example\n" for i in range(8)]
     procs = [
-        subprocess.Popen([sys.executable, str(HELPER), "once", str(lock), str(go), body, "hfenv", str(seeded), str(fresh)])
+        subprocess.Popen([sys.executable, str(HELPER), "once", str(lock), str(go), body, "hfenv",
+                          str(seeded), str(fresh)])
         for body in bodies
     ]
     time.sleep(0.3)
@@ -605,6 +610,7 @@ def test_parallel_setups_converge(isolated_home, lock, same_body):
     assert temp_files(isolated_home) == [] and temp_files(fresh.parent) == []
 
 
+@pytest.mark.slow
 def test_parallel_edits_of_one_file_lose_nothing(isolated_home, lock):
     """Eight runs each add their own block to one file: planned from the same old
     bytes, they would overwrite each other; recomputed under the lock, all stay."""

@@ -17,8 +17,6 @@ import time
 
 import pytest
 
-from hubserver import serve  # noqa: F401  (fixture)
-
 DATA = b"\x00safetensors-ish bytes\n" * 64
 REPO, NAME = "openai-community/gpt2", "model.safetensors"
 SCRIPT = """

@@ -12,19 +12,14 @@ import os
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from hfenv import endpoints, probe, xetpolicy
-from hfenv.cli import main
 from hfenv.hubcheck import LargeFiles, Leg
 
-from hubserver import LARGE_FILES, dead_url, loopback_only, serve  # noqa: F401  (fixtures)
+from conftest import run
+from hubserver import LARGE_FILES, dead_url
 
 pytestmark = pytest.mark.usefixtures("loopback_only")
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def bashrc() -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePath
-from typing import Mapping
 
 from .context import CLIENT_TIMEOUT, Context, Section
 from .report import Finding, Findings
@@ -20,23 +20,125 @@ def script(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
+CHILD_OUTPUT_CAP = 1024 * 1024  # the scripts print one JSON line of a few KiB
+
+
+@dataclass
+class Ran:
+    """What a child (doctor's --python) printed, at most CHILD_OUTPUT_CAP per stream."""
+
+    returncode: int | None
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool = False
+    too_big: bool = False  # it printed more than the cap, and was killed
+
+    def last_line(self) -> str:
+        lines = self.stdout.decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else ""
+
+    def last_words(self) -> str:
+        from ..hubcheck import clean
+
+        lines = self.stderr.decode("utf-8", "replace").strip().splitlines()
+        return clean(lines[-1], 600) if lines else f"exit status {self.returncode}"
+
+
+def run_child(argv: list[str], timeout: float, env: Mapping[str, str], cwd: str | None = None) -> Ran:
+    """Run `argv`, reading its output incrementally: killed past `timeout` or past the cap.
+
+    OSError if it cannot start."""
+    import threading
+
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=dict(env), cwd=cwd)
+    got = {"stdout": bytearray(), "stderr": bytearray()}
+    over = threading.Event()
+
+    def drain(name: str, stream) -> None:
+        buffer = got[name]
+        while True:
+            chunk = stream.read1(65536)
+            if not chunk:
+                return
+            if len(buffer) + len(chunk) > CHILD_OUTPUT_CAP:
+                over.set()
+                process.kill()
+                return
+            buffer += chunk
+
+    readers = [threading.Thread(target=drain, args=(n, s), daemon=True)
+               for n, s in (("stdout", process.stdout), ("stderr", process.stderr))]
+    for reader in readers:
+        reader.start()
+    timed_out = False
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        process.kill()
+        process.wait()
+    for reader in readers:
+        reader.join(2.0)  # a grandchild holding the pipe open must not hold doctor
+    for stream in (process.stdout, process.stderr):
+        stream.close()
+    return Ran(process.returncode, bytes(got["stdout"]), bytes(got["stderr"]), timed_out and not over.is_set(),
+               over.is_set())
+
+
+def last_json_object(ran: Ran) -> dict | None:
+    """The JSON object on the child's last line; None for anything else (deep nesting included)."""
+    try:
+        data = json.loads(ran.last_line())
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# The client script's answer, field by field: anything of another type means doctor could not ask the client.
+_TEXT = ("python", "python_version", "raw_endpoint", "error", "version", "endpoint", "hf_home", "hub_cache",
+         "xet_cache", "token_path", "hf_xet_version", "token_source", "token_file_problem")
+_FLAGS = ("offline", "disable_xet", "disable_implicit_token", "hf_xet", "socksio")
+_NAMES = ("token_present", "token_blank")
+
+
+def answer_problem(data: dict) -> str | None:
+    """Why the client script's answer cannot be believed (a field of the wrong type), or None."""
+    for key, value in data.items():
+        if key in _TEXT and not (value is None or isinstance(value, str)):
+            return f"its {key!r} is not text"
+        if key in _FLAGS and not isinstance(value, bool):
+            return f"its {key!r} is not true/false"
+        if key in _NAMES and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return f"its {key!r} is not a list of names"
+        if key == "libraries" and not (isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items())):
+            return "its 'libraries' is not a table of versions"
+    return None
+
+
 def ask_client(python: str, timeout: float = CLIENT_TIMEOUT) -> dict:
     """What huggingface_hub computes from this environment, asked of a fresh interpreter."""
     try:
-        done = subprocess.run([python, "-c", script("client_script.py")], capture_output=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, env=dict(os.environ))
-    except subprocess.TimeoutExpired:
-        return {"python": python, "error": f"{python} did not answer within {timeout:g} s"}
+        ran = run_child([python, "-c", script("client_script.py")], timeout, os.environ)
     except OSError as exc:
         return {"python": python, "error": f"cannot run {python}: {exc.strerror or exc}"}
-    try:
-        data = json.loads(done.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
-        if not isinstance(data, dict):
-            raise ValueError
-        return data
-    except (ValueError, IndexError):
-        words = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return {"python": python, "error": f"{python} exited {done.returncode}: {words[-1] if words else 'no output'}"}
+    if ran.timed_out:
+        return {"python": python, "error": f"{python} did not answer within {timeout:g} s"}
+    if ran.too_big:
+        return {"python": python, "error": f"{python} printed more than {CHILD_OUTPUT_CAP // 1024} KiB: "
+                                          "not the answer doctor asked for"}
+    data = last_json_object(ran)
+    if data is None:
+        return {"python": python, "error": f"{python} exited {ran.returncode}: {ran.last_words()}"}
+    problem = answer_problem(data)
+    if problem:
+        return {"python": python, "error": f"{python} gave an answer doctor cannot use ({problem})"}
+    if data.get("error"):
+        from ..hubcheck import clean
+
+        data["error"] = clean(data["error"], 600)
+    return data
 
 
 def fallback_client(env: Mapping[str, str], home: PurePath) -> dict:

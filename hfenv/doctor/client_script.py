@@ -1,5 +1,9 @@
 # Run by hfenv doctor in a fresh interpreter (python -c): what huggingface_hub computes here, as one JSON line.
-import importlib.util, json, os, sys
+import importlib.util
+import json
+import os
+import sys
+
 out = {"python": sys.executable, "python_version": sys.version.split()[0],
        "raw_endpoint": os.environ.get("HF_ENDPOINT")}
 def version(dist):
@@ -65,7 +69,8 @@ try:
 except Exception as exc:
     out["error"] = "%s: %s" % (type(exc).__name__, exc)
 else:
-    g = lambda *names: next((getattr(c, n) for n in names if hasattr(c, n)), None)
+    def g(*names):
+        return next((getattr(c, n) for n in names if hasattr(c, n)), None)
     out.update(
         version=getattr(huggingface_hub, "__version__", None), endpoint=g("ENDPOINT"),
         hf_home=g("HF_HOME"), hub_cache=g("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"),

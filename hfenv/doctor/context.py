@@ -9,9 +9,10 @@ and the facts each section gathered (by section id; typed ones are found by thei
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, TypeVar
+from typing import TypeVar
 
 from ..endpoints import PUBLIC_FILE, PUBLIC_REPO, Endpoint
 from .report import Finding, redact

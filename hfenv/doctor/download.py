@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 import tempfile
 
-from .client import ClientFacts, script
+from .client import ClientFacts, last_json_object, run_child, script
 from .context import SMALL_FILE, TEST_REPO, Context, Section
 from .endpoint import EndpointFacts
 from .report import Finding, Findings
@@ -41,24 +39,41 @@ def run_download(python: str, endpoint: str, timeout: float, send_token: bool, t
                 env.pop(name, None)
             env["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
         try:
-            done = subprocess.run([python, "-c", script("download_script.py"), TEST_REPO, SMALL_FILE],
-                                  capture_output=True,
-                                  timeout=budget, stdin=subprocess.DEVNULL, env=env, cwd=tmp)
-        except subprocess.TimeoutExpired as exc:
-            log = (exc.stderr or b"").decode("utf-8", "replace").splitlines()
-            retried = [line.strip() for line in log if "thrown while requesting" in line][-1:]
-            return {"ran": True, "ok": False, "timed_out": True, "seconds": budget,
-                    "chain": [["retrying", line[:600]] for line in retried], "token_sent": send_token}
+            ran = run_child([python, "-c", script("download_script.py"), TEST_REPO, SMALL_FILE], budget, env,
+                            cwd=tmp)
         except OSError as exc:
-            return {"ran": True, "ok": False, "chain": [["OSError", str(exc)]], "token_sent": send_token}
-    try:
-        data = json.loads(done.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        data = {"ok": False, "chain": [["error", tail[-1] if tail else f"exit status {done.returncode}"]]}
+            return {"ran": True, "ok": False, "chain": [["OSError", _outside(str(exc))]], "token_sent": send_token}
+    if ran.timed_out:
+        log = ran.stderr.decode("utf-8", "replace").splitlines()
+        retried = [_outside(line.strip()) for line in log if "thrown while requesting" in line][-1:]
+        return {"ran": True, "ok": False, "timed_out": True, "seconds": budget,
+                "chain": [["retrying", line] for line in retried], "token_sent": send_token}
+    data = last_json_object(ran) if not ran.too_big else None
+    data = _checked(data) if data is not None else None
+    if data is None:
+        why = f"{python} printed more than 1 MiB" if ran.too_big else ran.last_words()
+        data = {"ok": False, "chain": [["error", why]]}
     data["ran"] = True
     data["token_sent"] = send_token
     return data
+
+
+def _checked(data: dict) -> dict | None:
+    """The download script's answer, typed and with every message cleaned (they quote servers); None if odd."""
+    chain = data.get("chain", [])
+    if not isinstance(chain, list) or not all(
+            isinstance(link, list) and len(link) == 2 and all(isinstance(x, str) for x in link) for link in chain):
+        return None
+    number = (int, float)
+    if not isinstance(data.get("ok"), bool) or any(
+            key in data and (not isinstance(data[key], number) or isinstance(data[key], bool))
+            for key in ("size", "seconds")):
+        return None
+    out = {"ok": data["ok"], "chain": [[_outside(kind), _outside_lines(message)] for kind, message in chain[:8]]}
+    out.update({key: data[key] for key in ("size", "seconds") if key in data})
+    if "retried" in data:
+        out["retried"] = bool(data["retried"])
+    return out
 
 
 def explain_download_error(chain: list, token_sent: bool = False) -> tuple[str, str]:
@@ -101,6 +116,11 @@ def _outside(text: str) -> str:
     from ..hubcheck import clean
 
     return clean(text, 600)
+
+
+def _outside_lines(text: str) -> str:
+    """_outside, line by line: huggingface_hub's first line is its summary."""
+    return "\n".join(_outside(line) for line in text[:2000].splitlines()[:20])
 
 
 def judge_download(facts: dict, endpoint: str) -> list[Finding]:

@@ -1,5 +1,10 @@
 # Run by hfenv doctor --download in a fresh interpreter (python -c REPO FILE): one hf_hub_download, one JSON line.
-import json, logging, os, sys, time
+import json
+import logging
+import os
+import sys
+import time
+
 began = time.monotonic()
 class FirstFailure(logging.Handler):
     # huggingface_hub logs "... thrown while requesting ..." before each retry, with growing pauses:

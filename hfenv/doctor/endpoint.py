@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..endpoints import CATALOG, Endpoint, name_for_url
 from .client import ClientFacts
-from .context import Context, Options, Section
+from .context import Context, Options, Section, run_together
 from .layers import LayerFacts
 from .report import Finding, Findings
 from .values import arg, eval_hint, named, normalized
@@ -67,18 +67,35 @@ class EndpointFacts:
     probed: bool = False  # the fallback probe was tried (the check failed)
     alternatives: object | None = None  # its probe.ProbeResult, None when there was nothing to probe
     also: Endpoint | None = None  # what new shells get, probed too
+    also_check: dict | None = None  # check_endpoint's answer for `also`: it is judged by its own check
 
     @property
     def reachable(self) -> bool:
         return bool(self.check and self.check["ok"])
 
     @property
+    def also_works(self) -> bool:
+        return bool(self.also_check and self.also_check["ok"])
+
+    @property
     def unusable(self) -> set[str]:
-        """Normalised URLs found not usable just now."""
+        """Normalised URLs found not usable just now (the probe stopping one early is no verdict on it)."""
         if self.check is None or self.check["ok"]:
             return set()
         results = self.alternatives.results if self.alternatives is not None else []
-        return {normalized(self.url)} | {normalized(r.url) for r in results if not r.ok}
+        found = {normalized(self.url)} | {normalized(r.url) for r in results if not r.ok and not stopped_early(r)}
+        if self.also is not None:
+            found = (found | {self.also.url}) if not self.also_works else (found - {self.also.url})
+        return found
+
+
+# The probe's words for a candidate it stopped because another had settled the choice (probe.stop_early).
+EARLY_DECISION = ("had settled the choice", "not needed: ")
+
+
+def stopped_early(result) -> bool:
+    """Whether the probe stopped `result` only because another candidate was faster: it may well work."""
+    return result.status == "timeout" and any(words in (result.detail or "") for words in EARLY_DECISION)
 
 
 def gather(ctx: Context) -> EndpointFacts:
@@ -99,8 +116,12 @@ def gather(ctx: Context) -> EndpointFacts:
     if layers.new_value is not None and normalized(layers.new_value) != normalized(endpoint):
         url = normalized(layers.new_value)
         also = Endpoint(layers.names.get(url) or name_for_url(url, {}), url)
-    alternatives = _fallback_probe(ctx.options, endpoint, known_endpoints, ctx.say, also)
-    return EndpointFacts(endpoint, check=check, probed=True, alternatives=alternatives, also=also)
+    jobs = {"probe": lambda: _fallback_probe(ctx.options, endpoint, known_endpoints, ctx.say, also)}
+    if also is not None:  # judged by its own direct check; the probe only suggests alternatives
+        jobs["also"] = lambda: check_endpoint(also.url, ctx.options.timeout, client.trust)
+    done = run_together(jobs)
+    return EndpointFacts(endpoint, check=check, probed=True, alternatives=done["probe"], also=also,
+                         also_check=done.get("also"))
 
 
 def judge(ctx: Context, facts: EndpointFacts) -> list[Finding]:
@@ -115,6 +136,7 @@ def judge(ctx: Context, facts: EndpointFacts) -> list[Finding]:
         out.ok("usable", f"{endpoint} answers like a Hub ({check['latency_ms']:.0f} ms; {check['detail']})")
         return out.items
     works = {normalized(r.url) for r in alternatives.results if r.ok} if alternatives else set()
+    works = (works | {also.url}) if facts.also_works else works - ({also.url} if also else set())
     chosen = alternatives.chosen if alternatives else None
     what = f"{named(endpoint, names)} is not usable: {check['status']}: {check['detail']}"
     stale = also is not None and also.url in works and (saved is None or normalized(saved.url) == also.url)
@@ -140,7 +162,7 @@ def judge(ctx: Context, facts: EndpointFacts) -> list[Finding]:
             out.add(level, "alternative", f"probed {result.name} ({result.url}): {result.status}"
                                           + (f", {result.latency_ms:.0f} ms" if result.latency_ms else "")
                                           + (f"; {result.detail}" if result.detail else ""))
-    if not chosen:
+    if not chosen and not facts.also_works:
         out.error("nothing-usable", "no Hugging Face endpoint is usable from here: not the Hub, not a "
                                     "mirror", "fix the network (proxy, captive portal), or use ModelScope")
         switches = ", ".join(f"{n}={v} ({tool})" for n, v, tool in MODELSCOPE_SWITCHES)
@@ -153,7 +175,8 @@ def judge(ctx: Context, facts: EndpointFacts) -> list[Finding]:
 def record(facts: EndpointFacts) -> dict:
     probe = {"probe": facts.alternatives.to_json() if facts.alternatives else None} if facts.probed else {}
     check = {**facts.check, "checked": True} if facts.check else {"url": facts.url, "checked": False}
-    return {**probe, "endpoint": check}
+    also = {"new_shells_endpoint": facts.also_check} if facts.also_check else {}
+    return {**probe, "endpoint": check, **also}
 
 
 SECTION = Section("endpoint", "The endpoint", gather, judge, record)

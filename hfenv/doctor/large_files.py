@@ -109,7 +109,7 @@ def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dic
                                "huggingface_hub refuses such an answer, so large files fail",
                   "use an endpoint that answers like the Hub (`hfenv probe`)")
     size = facts.get("size")
-    size_text = f" ({human_size(int(size))})" if size and str(size).isdigit() else ""
+    size_text = f" ({human_size(size)})" if isinstance(size, int) else ""
     if kind == "served":
         out.ok("served-here", f"large files come from {facts['host']} itself: it answers {what}{size_text} "
                               f"with {facts['status']}")

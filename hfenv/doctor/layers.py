@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Collection, Mapping
 
 from ..endpoints import CATALOG, ConfigError, Endpoint, name_for_url
+
 # Where startup files set HF_ENDPOINT: one reader for doctor, detect and setup (hfenv.startup).
 from ..startup import StartupPlace, startup_places
 from .context import Context, Section
 from .report import Finding, Findings
-from .values import (DEFAULT_ENDPOINT, arg, eval_hint, join, named, normalized, pretty_path, shown,
-                     value_problem)
+from .values import DEFAULT_ENDPOINT, arg, eval_hint, join, named, normalized, pretty_path, shown, value_problem
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ a check can never appear in one and be missing from the other.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 LEVELS = ("ok", "info", "warn", "error")
 # The verdict of a section is its first finding of the highest rank: a note (info) never hides an ok.

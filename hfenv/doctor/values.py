@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from ..endpoints import CATALOG, OFFICIAL, Endpoint, EndpointError, check_url
@@ -108,11 +108,17 @@ def truthy(value: str | None) -> bool:
 
 
 def human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return str(n)
+    """Bytes in words, for any int (integer arithmetic: no float overflow on absurd sizes)."""
+    if n < 1000:
+        return f"{n} B"
+    for unit in ("KB", "MB", "GB"):
+        if n < 1000 ** 2:
+            return f"{n / 1000:.1f} {unit}"
+        n //= 1000
+    tb = n // 1000
+    return f"{n / 1000:.1f} TB" if tb < 10 ** 12 else "more than 10^12 TB"
+
+
 def failed(exc: Exception) -> str:
     """A proxy variable that cannot be parsed (hubcheck.ProxyError) or a request's Failure, in words."""
     return getattr(exc, "detail", None) or str(exc)

@@ -12,8 +12,19 @@ from __future__ import annotations
 
 from pathlib import PurePath, PureWindowsPath
 
-from .base import (CONTROL, UNSET, Action, Platform, ProgramHost, Shell, StartupFile, UnknownShell, UnsafeValue,
-                   Words, check_value)
+from .base import (
+    CONTROL,
+    UNSET,
+    Action,
+    Platform,
+    ProgramHost,
+    Shell,
+    StartupFile,
+    UnknownShell,
+    UnsafeValue,
+    Words,
+    check_value,
+)
 from .csh import Tcsh
 from .elvish import Elvish
 from .fish import Fish

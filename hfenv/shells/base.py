@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Mapping, Protocol
+from typing import Protocol
 
 from ..blocks import HASH_MARKERS, Markers
 

@@ -6,8 +6,19 @@ import os
 import re
 from pathlib import Path, PurePath
 
-from .base import (Action, Platform, ProgramHost, Shell, StartupFile, Words, check_value, first_existing, home_of,
-                   listing, refuse_braces)
+from .base import (
+    Action,
+    Platform,
+    ProgramHost,
+    Shell,
+    StartupFile,
+    Words,
+    check_value,
+    first_existing,
+    home_of,
+    listing,
+    refuse_braces,
+)
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _FUNCTION = re.compile(r"[A-Za-z_][\w.:-]*\(\)")
@@ -36,7 +47,22 @@ class Posix(Shell):
         return "\\ ".join(pieces)
 
     def word_actions(self, words: Words, name: str) -> list[Action]:
+        while len(words) > 1 and words[0][0].endswith(")") and not _FUNCTION.fullmatch(words[0][0]):
+            words = words[1:]  # a case pattern: `a) export HF_ENDPOINT=... ;;`
         head = words[0][0]
+        if head == "eval":  # eval "export HF_ENDPOINT=...": the words are code, read as a line of their own
+            inner = " ".join(w for w, _ in words[1:])
+            from ..startup import parse_line
+
+            return [(kind, value, True if kind == "set" else dynamic, exported)
+                    for kind, value, dynamic, exported in parse_line(inner, "posix", name)] if name in inner else []
+        if (head == "read" and any(w == name for w, _ in words[1:])) or (
+                head == "printf" and any(w == "-v" and i + 1 < len(words) and words[i + 1][0] == name
+                                         for i, (w, _) in enumerate(words))):
+            return [("set", f"`{head}`", True, None)]  # computed when it runs
+        if head == "readonly":  # readonly NAME=value (bash, zsh, sh): sets it, keeps its export flag
+            words = [("typeset", False), ("-r", False)] + words[1:]
+            head = "typeset"
         if head in ("export", "declare", "typeset", "local"):
             if head == "local":
                 return []  # a function's own variable
@@ -51,6 +77,8 @@ class Posix(Shell):
                     out.append(("set", word[len(name) + 1:], dynamic, exported))
                 elif word == name and exported:
                     out.append(("export", None, False, True))
+                elif word == name and exported is False:
+                    out.append(("unset", None, False, None))  # export -n NAME: programs started later lose it
             return out
         if head == "unset":
             return [("unset", None, False, None)] if any(w == name for w, _ in words[1:]) else []
@@ -64,7 +92,7 @@ class Posix(Shell):
 
     def only_assigns(self, words: list[str], names: tuple[str, ...]) -> bool:
         head, rest = words[0], words[1:]
-        if head in ("export", "declare", "typeset", "unset"):
+        if head in ("export", "declare", "typeset", "readonly", "unset"):
             args = [w for w in rest if not w.startswith(("-", "+"))]
             return bool(args) and all(w.split("=", 1)[0] in names for w in args)
         return all("=" in w and w.split("=", 1)[0] in names for w in words)
