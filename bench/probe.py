@@ -11,6 +11,12 @@ on a candidate at its first failure; to keep the bench short its timeout is
 really NAIVE_REAL_TIMEOUT seconds and each timeout it hits is counted as 10 s
 (`measured + timeouts x (10 - NAIVE_REAL_TIMEOUT)`). Needs the test extras
 (trustme, pytest), since the servers are those of tests/hubserver.py.
+
+Every Hub serves the large test file as the real Hub does (a 302 to a storage host, a loopback
+"cdn" server answering at once), so the probe's large-file route (SPEC 10: one HEAD of the file on
+the winner, one HEAD to its storage host) is part of "probe decided". The last scenario's official
+Hub sends large files to a blackholed storage host: the probe then measures the mirror again and
+chooses it, within the budget.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from hfenv import probe  # noqa: E402
 from hfenv.endpoints import Endpoint  # noqa: E402
 
-from hubserver import LoopbackServer, dead_url  # noqa: E402
+from hubserver import LARGE_FILES, LoopbackServer, dead_url  # noqa: E402
 
 NAIVE_TIMEOUT = 10.0
 NAIVE_REAL_TIMEOUT = 0.5
@@ -41,6 +47,7 @@ class Scenario:
     title: str
     hf: str | float  # seconds of latency, "blackhole" or "refused"
     mirror: str | float
+    hf_storage: str = "cdn"  # where hf sends large files: "cdn" (answers) or "swallow" (never answers)
 
 
 SCENARIOS = [
@@ -50,13 +57,15 @@ SCENARIOS = [
     Scenario("mirror blackholed (hf 60 ms)", 0.060, "blackhole"),
     Scenario("everything blackholed", "blackhole", "blackhole"),
     Scenario("everything refused", "refused", "refused"),
+    Scenario("hf's large-file storage blackholed (hf 60 ms, hf-mirror 30 ms)", 0.060, 0.030, "swallow"),
 ]
 
 
-def start(behaviour: str | float):
+def start(behaviour: str | float, storage: LoopbackServer):
     if behaviour == "refused":
         return None, dead_url()
-    server = LoopbackServer("swallow") if behaviour == "blackhole" else LoopbackServer("hub", delay=behaviour)
+    server = LoopbackServer("swallow") if behaviour == "blackhole" else LoopbackServer(
+        "hub", delay=behaviour, large_files=LARGE_FILES, lfs_redirect=storage.url)
     server.start()
     return server, server.url
 
@@ -76,8 +85,9 @@ def naive_sequential(candidates: list[Endpoint], samples: int) -> float:
 def run_scenario(scenario: Scenario, runs: int) -> dict:
     decided, own, naive, choices = [], [], [], set()
     for _ in range(runs):
-        hf_server, hf_url = start(scenario.hf)
-        mirror_server, mirror_url = start(scenario.mirror)
+        cdn, hf_cdn = LoopbackServer("cdn").start(), LoopbackServer(scenario.hf_storage).start()
+        hf_server, hf_url = start(scenario.hf, hf_cdn)
+        mirror_server, mirror_url = start(scenario.mirror, cdn)
         candidates = [Endpoint("hf", hf_url), Endpoint("hf-mirror", mirror_url)]
         try:
             report = probe.run_probe(candidates, official_url=hf_url)
@@ -88,7 +98,7 @@ def run_scenario(scenario: Scenario, runs: int) -> dict:
                 own.append(sum(winner.samples_ms) / 1000)
             naive.append(naive_sequential(candidates, probe.DEFAULT_SAMPLES))
         finally:
-            for server in (hf_server, mirror_server):
+            for server in (hf_server, mirror_server, cdn, hf_cdn):
                 if server is not None:
                     server.stop()
     return {

@@ -245,29 +245,39 @@ def environment_pairs(endpoint: str | None, cache_dir: str | None, loaded=None) 
 
     One place for both commands (and, through profile_pairs, for setup); `loaded` is the
     lab profile in effect (load_profile), whose variables join the list here."""
+    from . import xetpolicy
+
     prof = loaded.profile if loaded is not None else None
     if endpoint is not None:
-        chosen, fallback = resolve_endpoint(endpoint), False
+        chosen, fallback, saved_xet = resolve_endpoint(endpoint), False, False
     else:
-        chosen, fallback = default_endpoint(prof)
-    return profile_pairs(chosen, cache_dir, prof, fallback=fallback)
+        chosen, fallback, saved_xet = default_endpoint(prof)
+    mode = "auto"
+    if prof is not None:
+        from .profile import xet_default
+
+        mode = xet_default(prof)
+    # No route is followed here: off/on decide alone, auto keeps what setup decided.
+    disable_xet = xetpolicy.decide(mode, None, saved_xet).disable
+    return profile_pairs(chosen, cache_dir, prof, fallback=fallback, disable_xet=disable_xet)
 
 
 def profile_pairs(chosen: Endpoint, cache_dir: str | None, prof, *, fallback: bool = False,
-                  xet: str | None = None) -> list[tuple[str, str | None]]:
-    """HF_ENDPOINT, HF_HUB_CACHE (--cache-dir, else the profile's cache.hub), then the profile's
-    other variables for this endpoint (hfenv.profile.profile_variables). Flags override the profile."""
+                  disable_xet: bool = False) -> list[tuple[str, str | None]]:
+    """HF_ENDPOINT, HF_HUB_CACHE (--cache-dir, else the profile's cache.hub), HF_HUB_DISABLE_XET
+    when `disable_xet` (setup --xet's decision), then the profile's other variables for this
+    endpoint (hfenv.profile.profile_variables). Flags override the profile."""
     from . import render
 
     if cache_dir is None and prof is not None and prof.cache_hub:
         cache_dir = prof.cache_hub
     extra = []
-    if prof is not None or xet is not None:
+    if prof is not None:
         from .profile import profile_variables
 
-        extra = profile_variables(prof, chosen.url, xet=xet, fallback=fallback)
+        extra = profile_variables(prof, chosen.url, fallback=fallback)
     try:
-        return render.assignments(chosen.url, cache_dir, extra)
+        return render.assignments(chosen.url, cache_dir, extra, disable_xet=disable_xet)
     except render.UnsafeValue as exc:
         fail(f"--cache-dir: {exc}")
 
@@ -305,22 +315,23 @@ def run(endpoint: str | None, cache_dir: str | None, profile_flag: str | None, n
     raise click.exceptions.Exit(status)
 
 
-def default_endpoint(prof=None) -> tuple[Endpoint, bool]:
+def default_endpoint(prof=None) -> tuple[Endpoint, bool, bool]:
     """Saved choice, else a fresh cached probe, else a probe now (of the profile's candidates, by
-    its rule). Returns (endpoint, fallback): fallback when nothing is usable and the profile
-    allows ModelScope (the official Hub's URL stays in HF_ENDPOINT)."""
-    from .endpoints import ConfigError, saved_choice
+    its rule). Returns (endpoint, fallback, disable_xet): fallback when nothing is usable and the
+    profile allows ModelScope (the official Hub's URL stays in HF_ENDPOINT); disable_xet is the
+    decision setup --xet saved with the choice (a probe's result carries none)."""
+    from .endpoints import ConfigError, read_config
 
     try:
-        saved = saved_choice()
+        config = read_config()
     except ConfigError as exc:
         fail(str(exc), EXIT_FAILURE)
-    if saved is not None:
-        return saved, False
+    if config.chosen is not None:
+        return config.chosen, False, config.disable_xet
     report = cached_or_new_probe(prof)
     if report.chosen is None:
-        return nothing_usable(prof, "run `hfenv probe` for details")
-    return report.chosen, False
+        return (*nothing_usable(prof, "run `hfenv probe` for details"), False)
+    return report.chosen, False, False
 
 
 def nothing_usable(prof, advice: str) -> tuple[Endpoint, bool]:

@@ -250,10 +250,13 @@ _SYSTEM_HELP = ("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and f
               help="Comment out lines in startup files that would override hfenv's block (reset puts them back).")
 @click.option("--root", type=click.Path(exists=True, file_okay=False), metavar="DIR",
               help="With --system: write the machine-wide files under DIR instead of / (image builds, chroots).")
+@click.option("--xet", type=click.Choice(("auto", "on", "off")), default=None,
+              help="HF_HUB_DISABLE_XET=1 in the block: auto when Xet storage cannot be reached but plain "
+                   "HTTP works; on never; off always. Default: the lab profile's network.xet, else auto.")
 @profile_options
 def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cache_dir: str | None,
           dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool, root: str | None,
-          profile_flag: str | None, no_profile: bool) -> None:
+          xet: str | None, profile_flag: str | None, no_profile: bool) -> None:
     """Choose the endpoint, save the choice, and with --persist write it for good.
 
     Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git).
@@ -270,10 +273,15 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     chosen_shells = _chosen_shells(shell_names, required=persist)
     prof = load_profile(profile_flag, no_profile).profile
     use_git = use_git or (prof is not None and prof.git_route)
-    chosen, fallback = (resolve_endpoint(endpoint), False) if endpoint is not None else _probed_endpoint(prof)
-    # XET HOOK (issue 12): setup's --xet value goes here; None means the profile's network.xet
-    # (hfenv.profile.xet_default gives the option's default).
-    pairs = profile_pairs(chosen, cache_dir, prof, fallback=fallback, xet=None)
+    if endpoint is not None:
+        chosen, fallback = resolve_endpoint(endpoint), False
+        found = _cached_large_files(chosen)
+    else:
+        chosen, fallback, found = _probed_endpoint(prof)
+    from .profile import xet_default
+
+    decision = _xet_decision(xet or xet_default(prof), chosen, found)
+    pairs = profile_pairs(chosen, cache_dir, prof, fallback=fallback, disable_xet=decision.disable)
     scope = persist_mod.Scope(tuple(chosen_shells), user=persist, system=system, git=use_git)
     for message in persist_mod.setup_warnings(scope, platform, host):
         warn(message)
@@ -303,11 +311,12 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save, variables=pairs,
                                 shared=shared)
     if dry_run or as_json:
+        click.echo(f"hfenv: {decision.reason}", err=True)
         if as_json:
             _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
         return
     saved = ", saved as hfenv's default" if save else ""
-    _print_summary(f"Endpoint: {chosen.name} ({chosen.url}){saved}.", changes)
+    _print_summary(f"Endpoint: {chosen.name} ({chosen.url}){saved}.\n{decision.reason}.", changes)
     if shared is not None:
         state = "created" if shared["created"] else ("wrong" if shared["problem"] else "ok")
         click.echo(f"  {state:<9}  {shared['path']}  [shared cache, group {shared['group']}]")
@@ -439,15 +448,17 @@ def _detected_shells() -> list:
         return []
 
 
-def _probed_endpoint(prof=None) -> tuple[Endpoint, bool]:
+def _probed_endpoint(prof=None):
     """setup without --endpoint: a fresh cached probe result, else a probe now (never the saved
-    choice), of the profile's candidates by its rule. (endpoint, fallback) as cli.default_endpoint."""
+    choice), of the profile's candidates by its rule. (endpoint, fallback, large-file route): the
+    route the probe followed for the choice, None if it did not (fallback as cli.default_endpoint)."""
     from .cli import nothing_usable
 
     report = cached_or_new_probe(prof)
     if report.chosen is None:
-        return nothing_usable(prof, "run `hfenv probe` for details, or pass --endpoint")
-    return report.chosen, False
+        return (*nothing_usable(prof, "run `hfenv probe` for details, or pass --endpoint"), None)
+    rows = [r for r in getattr(report, "results", ()) if (r.name, r.url) == (report.chosen.name, report.chosen.url)]
+    return report.chosen, False, (getattr(rows[0], "large_files", None) if rows else None)
 
 
 def _use_root(root: str | None, system: bool) -> None:
@@ -491,6 +502,30 @@ def _shared_cache(prof, system: bool, dry_run: bool, platform) -> dict | None:
     if problem:
         warn(f"shared cache {path}: {problem}")
     return sharedcache.report(path, facts, created=created, problem=problem)
+
+
+def _cached_large_files(chosen: Endpoint):
+    """setup --endpoint makes no request: the large-file route of a fresh cached probe, if it
+    followed this endpoint's (None otherwise: --xet auto then keeps the saved decision)."""
+    from . import probe as probe_mod
+
+    report = probe_mod.load_cache()
+    rows = [] if report is None else [r for r in report.results if r.url == chosen.url]
+    return rows[0].large_files if rows else None
+
+
+def _xet_decision(mode: str, chosen: Endpoint, found):
+    """setup --xet: the decision from the chosen endpoint's large-file route (the probe's); the
+    saved decision stands where the route is not known."""
+    from . import xetpolicy
+    from .endpoints import ConfigError, read_config
+
+    try:
+        config = read_config()
+    except ConfigError:
+        config = None  # setup repairs or reports it when it saves the choice
+    previous = bool(config and config.chosen and config.chosen.url == chosen.url and config.disable_xet)
+    return xetpolicy.decide(mode, found, previous)
 
 
 def _need_admin(host, platform, command: str) -> None:

@@ -262,6 +262,7 @@ class UserConfig:
 
     endpoints: dict[str, str]
     chosen: Endpoint | None
+    disable_xet: bool = False  # setup --xet decided HF_HUB_DISABLE_XET=1 for the saved choice
 
 
 def read_config(path: Path | None = None) -> UserConfig:
@@ -317,6 +318,10 @@ def check_config(config: dict, path: Path) -> UserConfig:
         if name in known and known[name] != url:
             raise bad("chosen", f"says {name} is {url}, but {name} is {known[name]}", fix)
         chosen = Endpoint(name, url)
+        disable_xet = raw.get("disable_xet", False)
+        if not isinstance(disable_xet, bool):
+            raise bad("chosen.disable_xet", f"must be true or false, not {_json_type(disable_xet)}", fix)
+        return UserConfig(mine, chosen, disable_xet)
     return UserConfig(mine, chosen)
 
 

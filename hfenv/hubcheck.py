@@ -47,7 +47,7 @@ import sys
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.client import HTTPException, RemoteDisconnected
@@ -568,11 +568,38 @@ def phrase(code: int) -> str:
         return ""
 
 
+OFFICIAL_HUB = "https://huggingface.co"
+
+
+def sends_to_official(target: str, official_url: str = OFFICIAL_HUB) -> bool:
+    """Whether an off-origin redirect goes to the official Hub (a mirror forwarding what it lacks)."""
+    try:
+        return origin(target)[1:] == origin(official_url)[1:]
+    except Ambiguous:
+        return False
+
+
+NOT_CACHED = ("not cached: sends you to {host} ({code} to {url}); the download then goes to the official "
+              "Hub itself (with your token, if one is set), so it works only where {host} is reachable")
+
+
+def retry_after(headers: Mapping[str, str]) -> str:
+    """A 429's Retry-After, as words ("retry after 30 s"), or a note that it gave none."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    value = clean(lower.get("retry-after", ""), 60).strip()
+    if not value:
+        return "no Retry-After given"
+    return f"Retry-After: {value}" + (" s" if value.isdigit() else "")
+
+
 def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, str],
-                    proxy: str | None = None) -> Verdict:
+                    proxy: str | None = None, official_url: str = OFFICIAL_HUB) -> Verdict:
     """Judge one answer to the Hub check: follow a same-origin redirect, or a final status."""
     lower = {k.lower(): clean(v, 2000) for k, v in headers.items()}
     said = phrase(code)
+    if code == 429:
+        return Verdict("rate_limited", f"answered 429 Too Many Requests ({retry_after(headers)}): "
+                                       "it limits how often you may ask; wait, or use another endpoint")
     if code in REDIRECT_CODES:
         location = headers.get("location") or headers.get("Location") or lower.get("location")
         if not location:
@@ -581,6 +608,10 @@ def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, s
         if hop.kind == "ambiguous":
             return Verdict("redirect_offsite", f"redirects ({code}), but {hop.reason}: not followed")
         if hop.kind == "offsite":
+            if code in (307, 308) and sends_to_official(hop.url, official_url) \
+                    and not sends_to_official(start_url, official_url):
+                return Verdict("redirect_offsite",
+                               NOT_CACHED.format(host=host_of(hop.url), code=code, url=short_url(hop.url)))
             return Verdict("redirect_offsite", f"redirects ({code}) to {short_url(hop.url)}: "
                                                "it forwards elsewhere instead of serving files itself")
         return Verdict("follow", follow=hop.url)
@@ -601,7 +632,6 @@ def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, s
             404: f" (no {PUBLIC_REPO}/{PUBLIC_FILE} here: not a Hub, or a wrong path prefix)",
             401: " (it wants a login: a private mirror?)",
             403: " (forbidden: blocked, or a private mirror)",
-            429: " (rate limited)",
         }.get(code, "")
         return Verdict("http_error", f"answered {code} {said}{hint}")
     return Verdict("not_a_hub", f"answered {code} {said}, not a Hub file")
@@ -723,3 +753,307 @@ def classify_error(exc: BaseException, url: str, proxy: str | None = None,
     if has(HTTPException, urllib3.exceptions.ProtocolError):
         return "error", f"not an HTTP answer from {where}: {_reason(exc)}{via}"
     return "error", f"{_reason(exc)}{via}"
+
+
+# ---- the large-file route (SPEC 10) ----------------------------------------------------------
+#
+# How huggingface_hub 2.x finds a large file's bytes (file_download.get_hf_file_metadata,
+# utils/_xet.py), which is what this section follows:
+#
+# 1. HEAD {endpoint}/{repo}/resolve/{rev}/{file}, following relative (same-host) redirects only.
+#    For an LFS/Xet file the Hub answers 302 to a storage host (a signed URL) with X-Repo-Commit,
+#    X-Linked-Size and X-Linked-Etag; a mirror that has the bytes answers 200 itself.
+# 2. The answer names a Xet-backed file by X-Xet-Hash plus a token route: the Link header's
+#    rel="xet-auth" URL, else X-Xet-Refresh-Route. A route starting with https://huggingface.co is
+#    rewritten to the configured endpoint (HF_ENDPOINT).
+# 3. With hf_xet installed and HF_HUB_DISABLE_XET unset, the client GETs the token route (with the
+#    user's token) and needs X-Xet-Cas-Url, X-Xet-Access-Token and X-Xet-Token-Expiration: hf_xet
+#    then fetches the bytes from the CAS host named there. The LFS redirect is not used.
+# 4. Otherwise (no hf_xet, or HF_HUB_DISABLE_XET=1), or for a file without Xet headers, the client
+#    GETs the redirect's Location (dropping the Authorization header unless it is a Hub host).
+#
+# hfenv does steps 1-2 on the endpoint, step 3's GET without any token (public repos need none),
+# and judges every other host (the redirect's, the CAS) by reaching it: one HEAD, no credentials.
+
+LARGE_FILE = "model.safetensors"  # in PUBLIC_REPO: LFS on the Hub, Xet-backed today
+XET_HEADERS = ("x-xet-cas-url", "x-xet-access-token", "x-xet-token-expiration")
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One way the bytes can come: `route` lfs|served|xet|none, the host that serves them, a status.
+
+    `status` is "ok" when the bytes' host answers (any HTTP answer to a HEAD), else a SPEC 3
+    status (timeout, dns, refused, reset, tls, proxy, http_error, rate_limited, error)."""
+
+    route: str
+    host: str | None
+    status: str
+    detail: str
+    url: str | None = None  # the storage host's URL (a signed URL: never shown whole); None before it is known
+    code: int | None = None  # the storage host's HTTP answer to the HEAD
+    why: str = ""  # the reach's own words ("connection refused by ..."), without the route around them
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json(self) -> dict:
+        return {"route": self.route, "host": self.host, "status": self.status, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class LargeFiles:
+    """Where a large file's bytes come from through one endpoint, both ways the client may go.
+
+    `http`: the plain HTTP route (no hf_xet, or HF_HUB_DISABLE_XET=1). `xet`: the Xet route when
+    the file is Xet-backed (None when it is not). `commit`/`size`: what the resolve HEAD said."""
+
+    file: str
+    http: Leg
+    xet: Leg | None = None
+    commit: bool = False
+    size: int | None = None
+    not_cached: bool = False  # the endpoint sent the file to the official Hub
+    code: int | None = None  # the endpoint's HTTP answer to the file's HEAD (None: no answer)
+    xet_backed: bool = False  # X-Xet-Hash and a token route (followed or not)
+
+    def leg(self, use_xet: bool) -> Leg:
+        """The leg huggingface_hub takes: Xet when the file is Xet-backed and hf_xet is in use."""
+        return self.xet if use_xet and self.xet is not None else self.http
+
+    @property
+    def bytes_ok(self) -> bool:
+        """Some route brings the bytes (the plain one always can, with HF_HUB_DISABLE_XET=1)."""
+        return self.http.ok or (self.xet is not None and self.xet.ok)
+
+    @property
+    def unknown(self) -> bool:
+        """The endpoint answered the file's HEAD with an HTTP error (a 404: it lacks the test file):
+        nothing is known about the bytes' route, which is not proof that they cannot come through."""
+        return self.http.route == "none" and self.http.status == "http_error"
+
+    @property
+    def bytes_fail(self) -> bool:
+        return not self.bytes_ok and not self.unknown
+
+    @property
+    def xet_needs_disabling(self) -> bool:
+        """The Xet route fails but the plain HTTP route works: HF_HUB_DISABLE_XET=1 is the fix."""
+        return self.xet is not None and not self.xet.ok and self.http.ok
+
+    def summary(self, use_xet: bool = True) -> str:
+        leg = self.leg(use_xet)
+        text = f"large files ({leg.route}{' via ' + leg.host if leg.host else ''}): "
+        text += "the bytes come through" if leg.ok else f"{leg.status}: {leg.detail}"
+        if leg.ok and self.not_cached:
+            text += f"; {self.http.detail}"
+        if self.xet_needs_disabling and use_xet:
+            text += "; the plain HTTP route works: HF_HUB_DISABLE_XET=1 (hfenv setup --xet auto) uses it"
+        return text
+
+    def to_json(self, use_xet: bool = True) -> dict:
+        leg = self.leg(use_xet)
+        out = {**leg.to_json(), "file": self.file, "http": self.http.to_json(),
+               "xet": None if self.xet is None else self.xet.to_json()}
+        if self.not_cached:
+            out["not_cached"] = True
+        return out
+
+    @classmethod
+    def from_json(cls, data) -> LargeFiles:
+        """Inverse of to_json; ValueError on anything malformed (a damaged cache)."""
+        def leg(raw) -> Leg:
+            if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in ("route", "status", "detail")):
+                raise ValueError("bad large_files leg")
+            host = raw.get("host")
+            if host is not None and not isinstance(host, str):
+                raise ValueError("bad large_files host")
+            return Leg(raw["route"], host, raw["status"], raw["detail"])
+
+        if not isinstance(data, dict) or not isinstance(data.get("file"), str):
+            raise ValueError("bad large_files")
+        return cls(file=data["file"], http=leg(data.get("http")),
+                   xet=None if data.get("xet") is None else leg(data["xet"]),
+                   not_cached=bool(data.get("not_cached", False)))
+
+
+def host_of(url: str) -> str:
+    """host[:port] of a URL for people to read (the port only when it is not the scheme's)."""
+    try:
+        scheme, host, port = origin(url)
+    except Ambiguous:
+        return clean(urlsplit(url).netloc.rsplit("@", 1)[-1] or "?")
+    return host if _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+
+
+def bounded(method: str, url: str, deadline: float, *, trust: Trust | None, purpose: str, watch_for=None,
+            body_cap: int = 0, redirects: bool = False) -> tuple[Answer, Hop | None, str | None]:
+    """One request (and, with `redirects`, its same-origin redirects) on a fresh session, over by
+    `deadline`: (answer, the hop not followed, the proxy used). Raises Failure or ProxyError."""
+    s = session(purpose)
+    try:
+        proxy = proxy_for(url)
+        with Watch(deadline) as watch:
+            if watch_for is not None:
+                watch_for(watch)
+            if redirects:
+                answer, hop = follow(s, method, url, watch, trust=trust, proxy=proxy, body_cap=body_cap)
+            else:
+                answer, hop = request(s, method, url, watch, trust=trust, proxy=proxy, body_cap=body_cap), None
+        return answer, hop, proxy
+    finally:
+        s.close()
+
+
+def reach(url: str, deadline: float, *, trust: Trust | None = None, purpose: str = "probe",
+          watch_for=None) -> tuple[str, str, int | None]:
+    """Whether the host of `url` answers at all: one HEAD, no redirect followed, no credentials.
+
+    Returns (status, detail, HTTP code): "ok" for any HTTP answer (a signed URL may well answer
+    403 to a HEAD; the host is reachable), else the failure's SPEC 3 status."""
+    try:
+        origin(url)
+    except Ambiguous as exc:
+        return "error", f"its URL is ambiguous ({exc}): not contacted", None
+    try:
+        answer, _, _ = bounded("HEAD", url, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
+    except ProxyError as exc:
+        return "proxy", str(exc), None
+    except Failure as failure:
+        return failure.status, failure.detail, None
+    if answer.code == 429:
+        return "rate_limited", f"{host_of(url)} answered 429 ({retry_after(answer.headers)})", 429
+    return "ok", f"{host_of(url)} answers ({answer.code})", answer.code
+
+
+def xet_route(answer: Answer, endpoint: str) -> str | None:
+    """The Xet token route an answer names, as huggingface_hub reads it (None: not Xet-backed)."""
+    if not answer.header("X-Xet-Hash"):
+        return None
+    route = (answer.links.get("xet-auth") or {}).get("url") or answer.header("X-Xet-Refresh-Route")
+    if not route:
+        return None
+    if route.startswith(OFFICIAL_HUB + "/"):  # huggingface_hub (HUGGINGFACE_CO_URL_HOME) sends it to HF_ENDPOINT
+        route = endpoint.rstrip("/") + route[len(OFFICIAL_HUB):]
+    return route
+
+
+def _xet_leg(route: str, deadline: float, trust: Trust | None, purpose: str, watch_for,
+             reach_hosts: bool = True) -> Leg:
+    """GET the token route (no token sent), then reach the CAS host it names."""
+    try:
+        origin(route)
+    except Ambiguous as exc:
+        return Leg("xet", None, "error", f"the Xet token route is ambiguous ({exc}): not contacted")
+    try:
+        answer, _, _ = bounded("GET", route, deadline, trust=trust, purpose=purpose, watch_for=watch_for,
+                               body_cap=BODY_CAP)
+    except ProxyError as exc:
+        return Leg("xet", None, "proxy", str(exc))
+    except Failure as failure:
+        return Leg("xet", host_of(route), failure.status, f"the Xet token route failed: {failure.detail}")
+    if answer.code == 429:
+        return Leg("xet", host_of(route), "rate_limited",
+                   f"the Xet token route answered 429 ({retry_after(answer.headers)})")
+    missing = [name for name in XET_HEADERS if not answer.header(name)]
+    if answer.code != 200 or missing:
+        return Leg("xet", host_of(route), "http_error",
+                   f"the Xet token route answered {answer.code} {phrase(answer.code)}".rstrip()
+                   + (f" without {', '.join(h.title() for h in missing)}" if missing else "")
+                   + ": hf_xet downloads fail")
+    cas = answer.header("X-Xet-Cas-Url").rstrip("/")
+    if not reach_hosts:
+        return Leg("xet", host_of(cas), NOT_REACHED, f"the Xet token route names {host_of(cas)}", url=cas)
+    status, detail, code = reach(cas, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
+    if status == "ok":
+        return Leg("xet", host_of(cas), "ok", f"Xet storage {detail}", url=cas, code=code, why=detail)
+    return Leg("xet", host_of(cas), status, f"Xet storage {host_of(cas)} cannot be reached: {detail}", url=cas,
+               code=code, why=detail)
+
+
+NOT_REACHED = "not_reached"  # follow_large_file(reach_hosts=False): the storage host was named, not contacted
+
+
+def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust: Trust | None = None,
+                      purpose: str = "probe", official_url: str = OFFICIAL_HUB, watch_for=None,
+                      reach_hosts: bool = True) -> LargeFiles:
+    """Follow a large file's route through `base_url` as huggingface_hub 2.x does, by `deadline`.
+
+    The resolve HEAD follows same-origin redirects; an off-origin answer names the host the
+    bytes come from, which is then only reached (a HEAD, no token). For a Xet-backed file (and
+    `xet`), the token route and the CAS host it names are followed too, at the same time as the
+    redirect's host is reached: one round trip per host beyond the endpoint's two.
+    `reach_hosts=False`: name the storage hosts only (status NOT_REACHED), never contact them."""
+    trust = trust or client_trust(hub_version())
+    base = base_url.rstrip("/")
+    start = f"{base}/{PUBLIC_REPO}/resolve/main/{LARGE_FILE}"
+    name = f"{PUBLIC_REPO}/{LARGE_FILE}"
+    try:
+        answer, hop, proxy = bounded("HEAD", start, deadline, trust=trust, purpose=purpose, watch_for=watch_for,
+                                     redirects=True)
+    except ProxyError as exc:
+        return LargeFiles(name, Leg("none", None, "proxy", str(exc)))
+    except Failure as failure:
+        return LargeFiles(name, Leg("none", host_of(start), failure.status,
+                                    f"the HEAD of {name} failed: {failure.detail}"))
+    here = host_of(start)
+    commit = bool(answer.header("X-Repo-Commit").strip())
+    size = header_number(answer.header("X-Linked-Size")
+                         or (answer.header("Content-Length") if answer.code < 300 else None))
+    common = {"file": name, "commit": commit, "size": size, "code": answer.code,
+              "xet_backed": xet_route(answer, base) is not None}
+    if hop is not None and hop.kind != "offsite":
+        return LargeFiles(http=Leg("none", here, "error", f"answered {answer.code}, but {hop.reason}"), **common)
+    if hop is None and not 200 <= answer.code < 300:
+        verdict = classify_answer(start, answer.url, answer.code, answer.headers, proxy, official_url)
+        return LargeFiles(http=Leg("none", here, verdict.status if verdict.status == "rate_limited" else "http_error",
+                                   f"{name}: {verdict.detail}"), **common)
+    route = xet_route(answer, base) if xet else None
+    jobs: dict[str, Callable[[], Leg]] = {}
+    not_cached = False
+    if hop is None:
+        http = Leg("served", here, "ok", f"{here} serves {name} itself ({answer.code})")
+    else:
+        target = hop.url
+        not_cached = (answer.code in (307, 308) and sends_to_official(target, official_url)
+                      and not sends_to_official(base, official_url))
+        how = (NOT_CACHED.format(host=host_of(target), code=answer.code, url=short_url(target)) if not_cached
+               else f"{here} redirects {name} ({answer.code}) to {host_of(target)}")
+
+        def lfs() -> Leg:
+            if not reach_hosts:
+                return Leg("lfs", host_of(target), NOT_REACHED, how, url=target)
+            status, detail, code = reach(target, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
+            if status == "ok":
+                return Leg("lfs", host_of(target), "ok", f"{how}; {detail}", url=target, code=code, why=detail)
+            return Leg("lfs", host_of(target), status, f"{how}, which cannot be reached: {detail}", url=target,
+                       code=code, why=detail)
+        jobs["http"] = lfs
+        http = None
+    if route is not None:
+        jobs["xet"] = lambda: _xet_leg(route, deadline, trust, purpose, watch_for, reach_hosts)
+    done = _together(jobs)
+    return LargeFiles(http=http or done["http"], xet=done.get("xet"), not_cached=not_cached, **common)
+
+
+def _together(jobs: Mapping[str, Callable[[], Leg]]) -> dict:
+    """Run the jobs at once (each bounded by its own deadline); one job runs in this thread."""
+    if len(jobs) <= 1:
+        return {name: job() for name, job in jobs.items()}
+    results: dict = {}
+    names = list(jobs)
+
+    def run(name: str) -> None:
+        try:
+            results[name] = jobs[name]()
+        except Exception as exc:  # a thread must report, or its leg would be missing
+            results[name] = Leg("none", None, "error", f"{type(exc).__name__}: {clean(exc)}")
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True, name=f"hfenv-route-{n}") for n in names[1:]]
+    for thread in threads:
+        thread.start()
+    run(names[0])
+    for thread in threads:
+        thread.join()
+    return results

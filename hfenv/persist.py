@@ -283,12 +283,15 @@ def config_target() -> Target:
     return Target("config", config_path())
 
 
-def choice_edit(target: Target, endpoint: Endpoint) -> Callable[[bytes | None], bytes | None]:
+def choice_edit(target: Target, endpoint: Endpoint,
+                disable_xet: bool = False) -> Callable[[bytes | None], bytes | None]:
     """hfenv's config with `chosen` set to endpoint, every other key kept (and checked: a damaged
-    config stops setup, exit 1 naming the key; a damaged `chosen` is what setup repairs)."""
+    config stops setup, exit 1 naming the key; a damaged `chosen` is what setup repairs).
+    `disable_xet`: setup --xet's decision for it, saved with it (hfenv shell/run apply it)."""
     from .endpoints import config_edit
 
-    return config_edit(target.path, lambda config: config.__setitem__("chosen", endpoint.as_dict()), check=True)
+    chosen = {**endpoint.as_dict(), **({"disable_xet": True} if disable_xet else {})}
+    return config_edit(target.path, lambda config: config.__setitem__("chosen", chosen), check=True)
 
 
 def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platform, host: Host,
@@ -317,7 +320,8 @@ def plan_setup(scope: Scope, endpoint: Endpoint, pairs: Pairs, platform: Platfor
     # After the files, before the environments: those are the hardest to roll back.
     if save:
         config = config_target()
-        edits.append((config, choice_edit(config, endpoint)))
+        disable_xet = any(name == render.XET_VARIABLE and value for name, value in pairs)
+        edits.append((config, choice_edit(config, endpoint, disable_xet)))
     if take_over and scope.user:
         from . import takeover
 

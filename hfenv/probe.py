@@ -90,10 +90,12 @@ from .endpoints import (
 from .hubcheck import (  # noqa: F401  (classify_answer, hub_check_url: the probe's public names too)
     JOIN_GRACE,
     LOOKUP_GRACE,
+    LargeFiles,
     Sample,
     Verdict,
     Watch,
     classify_answer,
+    follow_large_file,
     hub_check,
     hub_check_url,
     proxy_for,
@@ -111,7 +113,7 @@ HUB_REPO, HUB_FILE = PUBLIC_REPO, PUBLIC_FILE
 
 STATUSES = (
     "ok", "timeout", "dns", "refused", "reset", "tls", "http_error",
-    "not_a_hub", "redirect_offsite", "proxy", "error",
+    "not_a_hub", "redirect_offsite", "proxy", "error", "rate_limited",
 )
 CACHE_VERSION = 1
 _CA_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
@@ -153,6 +155,12 @@ class ProbeResult:
     detail: str
     proxy: str | None = None
     official: bool = False
+    large_files: LargeFiles | None = None  # the large-file route, for the candidates that could win
+
+    @property
+    def bytes_fail(self) -> bool:
+        """Its metadata answers, but no route brings a large file's bytes (followed and failed)."""
+        return self.large_files is not None and self.large_files.bytes_fail
 
     def to_json(self) -> dict:
         return {
@@ -165,6 +173,7 @@ class ProbeResult:
             "detail": self.detail,
             "proxy": self.proxy,
             "official": self.official,
+            "large_files": None if self.large_files is None else self.large_files.to_json(client_uses_xet()),
         }
 
     @classmethod
@@ -190,6 +199,7 @@ class ProbeResult:
             status=status, latency_ms=None if latency is None else float(latency),
             samples_ms=[float(s) for s in samples], detail=typed("detail", (str,)),
             proxy=typed("proxy", (str,), optional=True), official=bool(data.get("official", False)),
+            large_files=None if data.get("large_files") is None else LargeFiles.from_json(data["large_files"]),
         )
 
 
@@ -287,6 +297,70 @@ def rank(results: Iterable[ProbeResult], chosen: ProbeResult | None) -> list[Pro
     return ([chosen] if chosen else []) + usable + rest
 
 
+def choose_with_bytes(results: Iterable[ProbeResult], margin: Margin = OFFICIAL_MARGIN) -> ProbeResult | None:
+    """choose_endpoint, never preferring a candidate whose large files cannot come through over one
+    whose can (when every usable one fails, the metadata choice stands: the reason is shown)."""
+    results = list(results)
+    passing = [r for r in results if not r.bytes_fail]
+    return choose_endpoint(passing, margin) or choose_endpoint(results, margin)
+
+
+def client_uses_xet(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether huggingface_hub will download Xet-backed files through Xet: hf_xet installed and
+    HF_HUB_DISABLE_XET not true (constants._is_true: 1, ON, YES, TRUE, any case)."""
+    import importlib.util
+
+    environ = os.environ if environ is None else environ
+    if environ.get("HF_HUB_DISABLE_XET", "").strip().upper() in ("1", "ON", "YES", "TRUE"):
+        return False
+    try:
+        return importlib.util.find_spec("hf_xet") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+MIN_ROUTE_BUDGET = 0.05  # seconds: with less left, the large-file route is reported as not followed
+# A large file's route (the endpoint's HEAD, its storage hosts) gets at most this long, or ROUTE_FACTOR
+# times the endpoint's median if that is longer: a storage host silent that long is what makes a
+# download hang at 0%, and the rest of the budget is left to measure another candidate.
+ROUTE_FLOOR, ROUTE_FACTOR = 1.0, 10
+
+
+def follow_bytes(results: list[ProbeResult], chosen: ProbeResult | None, deadline: float,
+                 say: Callable[[str], None], official_url: str) -> ProbeResult | None:
+    """Follow the large-file route of the choice; while it cannot bring the bytes, of the next
+    candidate that could win, within the probe's budget. Returns the choice, kept or changed."""
+    tried: set[int] = set()
+    while chosen is not None and id(chosen) not in tried:
+        tried.add(id(chosen))
+        if deadline - time.monotonic() < MIN_ROUTE_BUDGET:
+            chosen.detail += "; large-file route not followed: the budget was used up"
+            break
+        limit = max(ROUTE_FLOOR, ROUTE_FACTOR * (chosen.latency_ms or 0.0) / 1000.0)
+        found = follow_route(chosen.url, min(deadline, time.monotonic() + limit), official_url)
+        chosen.large_files = found
+        chosen.detail += f"; {found.summary(client_uses_xet())}"
+        say(f"hfenv:   {chosen.name}: {found.summary(client_uses_xet())}")
+        if not found.bytes_fail:
+            break
+        chosen = choose_with_bytes(results)
+    return chosen
+
+
+def note_not_chosen(results: Iterable[ProbeResult], chosen: ProbeResult | None) -> None:
+    """Say on each candidate passed over for its large files why it was not chosen."""
+    if chosen is None or chosen.bytes_fail:
+        return
+    for result in results:
+        if result.bytes_fail and result is not chosen:
+            result.detail += f"; not chosen: {chosen.name}'s large files come through"
+
+
+def follow_route(base_url: str, deadline: float, official_url: str) -> LargeFiles:
+    """The network edge of follow_bytes (hubcheck.follow_large_file)."""
+    return follow_large_file(base_url, deadline, purpose="probe", official_url=official_url)
+
+
 # ---- the network edge: hubcheck ----------------------------------------------------
 
 def measure_once(base_url: str, deadline: float, proxy: str | None = None, watch_for=None) -> Sample:
@@ -310,6 +384,7 @@ class _Track:
     result: ProbeResult | None = None
     finished_at: float | None = None
     watch: Watch | None = None  # the request in flight, for the coordinator to abort
+    stopped_early: bool = False  # the early decision stopped it (measured again if the choice's bytes fail)
 
     def in_flight_ms(self, now: float) -> float:
         return 0.0 if self.sample_started is None else (now - self.sample_started) * 1000.0
@@ -338,6 +413,8 @@ class _Probe:
         self.version = 0  # bumped by workers on every sample, so the coordinator never misses one
         self.started = time.monotonic()
         self.deadline = self.started + timeout
+        self.official_url = official_url
+        self.nested = False  # a second round inside another probe: no opening or closing line
         self.tracks = [
             _Track(c, same_origin(c.url, official_url), proxy_for(hub_check_url(c.url))) for c in candidates
         ]
@@ -387,7 +464,8 @@ class _Probe:
     # -- coordinator --
 
     def run(self) -> ProbeReport:
-        self.say(f"hfenv: probing {len(self.tracks)} endpoint(s), up to {self.timeout:g} s...")
+        if not self.nested:
+            self.say(f"hfenv: probing {len(self.tracks)} endpoint(s), up to {self.timeout:g} s...")
         workers = [threading.Thread(target=self.measure, args=(track,), daemon=True,
                                     name=f"hfenv-probe-{track.endpoint.name}") for track in self.tracks]
         for worker in workers:
@@ -411,7 +489,6 @@ class _Probe:
             with self.cond:
                 wait = self.next_check(time.monotonic()) - time.monotonic()
                 self.cond.wait_for(lambda seen=version: self.version != seen, timeout=max(wait, 0.0005))
-        elapsed_ms = int(round((time.monotonic() - self.started) * 1000))
         # Every track is finished, so every request still running was aborted (its sockets shut
         # down): the workers end at once. Wait for them, so that no thread is inside the TLS
         # library when the interpreter exits.
@@ -422,8 +499,15 @@ class _Probe:
             lookup = track.watch is not None and not track.watch.connected
             worker.join(LOOKUP_GRACE if lookup else max(grace - time.monotonic(), 0.0))
         results = [t.result for t in self.tracks]
-        chosen = choose_endpoint(results)
-        if chosen is None:
+        chosen = follow_bytes(results, choose_endpoint(results), self.deadline, self.say, self.official_url)
+        if chosen is None or chosen.bytes_fail:
+            chosen = self.second_round(chosen)
+            results = [t.result for t in self.tracks]
+        note_not_chosen(results, chosen)
+        elapsed_ms = int(round((time.monotonic() - self.started) * 1000))
+        if self.nested:
+            pass
+        elif chosen is None:
             self.say(f"hfenv: no usable endpoint ({elapsed_ms} ms)")
         else:
             self.say(f"hfenv: chose {chosen.name} ({elapsed_ms} ms)")
@@ -432,6 +516,24 @@ class _Probe:
             elapsed_ms=elapsed_ms, results=rank(results, chosen),
             candidates=[t.endpoint for t in self.tracks],
         )
+
+    def second_round(self, chosen: ProbeResult | None) -> ProbeResult | None:
+        """The choice's large files cannot come through: measure again, within what is left of the
+        budget, the candidates the early decision stopped because that choice looked settled."""
+        retry = [t for t in self.tracks if t.stopped_early]
+        remaining = self.deadline - time.monotonic()
+        if not retry or remaining < MIN_ROUTE_BUDGET:
+            return chosen
+        self.say(f"hfenv: {chosen.name if chosen else 'the choice'}'s large files cannot come through; "
+                 f"measuring {', '.join(t.endpoint.name for t in retry)} again")
+        again = _Probe([t.endpoint for t in retry], remaining, self.samples, self.wait_all, self.progress,
+                       self.official_url)
+        again.nested = True
+        again = again.run()
+        fresh = {(r.name, r.url): r for r in again.results}
+        for track in retry:
+            track.result = fresh[(track.endpoint.name, track.endpoint.url)]
+        return choose_with_bytes([t.result for t in self.tracks])
 
     def say(self, line: str) -> None:
         if self.progress is not None:
@@ -450,6 +552,7 @@ class _Probe:
             why = why_stop(track.answered, track.in_flight_ms(now), self.samples, need)
             if why is None:
                 continue
+            track.stopped_early = True
             leader = choose_endpoint(done)
             fastest = min(_usable(done), key=lambda r: r.latency_ms)
             rival = [t for t in self.tracks if t.result is leader][0]

@@ -254,15 +254,12 @@ def xet_default(profile: Profile | None) -> str:
     return (profile.xet if profile is not None and profile.xet else "auto")
 
 
-def profile_variables(profile: Profile | None, endpoint_url: str | None, *, xet: str | None = None,
+def profile_variables(profile: Profile | None, endpoint_url: str | None, *,
                       fallback: bool = False, official_url: str | None = None) -> list[tuple[str, str]]:
-    """The variables besides HF_ENDPOINT and HF_HUB_CACHE that the profile implies for
-    `endpoint_url`, in a fixed order. `xet` overrides the profile's switch (setup --xet);
-    `fallback`: nothing was usable and the profile allows ModelScope."""
+    """The variables besides HF_ENDPOINT, HF_HUB_CACHE and HF_HUB_DISABLE_XET that the profile
+    implies for `endpoint_url`, in a fixed order (network.xet is the default of setup's --xet,
+    decided by hfenv.xetpolicy); `fallback`: nothing was usable and the profile allows ModelScope."""
     pairs: list[tuple[str, str]] = []
-    xet = xet or xet_default(profile)
-    if xet == "off":
-        pairs.append(("HF_HUB_DISABLE_XET", "1"))
     if profile is None:
         return pairs
     if profile.offline:

@@ -13,9 +13,10 @@ __all__ = [
     "render_block_body", "render_git_rule",
 ]
 
-# Every variable hfenv writes: the endpoint, the cache, and what a lab profile implies
-# (hfenv.profile.profile_variables), in the order blocks list them.
-VARIABLES = ("HF_ENDPOINT", "HF_HUB_CACHE", "HF_HUB_DISABLE_XET", "HF_HUB_OFFLINE", "HF_HUB_DISABLE_IMPLICIT_TOKEN",
+# Every variable hfenv writes: the endpoint, the cache, setup --xet's switch, and what a lab
+# profile implies (hfenv.profile.profile_variables), in the order blocks list them.
+XET_VARIABLE = "HF_HUB_DISABLE_XET"
+VARIABLES = ("HF_ENDPOINT", "HF_HUB_CACHE", XET_VARIABLE, "HF_HUB_OFFLINE", "HF_HUB_DISABLE_IMPLICIT_TOKEN",
              "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "USE_MODELSCOPE_HUB", "VLLM_USE_MODELSCOPE")
 # `hfenv shell --unset` leaves these alone: other programs (pip, curl, git) may rely on them.
 KEPT_ON_UNSET = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
@@ -46,20 +47,25 @@ def load_template(filename: str) -> dict[str, str]:
 
 
 def assignments(endpoint_url: str, cache_dir: str | None = None,
-                extra: tuple[tuple[str, str], ...] | list[tuple[str, str]] = ()) -> list[tuple[str, str | None]]:
+                extra: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (), *,
+                disable_xet: bool = False) -> list[tuple[str, str | None]]:
     """(variable, value) pairs to set; a relative cache_dir is made absolute for startup files.
 
+    `disable_xet` (setup --xet's decision): also HF_HUB_DISABLE_XET=1, so that huggingface_hub
+    downloads Xet-backed files over plain HTTP when the Xet storage cannot be reached.
     `extra`: the further variables a lab profile implies (hfenv.profile.profile_variables),
-    each one of VARIABLES; they go in the same block, after HF_ENDPOINT and HF_HUB_CACHE."""
+    each one of VARIABLES; they go in the same block, after the three above."""
     pairs: list[tuple[str, str | None]] = [("HF_ENDPOINT", endpoint_url)]
     if cache_dir is not None:
         check_value(cache_dir)
         if not cache_dir.strip():
             raise UnsafeValue("--cache-dir is empty")
         pairs.append(("HF_HUB_CACHE", absolute_path(cache_dir)))
+    if disable_xet:
+        pairs.append((XET_VARIABLE, "1"))
     for name, value in extra:
-        if name not in VARIABLES or name in ("HF_ENDPOINT", "HF_HUB_CACHE"):
-            raise ValueError(f"{name} is not a variable hfenv writes besides the endpoint and cache")
+        if name not in VARIABLES or name in ("HF_ENDPOINT", "HF_HUB_CACHE", XET_VARIABLE):
+            raise ValueError(f"{name} is not a variable a lab profile adds")
         check_value(value)
         pairs.append((name, value))
     return pairs

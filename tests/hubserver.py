@@ -25,7 +25,20 @@ Opt-in, for `hfenv doctor`:
   ``xet_cas`` in X-Xet-Cas-Url, as the Hub's does.
 - ``GET /api/whoami-v2``: 200 with a user for ``Authorization: Bearer {token}``,
   else 401.
-- mode "cdn": 200 with a few bytes for any path (where large files are sent).
+- mode "cdn": 200 with a few bytes (``cdn_data``) for any path (where large files are sent).
+
+For SPEC 10 (the bytes' route), modelled as huggingface_hub 2.x parses it (``file_download``,
+``utils/_xet.py``):
+
+- ``large_files`` values may be the file's bytes instead of its size: then the LFS redirect's
+  host (a "cdn" server with those ``cdn_data``) or this server (GET) hands them out for real.
+- ``xet_cas``: the CAS host's URL, usually a second LoopbackServer (a "cdn" one that answers,
+  a "swallow" one that never does, or ``dead_url()``: refused). The token route answers 200 with
+  X-Xet-Cas-Url, X-Xet-Access-Token and X-Xet-Token-Expiration. ``xet_route_base``: the base of
+  the Link's token route ("https://huggingface.co" to check the client's rewrite to HF_ENDPOINT).
+- ``retry_after``: with mode "status" and ``status=429``, the Retry-After header sent.
+- ``uncached_to``: a mirror that has not cached its large files: their resolve answers
+  307 to ``uncached_to`` + the same path (what hf-mirror does, to huggingface.co).
 """
 
 from __future__ import annotations
@@ -260,14 +273,16 @@ class _HubHandler(BaseHTTPRequestHandler):
                               length=len(PORTAL_PAGE))
         if owner.mode == "status":
             text = f"{owner.status} from the fake server\n".encode()
-            return self._send(owner.status, text if body else b"", {"Content-Type": "text/plain"}, length=len(text))
+            extra = {"Retry-After": owner.retry_after} if owner.retry_after is not None else {}
+            return self._send(owner.status, text if body else b"", {"Content-Type": "text/plain", **extra},
+                              length=len(text))
         if owner.mode == "redirect":
             return self._send(308, b"", {"Location": owner.redirect_to + self.path})
         if owner.mode == "loop":
             hop = len(owner.requests)
             return self._send(307, b"", {"Location": f"{path}?hop={hop}"})
         if owner.mode == "cdn":
-            data = b"large file bytes\n"
+            data = owner.cdn_data
             return self._send(200, data if body else b"", {"Content-Type": "application/octet-stream"},
                               length=len(data))
         if path == "/api/whoami-v2":
@@ -290,6 +305,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         owner: LoopbackServer = self.server.owner
         size = owner.large_files.get(match["repo"], {}).get(match["file"])
         if size is not None and match["rev"] in ("main", owner.commit):
+            if owner.uncached_to:
+                return self._send(307, b"", {"Location": owner.uncached_to + self.path})
             return self._large_file(match, size)
         files = owner.files.get(match["repo"])
         if files is None or match["file"] not in files:
@@ -302,19 +319,23 @@ class _HubHandler(BaseHTTPRequestHandler):
     def _large_file(self, match, size: int) -> None:
         """What the Hub answers for an LFS/Xet file: a redirect to its storage, or (a mirror) 200 itself."""
         owner: LoopbackServer = self.server.owner
-        sha256 = hashlib.sha256(f"{match['repo']}/{match['file']}".encode()).hexdigest()
+        data = size if isinstance(size, bytes) else None
+        size = len(data) if data is not None else size
+        sha256 = hashlib.sha256(data if data is not None else f"{match['repo']}/{match['file']}".encode()).hexdigest()
         headers = {"X-Repo-Commit": owner.commit, "X-Linked-Etag": f'"{sha256}"', "X-Linked-Size": str(size),
                    "ETag": f'"{sha256}"', "Accept-Ranges": "bytes"}
         if owner.xet_cas:
             headers["X-Xet-Hash"] = hashlib.sha256(sha256.encode()).hexdigest()
-            token_url = f"{owner.url}/api/models/{match['repo']}/xet-read-token/{owner.commit}"
+            token_url = f"{owner.xet_route_base or owner.url}/api/models/{match['repo']}/xet-read-token/{owner.commit}"
             headers["Link"] = f'<{token_url}>; rel="xet-auth"'
         if owner.lfs_redirect:
             location = (f"{owner.lfs_redirect}/repos/{sha256[:2]}/{sha256[2:4]}/{sha256}"
                         "?X-Amz-Expires=3600&X-Amz-Signature=fake")
             return self._send(302, b"", {**headers, "Location": location})
         if self.command == "GET":
-            return self._send(501, b"", {})  # never downloaded in tests
+            if data is not None:
+                return self._send(200, data, {**headers, "Content-Type": "application/octet-stream"})
+            return self._send(501, b"", {})  # a size without bytes: never downloaded
         self._send(200, b"", {**headers, "Content-Type": "application/octet-stream"}, length=size)
 
     def _xet_token(self, body: bool) -> None:
@@ -367,7 +388,8 @@ class LoopbackServer(_Listener):
     "loop" (same-origin 307s forever), "swallow" (accept, never answer),
     "reset" (read the request, close with RST), "garbage" (not HTTP),
     "cdn" (200 with a few bytes for any path).
-    large_files, lfs_redirect, xet_cas, token: see the module docstring (hub mode).
+    large_files, lfs_redirect, xet_cas, token, retry_after, uncached_to, cdn_data, xet_route_base:
+    see the module docstring.
     delay/jitter: seconds before the headers of each answer (uniform +/- jitter),
     except the Hub's same-origin follow-up, so one Hub check costs one delay.
     swallow_after: answer that many connections, then swallow the later ones.
@@ -379,7 +401,9 @@ class LoopbackServer(_Listener):
                  jitter: float = 0.0, status: int = 503, redirect_to: str = "https://huggingface.co",
                  files: dict | None = None, commit: str = HUB_COMMIT, seed: int = 0,
                  swallow_after: float = math.inf, large_files: dict | None = None,
-                 lfs_redirect: str | None = None, xet_cas: str | None = None, token: str | None = None):
+                 lfs_redirect: str | None = None, xet_cas: str | None = None, token: str | None = None,
+                 retry_after: str | None = None, uncached_to: str | None = None,
+                 cdn_data: bytes = b"large file bytes\n", xet_route_base: str | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         super().__init__(tls)
@@ -390,6 +414,8 @@ class LoopbackServer(_Listener):
         self.large_files = {} if large_files is None else large_files
         self.lfs_redirect = lfs_redirect.rstrip("/") if lfs_redirect else None
         self.xet_cas, self.token = xet_cas, token
+        self.retry_after, self.cdn_data, self.xet_route_base = retry_after, cdn_data, xet_route_base
+        self.uncached_to = uncached_to.rstrip("/") if uncached_to else None
         self._random = random.Random(seed)
 
     def next_delay(self) -> float:
@@ -532,6 +558,16 @@ def serve():
     yield start
     for server in reversed(started):
         server.stop()
+
+
+@pytest.fixture
+def loopback_only(monkeypatch):
+    """Proxies at a dead loopback port, NO_PROXY covering loopback: the catalog's endpoints fail
+    through the dead proxy, and only the loopback servers are reached (directly)."""
+    blackhole = dead_url()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, blackhole)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
 
 @pytest.fixture

@@ -288,7 +288,9 @@ def test_whoami_reads_a_capped_part_of_an_endless_body(raw):
 
 
 def test_the_xet_route_reads_a_capped_part_of_an_endless_body(raw):
-    route = raw(endless(b"X-Xet-Cas-Url: https://cas.example\r\n"))
+    # All three headers: huggingface_hub (parse_xet_connection_info_from_headers) needs each of them.
+    route = raw(endless(b"X-Xet-Cas-Url: https://cas.example\r\nX-Xet-Access-Token: t\r\n"
+                        b"X-Xet-Token-Expiration: 4102444800\r\n"))
     link = f"Link: <{route.url}/api/models/x/xet-read-token/{HUB_COMMIT}>; rel=\"xet-auth\"\r\nX-Xet-Hash: ab\r\n"
 
     def large(server, conn, head):

@@ -141,9 +141,11 @@ def test_ok_follows_the_hubs_relative_307_with_a_new_connection_per_sample(serve
     assert (lab.status, lab.ok, len(lab.samples_ms)) == ("ok", True, 3)
     assert lab.latency_ms == sorted(lab.samples_ms)[1] and HUB_COMMIT[:12] in lab.detail
     assert report.chosen == Endpoint("lab", hub.url)
-    assert hub.connections == 3  # one fresh connection per sample, both hops on it
+    # One fresh connection per sample, both hops on it; then one for the choice's large-file route.
+    assert hub.connections == 3 + 1
     seen = hub.requests
-    assert [s.method for s in seen] == ["HEAD"] * 6
+    assert [s.method for s in seen] == ["HEAD"] * 7
+    assert seen[-1].path == f"/{probe.HUB_REPO}/resolve/main/{hubcheck.LARGE_FILE}"
     assert seen[0].path == f"/{probe.HUB_REPO}/resolve/main/{probe.HUB_FILE}"
     assert seen[1].path.startswith(f"/api/resolve-cache/models/{probe.HUB_REPO}/{HUB_COMMIT}/")
     assert seen[0].headers["User-Agent"].startswith("hfenv/")
@@ -250,7 +252,7 @@ def test_through_a_working_proxy_the_result_names_it(serve, forward_proxy, monke
     x = only(probe.run_probe([Endpoint("lab", hub.url)], samples=2), "lab")
     assert (x.status, x.proxy) == ("ok", forward_proxy.url)
     assert f"via proxy {forward_proxy.url}" in x.detail
-    assert [s.method for s in forward_proxy.requests] == ["HEAD"] * 4
+    assert [s.method for s in forward_proxy.requests] == ["HEAD"] * 4 + ["HEAD"]  # + the large-file route
 
 
 def test_https_through_a_connect_proxy(serve, forward_proxy, tls_ca, ca_bundle, monkeypatch):
@@ -259,7 +261,7 @@ def test_https_through_a_connect_proxy(serve, forward_proxy, tls_ca, ca_bundle, 
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
     x = only(probe.run_probe([Endpoint("lab", hub.url)], samples=1), "lab")
     assert (x.status, x.proxy) == ("ok", forward_proxy.url)
-    assert [s.method for s in forward_proxy.requests] == ["CONNECT"]
+    assert [s.method for s in forward_proxy.requests] == ["CONNECT"] * 2  # the check, the large-file route
 
 
 def test_a_dead_proxy_is_status_proxy(serve, monkeypatch):

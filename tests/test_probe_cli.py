@@ -24,11 +24,8 @@ CONTRACT_KEYS = {"name", "url", "ok", "status", "latency_ms", "samples_ms", "det
 
 
 @pytest.fixture(autouse=True)
-def nothing_leaves_this_machine(monkeypatch):
-    blackhole = dead_url()
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, blackhole)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+def nothing_leaves_this_machine(loopback_only):
+    pass
 
 
 def test_probe_json_contract(serve):
@@ -102,7 +99,7 @@ def test_shell_reuses_the_fresh_cached_choice_without_probing(serve):
     assert probed.exit_code == 0, probed.output
     assert probe.cache_path().exists()
     before = hub.connections
-    assert before == probe.DEFAULT_SAMPLES
+    assert before == probe.DEFAULT_SAMPLES + 1  # the samples, then the choice's large-file route
 
     shell = run("shell", "--shell", "bash")
     assert shell.exit_code == 0, shell.output

@@ -110,13 +110,13 @@ def test_key_line_finds_keys_in_their_own_table_only():
 def test_variables_the_profile_implies():
     p = parse_profile(FULL, "lab.toml")
     pairs = dict(profile_variables(p, "https://hf.lab.example.edu"))
-    assert pairs == {"HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+    assert pairs == {"HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
                      "SSL_CERT_FILE": "/etc/ssl/certs/lab-ca.pem", "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/lab-ca.pem"}
     # The official Hub (by origin, not by string) keeps the token.
     assert "HF_HUB_DISABLE_IMPLICIT_TOKEN" not in dict(profile_variables(p, "HTTPS://huggingface.co:443/"))
     assert dict(profile_variables(p, None, fallback=True))["USE_MODELSCOPE_HUB"] == "1"
     assert dict(profile_variables(p, None, fallback=True))["VLLM_USE_MODELSCOPE"] == "true"
-    assert "HF_HUB_DISABLE_XET" not in dict(profile_variables(p, None, xet="on"))  # setup --xet wins
+    assert "HF_HUB_DISABLE_XET" not in dict(profile_variables(p, None))  # network.xet: setup --xet's default
     assert dict(profile_variables(parse_profile("[network]\noffline = true\n", "x"), None)) == {"HF_HUB_OFFLINE": "1"}
     assert profile_variables(None, "https://hf-mirror.com") == []
 

@@ -14,7 +14,7 @@ from .tokens import TokenFacts
 from .values import is_official, truthy
 
 # Hub-check statuses where the endpoint answered: huggingface_hub's own error says more about these.
-ANSWERED = ("not_a_hub", "http_error", "redirect_offsite")
+ANSWERED = ("not_a_hub", "http_error", "redirect_offsite", "rate_limited")
 
 _TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH")
 

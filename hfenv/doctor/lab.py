@@ -161,6 +161,8 @@ def gather(ctx: Context) -> LabFacts:
     wanted = []
     if prof.cache_hub:
         wanted.append(("HF_HUB_CACHE", prof.cache_hub))
+    if profile_mod.xet_default(prof) == "off":  # on and auto leave the variable to setup --xet's decision
+        wanted.append(("HF_HUB_DISABLE_XET", "1"))
     wanted += profile_mod.profile_variables(prof, endpoint or None, official_url=ctx.options.official_url)
     places = startup_places(ctx.platform, ctx.host, ctx.options.root)
     variables = []

@@ -5,109 +5,74 @@ from __future__ import annotations
 import time
 
 from .client import ClientFacts
-from .context import LARGE_FILE, TEST_REPO, Context, Section, run_together
+from .context import Context, Section
 from .endpoint import EndpointFacts
 from .report import Finding, Findings
-from .values import failed, host_of, human_size, is_official
+from .values import human_size, is_official
 
 # Hosts where the Hub keeps file bytes; a mirror that hands large files there depends on them.
 HF_STORAGE_SUFFIXES = ("huggingface.co", "hf.co")
 
 
-def follow_large_file(url: str, timeout: float, use_xet: bool, trust=None) -> dict:
-    """Where the bytes of a large file come from through `url`, as huggingface_hub would find out.
+def follow_large_file(url: str, timeout: float, use_xet: bool, trust=None, *, reach_hosts: bool = False) -> dict:
+    """Where the bytes of a large file come from through `url`: hubcheck.follow_large_file (the one
+    implementation, shared with the probe), as doctor's facts.
 
-    HEAD of the file's resolve URL, following same-origin redirects only (as
-    huggingface_hub does); an answer that redirects elsewhere names the host
-    the bytes come from, without any request to it (an ambiguous Location is
-    an error). For a Xet-backed file, and with hf_xet in use, the Xet token
-    route names the storage host instead. Nothing is downloaded; the HEAD and
-    the Xet route share one deadline, `timeout` from now.
+    HEAD of the file's resolve URL, same-origin redirects only; an off-origin answer names the
+    storage host. For a Xet-backed file, and `use_xet`, the Xet token route names the CAS host.
+    With `reach_hosts` those hosts are reached too (one HEAD each, no credentials); without, no
+    request goes to them. Everything shares one deadline, `timeout` from now.
     """
     from .. import hubcheck
 
-    start = f"{url}/{TEST_REPO}/resolve/main/{LARGE_FILE}"
-    facts: dict = {"file": f"{TEST_REPO}/{LARGE_FILE}", "checked": True}
-    s = hubcheck.session("doctor")
-    try:
-        proxy = hubcheck.proxy_for(start)
-        with hubcheck.Watch(time.monotonic() + timeout) as watch:
-            answer, hop = hubcheck.follow(s, "HEAD", start, watch, trust=trust, proxy=proxy)
-            code = answer.code
-            if hop is not None and hop.kind == "offsite":
-                facts.update(status=code, kind="redirect", host=host_of(hop.url), target=hubcheck.short_url(hop.url),
-                             target_url=hop.url)
-            elif hop is not None:
-                facts.update(status=code, kind="http_error", detail=f"answered {code}, but {hop.reason}")
-            elif 200 <= code < 300:
-                facts.update(status=code, kind="served", host=host_of(answer.url))
-            else:
-                facts.update(status=code, kind="http_error", detail=hubcheck.classify_answer(
-                    start, answer.url, code, answer.headers).detail)
-            facts["commit"] = bool(answer.header("X-Repo-Commit").strip())
-            facts["size"] = hubcheck.header_number(answer.header("X-Linked-Size") or (
-                answer.header("Content-Length") if code < 300 else None))
-            route = (answer.links.get("xet-auth") or {}).get("url") or answer.header("X-Xet-Refresh-Route")
-            facts["xet"] = bool(answer.header("X-Xet-Hash") and route)
-            if facts["xet"] and use_xet and facts.get("kind") != "http_error":
-                facts.update(_xet_storage(s, watch, url, route, trust))
-    except (hubcheck.Failure, hubcheck.ProxyError) as exc:
-        facts.update(kind="error", status=None, detail=failed(exc))
-    finally:
-        s.close()
+    found = hubcheck.follow_large_file(url, time.monotonic() + timeout, xet=use_xet, trust=trust, purpose="doctor",
+                                       reach_hosts=reach_hosts)
+    return facts_of(found)
+
+
+def facts_of(found) -> dict:
+    """doctor's facts (and JSON) for a hubcheck.LargeFiles."""
+    from .. import hubcheck
+
+    http = found.http
+    facts: dict = {"file": found.file, "checked": True, "commit": found.commit, "size": found.size,
+                   "xet": found.xet_backed, "status": found.code}
+    if http.route == "none":
+        facts.update(kind="http_error" if found.code is not None else "error", detail=http.detail)
+    elif http.route == "served":
+        facts.update(kind="served", host=http.host)
+    else:
+        facts.update(kind="redirect", host=http.host, target=hubcheck.short_url(http.url), target_url=http.url,
+                     not_cached=found.not_cached)
+        if http.status != hubcheck.NOT_REACHED:
+            facts["reach"] = _reached(http)
+    leg = found.xet
+    if leg is not None and leg.url is None:
+        facts["xet_error"] = leg.detail
+    elif leg is not None:
+        facts.update(xet_host=leg.host, xet_url=leg.url)
+        if leg.status != hubcheck.NOT_REACHED:
+            facts["xet_reach"] = _reached(leg)
     return facts
 
 
-def _xet_storage(s, watch, endpoint: str, route: str, trust) -> dict:
-    from .. import hubcheck
-
-    # huggingface_hub sends a route that points at huggingface.co to the configured endpoint instead.
-    home = "https://huggingface.co"
-    if route.startswith(home + "/"):
-        route = endpoint + route[len(home):]
-    try:
-        hubcheck.origin(route)
-        answer = hubcheck.request(s, "GET", route, watch, body_cap=hubcheck.BODY_CAP, trust=trust,
-                                  proxy=hubcheck.proxy_for(route))
-    except hubcheck.Ambiguous as exc:
-        return {"xet_error": f"the Xet token route is ambiguous ({exc}): not contacted"}
-    except (hubcheck.Failure, hubcheck.ProxyError) as exc:
-        return {"xet_error": failed(exc)}
-    cas = answer.header("X-Xet-Cas-Url")
-    if answer.code != 200 or not cas:
-        return {"xet_error": f"the Xet token route answered {answer.code} without X-Xet-Cas-Url"}
-    return {"xet_host": host_of(cas), "xet_url": cas.rstrip("/")}
+def _reached(leg) -> dict:
+    if leg.ok:
+        return {"reachable": True, "status": leg.code}
+    return {"reachable": False, "detail": leg.why or leg.detail}
 
 
 def reach(url: str, timeout: float, trust=None) -> dict:
-    """Whether a host answers at all (any HTTP status counts): a HEAD, no redirect followed."""
+    """Whether a host answers at all (any HTTP status counts): hubcheck.reach, as doctor's facts."""
     from .. import hubcheck
 
-    s = hubcheck.session("doctor")
-    try:
-        hubcheck.origin(url)
-        with hubcheck.Watch(time.monotonic() + timeout) as watch:
-            answer = hubcheck.request(s, "HEAD", url, watch, trust=trust, proxy=hubcheck.proxy_for(url))
-        return {"reachable": True, "status": answer.code}
-    except hubcheck.Ambiguous as exc:
-        return {"reachable": False, "detail": f"its URL is ambiguous ({exc}): not contacted"}
-    except (hubcheck.Failure, hubcheck.ProxyError) as exc:
-        return {"reachable": False, "detail": failed(exc)}
-    finally:
-        s.close()
+    status, detail, code = hubcheck.reach(url, time.monotonic() + timeout, trust=trust, purpose="doctor")
+    return {"reachable": True, "status": code} if status == "ok" else {"reachable": False, "detail": detail}
 
 
 def _large_with_reach(endpoint: str, timeout: float, use_xet: bool, trust=None) -> dict:
-    """The large file's route (one deadline), then its storage hosts' reachability (together, one more)."""
-    facts = follow_large_file(endpoint, timeout, use_xet, trust)
-    jobs = {}
-    if facts.get("kind") == "redirect":
-        jobs["reach"] = lambda: reach(facts["target_url"], timeout, trust)
-    if facts.get("xet_url"):
-        jobs["xet_reach"] = lambda: reach(facts["xet_url"], timeout, trust)
-    facts.update(run_together(jobs) if jobs else {})
-    return facts
-
+    """The large file's route and its storage hosts' reachability (hubcheck: one deadline, hosts at once)."""
+    return follow_large_file(endpoint, timeout, use_xet, trust, reach_hosts=True)
 
 
 def _hf_storage(host: str) -> bool:
@@ -161,13 +126,16 @@ def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dic
                                    "where huggingface.co is blocked, small files work but large ones fail")
     if facts.get("xet"):
         use_xet = client.get("hf_xet") and not client.get("disable_xet")
-        if not use_xet:
+        if client.get("hf_xet") and client.get("disable_xet"):
+            _xet_decision(out, facts)
+        elif not use_xet:
             out.info("xet", "the file is Xet-backed; without hf_xet (or with HF_HUB_DISABLE_XET) "
                             "huggingface_hub follows the redirect above")
         elif facts.get("xet_error"):
             out.error("xet-route", f"the file is Xet-backed, but its Xet route failed: {facts['xet_error']}; "
                                   "hf_xet downloads will fail", "HF_HUB_DISABLE_XET=1 makes huggingface_hub use "
-                                                                "the plain redirect instead")
+                                                                "the plain redirect instead (`hfenv setup` writes "
+                                                                "it: --xet auto)")
         elif facts.get("xet_host"):
             host = facts["xet_host"]
             _storage_host(out, facts.get("xet_reach"),
@@ -175,11 +143,31 @@ def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dic
                                           f"through {host}, which answers"),
                           ("xet-unreachable", lambda why: f"the file is Xet-backed and hf_xet fetches it through "
                                                           f"{host}, which cannot be reached: {why}",
-                           f"make {host} reachable, or set HF_HUB_DISABLE_XET=1 to use the plain redirect"))
+                           f"make {host} reachable, or set HF_HUB_DISABLE_XET=1 to use the plain redirect "
+                           "(`hfenv setup` writes it when the redirect works: --xet auto)"))
             if third_party and _hf_storage(host):
                 out.info("xet-hf-storage", f"Xet storage ({host}) is Hugging Face's own, whatever the mirror")
     return out.items
 
+
+
+def _xet_decision(out: Findings, facts: dict) -> None:
+    """HF_HUB_DISABLE_XET is set (by `hfenv setup --xet`, or by hand) while hf_xet is installed:
+    say whether the Xet route still needs avoiding."""
+    reached = facts.get("xet_reach") or {}
+    host = facts.get("xet_host") or "the Xet storage"
+    plain = "huggingface_hub downloads Xet-backed files over the plain HTTP route above"
+    if facts.get("xet_error"):
+        out.ok("xet-disabled", f"HF_HUB_DISABLE_XET is set, and the Xet route fails here "
+                               f"({facts['xet_error']}): {plain}")
+    elif reached.get("reachable"):
+        out.info("xet-disabled-needlessly", f"HF_HUB_DISABLE_XET is set, but Xet storage {host} answers "
+                                            f"({reached.get('status')}): {plain}, more slowly than hf_xet would",
+                 "`hfenv setup` (--xet auto) removes it when it wrote it; else unset it")
+    else:
+        out.ok("xet-disabled", f"HF_HUB_DISABLE_XET is set, and Xet storage {host} cannot be reached "
+                               f"({reached.get('detail') or 'not checked'}): {plain} instead of hanging "
+                               "(what `hfenv setup --xet auto` decides)")
 
 
 def gather(ctx: Context) -> dict:
@@ -190,7 +178,9 @@ def gather(ctx: Context) -> dict:
         return {"checked": False, "reason": "not checked: the endpoint is not usable" if client.usable_url
                 else checked.skip_reason}
     ctx.say("hfenv: following a large file...")
-    use_xet = bool(client.answer.get("hf_xet") and not client.answer.get("disable_xet"))
+    # With hf_xet installed the Xet route is followed even when HF_HUB_DISABLE_XET is set, to say
+    # whether that is still needed.
+    use_xet = bool(client.answer.get("hf_xet"))
     return _large_with_reach(client.endpoint, ctx.options.timeout, use_xet, client.trust)
 
 
