@@ -11,8 +11,9 @@ import sys
 
 import click
 
-from . import __version__
+from . import __version__, options
 from .endpoints import Endpoint, EndpointError
+from .fast import cannot_write_message, silence_stdout
 
 # Exit statuses (SPEC 7, contract).
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_ENDPOINT = 0, 1, 2, 3
@@ -101,8 +102,8 @@ class Main(click.Group):
         except OSError as exc:
             if not _raised_writing_stdout(exc):
                 raise
-            _silence_stdout()
-            click.echo(f"hfenv: cannot write the output: {exc.strerror or exc}", err=True)
+            silence_stdout()
+            click.echo(cannot_write_message(exc), err=True)
             sys.exit(EXIT_FAILURE)
 
 
@@ -144,18 +145,6 @@ def _fileno(stream) -> int | None:
         return None
 
 
-def _silence_stdout() -> None:
-    """Point stdout at the null device, so that the interpreter's last flush at exit is quiet."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="hfenv")
 def main() -> None:
@@ -178,11 +167,19 @@ class _ShellCommand(click.Command):
             self.help = short
 
 
+def click_options(declared: tuple[options.Option, ...]):
+    """The click options of a command, from hfenv/options.py (which hfenv/fast.py reads too)."""
+
+    def decorate(function):
+        for o in reversed(declared):
+            function = click.option(o.flag, o.dest, metavar=o.metavar, help=o.help, is_flag=o.is_flag)(function)
+        return function
+
+    return decorate
+
+
 @main.command(cls=_ShellCommand)
-@click.option("--shell", "shell_name", metavar="NAME", help="Shell to emit code for (default: detected).")
-@click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
-@click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
-@click.option("--unset", is_flag=True, help="Emit code that removes the variables instead.")
+@click_options(options.SHELL_OPTIONS)
 def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, unset: bool) -> None:
     """Print code that sets HF_ENDPOINT in the current shell."""
     from . import render
@@ -208,7 +205,9 @@ def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, u
 def environment_pairs(endpoint: str | None, cache_dir: str | None) -> list[tuple[str, str | None]]:
     """The (variable, value) pairs `hfenv shell` sets and `hfenv run` passes on.
 
-    One place for both commands; the lab profile's variables join the list here."""
+    One place for both commands; the lab profile's variables join the list here. hfenv/fast.py
+    computes the same list without click for the case it answers (no profile, nothing to warn
+    about); tests/test_fast.py compares the two."""
     from . import render
 
     chosen = default_endpoint() if endpoint is None else resolve_endpoint(endpoint)
@@ -222,8 +221,7 @@ def environment_pairs(endpoint: str | None, cache_dir: str | None) -> list[tuple
 
 
 @main.command(context_settings={"allow_interspersed_args": False})
-@click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
-@click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
+@click_options(options.RUN_OPTIONS)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARG]...")
 def run(endpoint: str | None, cache_dir: str | None, command: tuple[str, ...]) -> None:
     """Run CMD with the variables `hfenv shell` would set.

@@ -187,10 +187,13 @@ def parse_candidate(text: str, known: dict[str, str] | None = None) -> tuple[End
 # ---- config file ---------------------------------------------------------
 
 
-def config_path() -> Path:
-    import click  # click is always loaded by the CLI; imported here for library use
+def config_path(app_dir: str | None = None) -> Path:
+    """hfenv's config file; app_dir is click.get_app_dir("hfenv") unless given (hfenv/fast.py
+    passes its click-free copy of that rule)."""
+    if app_dir is None:
+        import click  # click is always loaded by the CLI; imported here for library use
 
-    app_dir = click.get_app_dir("hfenv")
+        app_dir = click.get_app_dir("hfenv")
     if not os.path.isabs(app_dir):
         # An empty or relative XDG_CONFIG_HOME, which the XDG spec says to ignore.
         app_dir = os.path.join(os.path.expanduser("~"), ".config", "hfenv")
