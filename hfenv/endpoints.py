@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from .record import Record
 
 OFFICIAL = "hf"
 CATALOG = {
@@ -44,8 +45,7 @@ class ChoiceInUse(ConfigError):
     """A user endpoint cannot be removed while it is the saved choice (exit 1, naming the fix)."""
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(Record):
     name: str
     url: str
 
@@ -244,8 +244,7 @@ def json_depth(value) -> int:
     return deepest
 
 
-@dataclass(frozen=True)
-class UserConfig:
+class UserConfig(Record):
     """The endpoints and the saved choice of hfenv's config file, every value checked."""
 
     endpoints: dict[str, str]

@@ -224,7 +224,7 @@ def test_both_entry_points_take_the_fast_path_and_import_little(tmp_path, argv, 
     """No click, no network library, no file-writing code: what runs in startup files stays light."""
     heavy = ("click", "requests", "huggingface_hub", "urllib3", "httpx", "shellingham", "json", "tempfile",
              "hfenv.cli", "hfenv.commands", "hfenv.probe", "hfenv.doctor", "hfenv.persist", "hfenv.writers",
-             "hfenv.startup", "hfenv.detect", "subprocess")
+             "hfenv.startup", "hfenv.detect", "subprocess", "dataclasses", "inspect", "typing")
     start = "import runpy; runpy.run_module('hfenv', run_name='__main__')" if entry == "python -m" else \
         "from hfenv.fast import main; main()"
     code = (
@@ -300,3 +300,27 @@ def test_a_profile_anywhere_hands_over_to_click(tmp_path, monkeypatch):
     (tmp_path / "hfenv" / "profile.toml").symlink_to(tmp_path / "missing")
     assert fast.profile_may_apply({"XDG_CONFIG_HOME": str(tmp_path)})
     assert fast.click_needed({"_HFENV_COMPLETE": "bash_source"})
+
+
+# ---- hfenv/record.py: the frozen value class of the modules on the fast path ----
+
+
+def test_record_behaves_like_a_frozen_dataclass():
+    import pickle
+
+    from hfenv.endpoints import Endpoint
+    from hfenv.shells import Platform
+
+    a = Endpoint("hf", "https://huggingface.co")
+    assert a == Endpoint(name="hf", url="https://huggingface.co") != Endpoint("hf", "https://x")
+    assert hash(a) == hash(Endpoint("hf", "https://huggingface.co")) and repr(a) == \
+        "Endpoint(name='hf', url='https://huggingface.co')"
+    assert pickle.loads(pickle.dumps(a)) == a
+    with pytest.raises(AttributeError):
+        a.url = "https://x"
+    with pytest.raises(TypeError):
+        Endpoint("hf")
+    with pytest.raises(TypeError):
+        Endpoint("hf", "u", name="x")
+    p, q = Platform("linux", Path("/h")), Platform("linux", Path("/h"))
+    assert p.env == {} and p.env is not q.env and p.git_bash is False and p == q
