@@ -94,7 +94,12 @@ def profile_may_apply(environ=None) -> bool:
     environ = os.environ if environ is None else environ
     if "HFENV_PROFILE" in environ:
         return True
-    return any(os.path.lexists(p) for p in (os.path.join(app_dir(environ), "profile.toml"), SYSTEM_PROFILE))
+    from .endpoints import config_path
+
+    here = app_dir(environ)
+    # click's directory as it is, and as hfenv's config file uses it (a relative XDG_CONFIG_HOME ignored).
+    places = (os.path.join(here, "profile.toml"), str(config_path(here).parent / "profile.toml"), SYSTEM_PROFILE)
+    return any(os.path.lexists(p) for p in places)
 
 
 def click_needed(environ=None) -> bool:
