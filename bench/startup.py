@@ -4,6 +4,8 @@ Runs each command RUNS times, interleaved so that machine noise hits all alike, 
 the median wall time of each and its ratio to `python -c pass` measured in the same run by
 the same interpreter. The target (issue 13): `shell` and `run` with a saved choice or
 --endpoint at most 3x the baseline, from the console script and from `python -m hfenv`.
+Each of those is measured twice: as users run it (hfenv/fast.py answers before click loads)
+and with HFENV_NO_FAST_PATH=1 ("[click]"), the path every other command line takes.
 
 Usage: python bench/startup.py [RUNS] [--python PATH]
 
@@ -28,32 +30,37 @@ from pathlib import Path
 BASELINE = "python -c pass (baseline)"
 
 
-def commands(python: str) -> dict[str, list[str]]:
+FORCED_CLICK = {"HFENV_NO_FAST_PATH": "1"}
+
+
+def commands(python: str) -> dict[str, tuple[list[str], dict[str, str]]]:
     script = Path(python).parent / ("hfenv.exe" if os.name == "nt" else "hfenv")
     shell = ["shell", "--shell", "bash"]
     run = ["run", "--endpoint", "hf-mirror", "--", shutil.which("true") or "true"]
     table = {
-        BASELINE: [python, "-c", "pass"],
-        "python -c 'import click' (floor for a click CLI)": [python, "-c", "import click"],
+        BASELINE: ([python, "-c", "pass"], {}),
+        "python -c 'import click' (floor for a click CLI)": ([python, "-c", "import click"], {}),
     }
     for label, prefix in (("python -m hfenv", [python, "-m", "hfenv"]), ("hfenv (console script)", [str(script)])):
         if label.startswith("hfenv ") and not script.is_file():
             print(f"(no console script at {script}: skipped)", file=sys.stderr)
             continue
-        table[f"{label} shell --shell bash --endpoint hf-mirror"] = prefix + shell + ["--endpoint", "hf-mirror"]
-        table[f"{label} shell --shell bash (saved choice)"] = prefix + shell
-        table[f"{label} run --endpoint hf-mirror -- true"] = prefix + run
-    table["python -m hfenv shell --endpoint hf-mirror (detects the shell)"] = [
-        python, "-m", "hfenv", "shell", "--endpoint", "hf-mirror"]
-    table["python -c 'import requests' (what is avoided)"] = [python, "-c", "import requests"]
-    table["python -c 'import huggingface_hub' (what is avoided)"] = [python, "-c", "import huggingface_hub"]
+        for name, argv in ((f"{label} shell --shell bash --endpoint hf-mirror", shell + ["--endpoint", "hf-mirror"]),
+                           (f"{label} shell --shell bash (saved choice)", shell),
+                           (f"{label} run --endpoint hf-mirror -- true", run)):
+            table[name] = (prefix + argv, {})
+            table[f"{name} [click]"] = (prefix + argv, FORCED_CLICK)
+    table["python -m hfenv shell --endpoint hf-mirror (detects the shell: click)"] = (
+        [python, "-m", "hfenv", "shell", "--endpoint", "hf-mirror"], {})
+    table["python -c 'import requests' (what is avoided)"] = ([python, "-c", "import requests"], {})
+    table["python -c 'import huggingface_hub' (what is avoided)"] = ([python, "-c", "import huggingface_hub"], {})
     return table
 
 
 def private_env(home: str) -> dict[str, str]:
     """A HOME with a saved choice, nothing else of the user's; .pyc files may be written."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HF_", "XDG_")) and k != "PYTHONDONTWRITEBYTECODE"}
+           if not k.startswith(("HF_", "XDG_")) and k not in ("PYTHONDONTWRITEBYTECODE", "HFENV_NO_FAST_PATH")}
     env["HOME"] = home
     return env
 
@@ -69,12 +76,14 @@ def main() -> None:
         env = private_env(home)
         subprocess.run([args.python, "-m", "hfenv", "setup", "--endpoint", "hf-mirror"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        for argv in table.values():  # warm the page cache and write the .pyc files once
-            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        for argv, extra in table.values():  # warm the page cache and write the .pyc files once
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**env, **extra},
+                           check=False)
         for _ in range(args.runs):
-            for name, argv in table.items():
+            for name, (argv, extra) in table.items():
+                run_env = {**env, **extra}
                 start = time.perf_counter()
-                subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+                subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=run_env, check=False)
                 times[name].append(time.perf_counter() - start)
     base, base_min = statistics.median(times[BASELINE]), min(times[BASELINE])
     print(f"{args.python}: {args.runs} runs each, interleaved; median wall time and ratio to the baseline,")

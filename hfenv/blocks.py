@@ -20,15 +20,14 @@ ends the file strips exactly one such line ending before it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import Record
 
 _BOM = b"\xef\xbb\xbf"
 UTF8_BOM = _BOM
 _TRAILING_SPACE = b" \t\r\f\v"
 
 
-@dataclass(frozen=True)
-class Markers:
+class Markers(Record):
     """The begin and end marker lines of a block (ASCII, without line ending)."""
 
     begin: str
@@ -49,8 +48,7 @@ class BlockError(ValueError):
         super().__init__(f"{label}: {problem}; fix the hfenv markers by hand, then run hfenv again")
 
 
-@dataclass(frozen=True)
-class _Span:
+class _Span(Record):
     start: int  # offset of the begin marker line (after a BOM on line 1)
     end: int  # offset just past the end marker line and its line ending
     newline: bytes  # the line ending of the begin marker line

@@ -11,8 +11,9 @@ import sys
 
 import click
 
-from . import __version__
+from . import __version__, options
 from .endpoints import Endpoint, EndpointError
+from .fast import cannot_write_message, silence_stdout
 
 # Exit statuses (SPEC 7, contract).
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_ENDPOINT = 0, 1, 2, 3
@@ -79,12 +80,20 @@ def load_profile(flag: str | None, no_profile: bool, *, root=None, fast: bool = 
     return loaded
 
 
+def click_options(declared: tuple[options.Option, ...]):
+    """The click options of a command, from hfenv/options.py (which hfenv/fast.py reads too)."""
+
+    def decorate(function):
+        for o in reversed(declared):
+            function = click.option(o.flag, o.dest, metavar=o.metavar, help=o.help, is_flag=o.is_flag)(function)
+        return function
+
+    return decorate
+
+
 def profile_options(command):
     """--profile / --no-profile, shared by every command that follows the lab profile."""
-    command = click.option("--no-profile", is_flag=True, help="Ignore every lab profile.")(command)
-    return click.option("--profile", "profile_flag", metavar="PATH|URL",
-                        help="Follow this lab profile (default: $HFENV_PROFILE, your config dir's, "
-                             "the machine's).")(command)
+    return click_options(options.PROFILE_OPTIONS)(command)
 
 
 # Commands that load only when invoked: name -> attribute of hfenv.commands.
@@ -131,8 +140,8 @@ class Main(click.Group):
         except OSError as exc:
             if not _raised_writing_stdout(exc):
                 raise
-            _silence_stdout()
-            click.echo(f"hfenv: cannot write the output: {exc.strerror or exc}", err=True)
+            silence_stdout()
+            click.echo(cannot_write_message(exc), err=True)
             sys.exit(EXIT_FAILURE)
 
 
@@ -174,18 +183,6 @@ def _fileno(stream) -> int | None:
         return None
 
 
-def _silence_stdout() -> None:
-    """Point stdout at the null device, so that the interpreter's last flush at exit is quiet."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="hfenv")
 def main() -> None:
@@ -209,11 +206,7 @@ class _ShellCommand(click.Command):
 
 
 @main.command(cls=_ShellCommand)
-@click.option("--shell", "shell_name", metavar="NAME", help="Shell to emit code for (default: detected).")
-@click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
-@click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
-@click.option("--unset", is_flag=True, help="Emit code that removes the variables instead.")
-@profile_options
+@click_options(options.SHELL_OPTIONS)
 def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, unset: bool,
           profile_flag: str | None, no_profile: bool) -> None:
     """Print code that sets HF_ENDPOINT in the current shell."""
@@ -244,7 +237,9 @@ def environment_pairs(endpoint: str | None, cache_dir: str | None, loaded=None) 
     """The (variable, value) pairs `hfenv shell` sets and `hfenv run` passes on.
 
     One place for both commands (and, through profile_pairs, for setup); `loaded` is the
-    lab profile in effect (load_profile), whose variables join the list here."""
+    lab profile in effect (load_profile), whose variables join the list here. hfenv/fast.py
+    computes the same list without click for the case it answers (no profile, nothing to warn
+    about); tests/test_fast.py compares the two."""
     from . import xetpolicy
 
     prof = loaded.profile if loaded is not None else None
@@ -286,9 +281,7 @@ def profile_pairs(chosen: Endpoint, cache_dir: str | None, prof, *, fallback: bo
 
 
 @main.command(context_settings={"allow_interspersed_args": False})
-@click.option("--endpoint", metavar="NAME|URL", help="Endpoint to set (default: saved choice, else a probe).")
-@click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH.")
-@profile_options
+@click_options(options.RUN_OPTIONS)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARG]...")
 def run(endpoint: str | None, cache_dir: str | None, profile_flag: str | None, no_profile: bool,
         command: tuple[str, ...]) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from .record import Record
 
 OFFICIAL = "hf"
 CATALOG = {
@@ -44,8 +45,7 @@ class ChoiceInUse(ConfigError):
     """A user endpoint cannot be removed while it is the saved choice (exit 1, naming the fix)."""
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(Record):
     name: str
     url: str
 
@@ -199,10 +199,13 @@ def cache_dir() -> Path:
     return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "hfenv"
 
 
-def config_path() -> Path:
-    import click  # click is always loaded by the CLI; imported here for library use
+def config_path(app_dir: str | None = None) -> Path:
+    """hfenv's config file; app_dir is click.get_app_dir("hfenv") unless given (hfenv/fast.py
+    passes its click-free copy of that rule)."""
+    if app_dir is None:
+        import click  # click is always loaded by the CLI; imported here for library use
 
-    app_dir = click.get_app_dir("hfenv")
+        app_dir = click.get_app_dir("hfenv")
     if not os.path.isabs(app_dir):
         # An empty or relative XDG_CONFIG_HOME, which the XDG spec says to ignore.
         app_dir = os.path.join(os.path.expanduser("~"), ".config", "hfenv")
@@ -256,8 +259,7 @@ def json_depth(value) -> int:
     return deepest
 
 
-@dataclass(frozen=True)
-class UserConfig:
+class UserConfig(Record):
     """The endpoints and the saved choice of hfenv's config file, every value checked."""
 
     endpoints: dict[str, str]

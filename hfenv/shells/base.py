@@ -14,11 +14,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Protocol
 
 from ..blocks import HASH_MARKERS, Markers
+from ..record import Default, Record
 
 # Characters no shell here can carry through one line of code.
 CONTROL = {chr(c) for c in range(0x20)} | {"\x7f", "\u0085", "\u2028", "\u2029"}
@@ -38,13 +37,12 @@ class UnsafeValue(ValueError):
     """A value that cannot be written safely for a given shell."""
 
 
-@dataclass(frozen=True)
-class Platform:
+class Platform(Record):
     """What a startup-file decision depends on; built by detect, replaced in tests."""
 
     system: str  # "linux", "macos", "windows" (WSL counts as linux)
     home: PurePath
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = Default(dict)
     git_bash: bool = False
 
     def config_home(self) -> PurePath:
@@ -52,8 +50,7 @@ class Platform:
         return PurePath(xdg) if xdg and os.path.isabs(xdg) else self.home / ".config"
 
 
-@dataclass(frozen=True)
-class StartupFile:
+class StartupFile(Record):
     """A file `setup --persist` writes for a shell; `owned` files belong to hfenv whole.
 
     ``at_start``: the block goes first in the file (before an early `return`);
@@ -71,8 +68,10 @@ class StartupFile:
     match_newline: bool = False
 
 
-class ProgramHost(Protocol):
-    """What startup_files may ask the machine (see hfenv.host); None: use documented defaults."""
+class ProgramHost:
+    """What startup_files may ask the machine (see hfenv.host); None: use documented defaults.
+
+    An interface only (plain, not a typing.Protocol: `hfenv shell` does not import typing)."""
 
     def which(self, program: str) -> str | None: ...
 
