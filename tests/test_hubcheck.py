@@ -3,10 +3,8 @@ escape sequences, and the probe's threads at exit. Real loopback servers through
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -22,94 +20,6 @@ from conftest import hfenv_cmd
 from hubserver import HUB_COMMIT, dead_url, server_tls
 
 MAX_SEND = 64 * 1024 * 1024  # an "endless" body stops here, so a failing test still ends
-
-
-class RawServer:
-    """A loopback TCP server whose `answer(conn, head)` writes whatever bytes a test needs.
-
-    Records every request head it read (`heads`) and every byte it sent (`sent`);
-    stop() ends every connection. Each wait is bounded by `stopping`.
-    """
-
-    def __init__(self, answer):
-        self.answer = answer
-        self.stopping = threading.Event()
-        self.heads: list[bytes] = []
-        self.sent = 0
-        self.closed_by_client = threading.Event()
-        self._lock = threading.Lock()
-        self._conns: list[socket.socket] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        self._listener.settimeout(0.05)  # so that stop() is noticed at once
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.settimeout(None)
-            with self._lock:
-                self._conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(10)
-        head = b""
-        try:
-            while b"\r\n\r\n" not in head and len(head) < 65536:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                head += chunk
-            with self._lock:
-                self.heads.append(head)
-            self.answer(self, conn, head)
-        except OSError:
-            self.closed_by_client.set()
-        finally:
-            conn.close()
-
-    def send(self, conn: socket.socket, data: bytes) -> None:
-        conn.sendall(data)
-        with self._lock:
-            self.sent += len(data)
-
-    def trickle(self, conn: socket.socket, data: bytes, every: float = 0.25) -> None:
-        for i in range(len(data)):
-            if self.stopping.wait(every):
-                return
-            self.send(conn, data[i:i + 1])
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self._thread.join(5)
-        self._listener.close()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-
-@pytest.fixture
-def raw():
-    started = []
-
-    def start(answer) -> RawServer:
-        server = RawServer(answer)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 HUB_HEADERS = f"X-Repo-Commit: {HUB_COMMIT}\r\nContent-Length: 10\r\n".encode()

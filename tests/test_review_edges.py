@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 
 import pytest
 from click.testing import CliRunner
@@ -13,6 +11,7 @@ from hfenv.cli import main
 from hfenv.doctor.values import human_size
 from hfenv.hubcheck import header_number
 
+from conftest import run
 from hubserver import LARGE_FILES, dead_url, server_tls
 
 
@@ -27,60 +26,9 @@ def nothing_leaves_this_machine(monkeypatch, tmp_path):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
 
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-class RawServer:
-    """A loopback server that answers every request with the same raw bytes (headers as the test writes them)."""
-
-    def __init__(self, answer: bytes) -> None:
-        self.answer = answer
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(2)
-                head = b""
-                try:
-                    while b"\r\n\r\n" not in head and len(head) < 65536:
-                        chunk = conn.recv(4096)
-                        if not chunk:
-                            break
-                        head += chunk
-                    conn.sendall(self.answer)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
-@pytest.fixture
-def raw_server():
-    made = []
-
-    def make(answer: bytes) -> RawServer:
-        made.append(RawServer(answer))
-        return made[-1]
-
-    yield make
-    for server in made:
-        server.close()
+def answering(raw, answer: bytes):
+    """A raw server (hubserver.RawServer) that answers every request with `answer`."""
+    return raw(lambda server, conn, head: server.send(conn, answer))
 
 
 def hub_answer(extra: bytes) -> bytes:
@@ -105,8 +53,8 @@ def test_human_size_takes_any_int(n):
 
 
 @pytest.mark.parametrize("value", [b"\xb2", b"\xb3", b"\xb9", b"9" * 1000])
-def test_an_odd_linked_size_is_no_traceback(raw_server, monkeypatch, value):
-    hub = raw_server(hub_answer(b"X-Linked-Size: " + value + b"\r\n"))
+def test_an_odd_linked_size_is_no_traceback(raw, monkeypatch, value):
+    hub = answering(raw, hub_answer(b"X-Linked-Size: " + value + b"\r\n"))
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     for extra in ((), ("--json",)):
         result = run("doctor", "--shell", "bash", "--only", "--candidate", f"x={hub.url}", *extra)
@@ -227,10 +175,10 @@ def test_a_cache_whose_choice_is_not_what_its_results_choose_is_ignored(isolated
 
 
 @pytest.mark.slow
-def test_server_control_characters_never_reach_the_download_facts(raw_server, monkeypatch):
+def test_server_control_characters_never_reach_the_download_facts(raw, monkeypatch):
     answer = (b"HTTP/1.1 404 Bad\x1b[31m\x07Thing\r\nX-Error-Message: evil\x1b]0;title\x07 here\r\n"
               b"Content-Length: 0\r\nConnection: close\r\n\r\n")
-    hub = raw_server(answer)
+    hub = answering(raw, answer)
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     result = run("doctor", "--shell", "bash", "--download", "--only", "--candidate", f"x={hub.url}", "--json")
     assert result.exit_code == 1
