@@ -26,7 +26,9 @@ def fail(message: str, status: int = EXIT_USAGE) -> click.exceptions.Exit:
 
 
 def warn(message: str) -> None:
-    click.echo(f"hfenv: warning: {message}", err=True)
+    from .i18n import _
+
+    click.echo("hfenv: " + _("warning: {message}").format(message=message), err=True)
 
 
 def pick_shell(value: str | None):

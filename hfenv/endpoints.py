@@ -33,6 +33,13 @@ _IPV6_RE = r"^\[[0-9A-Fa-f:.]+\]$"
 _PATH_RE = r"^(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*$"
 
 
+def _(message: str) -> str:
+    """hfenv.i18n's `_`, imported only when a message is worded (this module is on `hfenv shell`'s fast path)."""
+    from .i18n import _ as translate
+
+    return translate(message)
+
+
 class EndpointError(ValueError):
     """A name or URL that hfenv refuses; the message is the one-line reason."""
 
@@ -61,57 +68,59 @@ def check_url(text: str) -> tuple[str, list[str]]:
     """Return (normalised URL, warnings) or raise EndpointError naming the bad part."""
     for ch in text:
         if ord(ch) < 0x20 or ord(ch) == 0x7F or ch in "\u0085\u2028\u2029":
-            raise EndpointError(f"URL contains a control character ({ord(ch):#04x})")
+            raise EndpointError(_("URL contains a control character ({code})").format(code=f"{ord(ch):#04x}"))
         if ch.isspace():
-            raise EndpointError("URL contains whitespace")
+            raise EndpointError(_("URL contains whitespace"))
         if ch in "'\"`":
-            raise EndpointError(f"URL contains a quote character ({ch})")
+            raise EndpointError(_("URL contains a quote character ({char})").format(char=ch))
         if ch == "\\":
-            raise EndpointError("URL contains a backslash")
+            raise EndpointError(_("URL contains a backslash"))
         if ord(ch) > 0x7E:
-            raise EndpointError(f"URL contains a non-ASCII character ({ch!r}); write the host in punycode")
+            raise EndpointError(_("URL contains a non-ASCII character ({char}); write the host in punycode")
+                                .format(char=repr(ch)))
     if "://" not in text:
-        raise EndpointError(f"not a catalog name and not a URL: {text!r} (known names: {', '.join(CATALOG)})")
+        raise EndpointError(_("not a catalog name and not a URL: {text} (known names: {names})").format(
+            text=repr(text), names=", ".join(CATALOG)))
     scheme = text.split("://", 1)[0].lower()
     if scheme not in ("http", "https"):
-        raise EndpointError(f"scheme {scheme!r} is not allowed: use https:// (or http://)")
+        raise EndpointError(_("scheme {scheme} is not allowed: use https:// (or http://)").format(scheme=repr(scheme)))
     try:
         parts = urlsplit(text)
     except ValueError as exc:
-        raise EndpointError(f"malformed URL: {exc}") from None
+        raise EndpointError(_("malformed URL: {reason}").format(reason=exc)) from None
     netloc = parts.netloc
     if "@" in netloc:
-        raise EndpointError("URL carries user:password (userinfo before '@'); give the bare host")
+        raise EndpointError(_("URL carries user:password (userinfo before '@'); give the bare host"))
     if "?" in text:
-        raise EndpointError("URL has a query string ('?...'); give only host and path")
+        raise EndpointError(_("URL has a query string ('?...'); give only host and path"))
     if "#" in text:
-        raise EndpointError("URL has a fragment ('#...'); give only host and path")
+        raise EndpointError(_("URL has a fragment ('#...'); give only host and path"))
     if netloc.startswith("["):
         host, bracket, rest = netloc.partition("]")
         host += bracket
         if rest and not rest.startswith(":"):
-            raise EndpointError(f"URL host {netloc!r} is not a valid host name")
+            raise EndpointError(_("URL host {host} is not a valid host name").format(host=repr(netloc)))
         port_text = rest[1:] if rest else None
     else:
         host, sep, port_text = netloc.partition(":")
         port_text = port_text if sep else None
     if not host:
-        raise EndpointError("URL has no host")
+        raise EndpointError(_("URL has no host"))
     if not (re.match(_HOST_RE, host) or re.match(_IPV6_RE, host)):
-        raise EndpointError(f"URL host {host!r} is not a valid host name")
+        raise EndpointError(_("URL host {host} is not a valid host name").format(host=repr(host)))
     if port_text is not None:
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise EndpointError(f"URL port {port_text!r} is not a number from 1 to 65535")
+            raise EndpointError(_("URL port {port} is not a number from 1 to 65535").format(port=repr(port_text)))
     path = parts.path
     if not re.match(_PATH_RE, path):
         bad = next(ch for ch in re.sub(r"%[0-9A-Fa-f]{2}", "", path) if not re.match(r"[A-Za-z0-9._~/-]", ch))
         raise EndpointError(
-            f"URL path contains {bad!r}, which is not allowed (only letters, digits, - . _ ~ / and %XX escapes)"
-        )
+            _("URL path contains {char}, which is not allowed (only letters, digits, - . _ ~ / and %XX escapes)")
+            .format(char=repr(bad)))
     if "//" in path:
-        raise EndpointError("URL path contains '//'")
+        raise EndpointError(_("URL path contains '//'"))
     if any(seg in (".", "..") for seg in path.split("/")):
-        raise EndpointError("URL path contains '.' or '..' segments")
+        raise EndpointError(_("URL path contains '.' or '..' segments"))
     url = f"{scheme}://{netloc.lower()}{path}".rstrip("/")
     warnings = []
     if scheme == "http":
@@ -152,8 +161,8 @@ def is_official_url(url: str, official_url: str | None = None) -> bool:
 def check_name(name: str) -> str:
     if not re.match(_NAME_RE, name):
         raise EndpointError(
-            f"endpoint name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)"
-        )
+            _("endpoint name {name} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)")
+            .format(name=repr(name)))
     return name
 
 

@@ -59,6 +59,15 @@ def isolated_home(tmp_path, monkeypatch):
             "http_proxy", "https_proxy", "all_proxy", "no_proxy",
         ) or var in ("ZDOTDIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
             monkeypatch.delenv(var, raising=False)
+    # hfenv speaks English here whatever the developer's locale (tests assert English text);
+    # tests/test_i18n.py sets LANG=zh_CN.UTF-8 itself.
+    monkeypatch.delenv("HFENV_LANG", raising=False)
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if os.environ.get(var, "").lower().startswith("zh"):
+            monkeypatch.setenv(var, "C.UTF-8")
+    from hfenv import i18n
+
+    i18n.reset()
     return home
 
 

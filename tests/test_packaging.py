@@ -22,7 +22,7 @@ from hfenv import shells
 
 from conftest import ROOT
 
-SOURCES = ["hfenv", "templates", "setup.py", "setup.cfg", "pyproject.toml", "README.md"]
+SOURCES = ["hfenv", "templates", "setup.py", "setup.cfg", "pyproject.toml", "README.md", "MANIFEST.in"]
 # Every shell's template, rendered by the installed copy: one JSON line after templates_dir().
 PAIRS = "r.assignments('https://x.example', '/srv/hf cache')"
 PROBE = (
@@ -112,6 +112,18 @@ def test_wheel_install_finds_templates(tmp_path):
     assert "error" not in json.loads(done.stdout)["facts"]["client"]
     assert "hf_hub_download" in run_code(python, "from hfenv.doctor.client import script; "
                                                  "print(script('download_script.py'))", tmp_path)
+    # The Chinese catalog is compiled in the build: the wheel ships the .mo (not the .po), and it speaks.
+    assert "hfenv/locale/zh_CN/LC_MESSAGES/hfenv.mo" in shipped
+    assert "hfenv/locale/zh_CN/LC_MESSAGES/hfenv.po" not in shipped
+    assert_speaks_chinese(console, tmp_path)
+
+
+def assert_speaks_chinese(console: Path, cwd: Path) -> None:
+    env = {**os.environ, "LANG": "zh_CN.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    env.pop("LC_ALL", None), env.pop("LC_MESSAGES", None), env.pop("HFENV_LANG", None)
+    done = subprocess.run([str(console), "endpoints", "add", "lab", "notaurl"], capture_output=True,
+                          text=True, encoding="utf-8", cwd=cwd, env=env)
+    assert done.returncode == 2 and "既不是内置端点名，也不是 URL" in done.stderr, done.stderr
 
 
 def test_editable_install_finds_templates(tmp_path):
@@ -121,3 +133,6 @@ def test_editable_install_finds_templates(tmp_path):
     where, rendered = run_installed(python, tmp_path)
     assert Path(where) == src / "templates"
     assert rendered == renderings_here()
+    # No .mo in a source tree: the .po is compiled in memory on first use.
+    assert not list((src / "hfenv" / "locale").rglob("*.mo"))
+    assert_speaks_chinese(tmp_path / "venv" / "bin" / "hfenv", tmp_path)

@@ -1,0 +1,142 @@
+"""hfenv speaks Simplified Chinese: language choice, catalog completeness, the .po compiler, real commands."""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from i18n_extract import CATALOG, messages
+
+from hfenv import i18n
+
+from conftest import hfenv_cmd
+
+
+@pytest.fixture(autouse=True)
+def fresh_language():
+    i18n.reset()
+    yield
+    i18n.reset()
+
+
+# ---- catalog completeness ----
+
+def test_every_message_has_a_chinese_translation():
+    catalog = i18n.parse_po(CATALOG.read_text(encoding="utf-8"))
+    missing = [f"{where}: {key!r}" for key, where in messages().items()
+               if not (catalog.get(key) if not isinstance(key, tuple) else all(catalog.get(key) or [""]))]
+    assert not missing, "messages without a zh_CN translation:\n" + "\n".join(missing)
+
+
+def test_the_catalog_has_no_stale_entries():
+    catalog = i18n.parse_po(CATALOG.read_text(encoding="utf-8"))
+    stale = sorted(repr(k) for k in set(catalog) - set(messages()) - {""})
+    assert not stale, "catalog entries no `_()` call uses any more:\n" + "\n".join(stale)
+
+
+def test_translations_keep_their_placeholders():
+    import string
+
+    def fields(text):
+        return sorted(f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None)
+
+    for key, value in i18n.parse_po(CATALOG.read_text(encoding="utf-8")).items():
+        if key and not isinstance(key, tuple):
+            assert fields(value) == fields(key), key
+
+
+# ---- the compiler ----
+
+def test_compiled_catalog_reads_back_with_gettext():
+    po = (
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
+        '# a comment\nmsgid "hello {name}"\nmsgstr "你好 {name}"\n\n'
+        'msgid ""\n"two "\n"lines\\n"\nmsgstr "两行\\n"\n\n'
+        '#, fuzzy\nmsgid "unsure"\nmsgstr "不确定"\n\n'
+        'msgid "untranslated"\nmsgstr ""\n\n'
+        'msgid "{n} file"\nmsgid_plural "{n} files"\nmsgstr[0] "{n} 个文件"\n'
+    )
+    catalog = gettext.GNUTranslations(io.BytesIO(i18n.compile_po(po)))
+    assert catalog.gettext("hello {name}") == "你好 {name}"
+    assert catalog.gettext("two lines\n") == "两行\n"
+    assert catalog.gettext("unsure") == "unsure"  # fuzzy entries are not used
+    assert catalog.gettext("untranslated") == "untranslated"
+    assert catalog.ngettext("{n} file", "{n} files", 5) == "{n} 个文件"
+
+
+def test_the_shipped_catalog_compiles():
+    catalog = gettext.GNUTranslations(io.BytesIO(i18n.compile_po(CATALOG.read_text(encoding="utf-8"))))
+    assert catalog.gettext("URL has no host") != "URL has no host"
+
+
+# ---- choosing the language ----
+
+@pytest.mark.parametrize("environ, expected", [
+    ({}, "en"),
+    ({"LANG": "zh_CN.UTF-8"}, "zh-CN"),
+    ({"LANG": "zh_TW.UTF-8"}, "zh-CN"),
+    ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_CN.UTF-8"}, "zh-CN"),
+    ({"LANG": "zh_CN.UTF-8", "LC_ALL": "C.UTF-8"}, "en"),
+    ({"LANG": "zh_CN.UTF-8", "LC_ALL": ""}, "zh-CN"),  # empty means unset (POSIX)
+    ({"LANG": "zh_CN.UTF-8", "HFENV_LANG": "en"}, "en"),
+    ({"LANG": "C", "HFENV_LANG": "zh-CN"}, "zh-CN"),
+    ({"HFENV_LANG": "zh_CN"}, "zh-CN"),
+])
+def test_language_from_the_environment(environ, expected):
+    assert i18n.requested(environ) == expected
+
+
+def test_a_console_that_cannot_show_chinese_gets_english():
+    latin = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    utf8 = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    assert i18n.language({"LANG": "zh_CN.UTF-8"}, [utf8, latin]) == "en"
+    assert i18n.language({"LANG": "zh_CN.UTF-8"}, [utf8, utf8]) == "zh-CN"
+
+
+def test_use_english_wins_over_the_locale(monkeypatch):
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.delenv("HFENV_LANG", raising=False)
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))
+    monkeypatch.setattr(sys, "stderr", io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))
+    assert i18n._("URL has no host") == "URL 中没有主机名"
+    i18n.use_english()
+    assert i18n._("URL has no host") == "URL has no host"
+
+
+def test_the_test_environment_speaks_english():
+    """Tests that assert English text rely on this (conftest clears the locale variables)."""
+    assert i18n.requested() == "en"
+
+
+# ---- real commands ----
+
+def hfenv(*args, env_extra, home):
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "HFENV_LANG")}
+    env.update({"HOME": str(home), "PYTHONIOENCODING": "utf-8", **env_extra})
+    return subprocess.run([*hfenv_cmd(), *args], capture_output=True, text=True, env=env, timeout=120,
+                          encoding="utf-8", errors="replace")
+
+
+@pytest.mark.slow
+def test_bad_endpoint_url_in_chinese_then_english(isolated_home):
+    done = hfenv("endpoints", "add", "lab", "notaurl", env_extra={"LANG": "zh_CN.UTF-8"}, home=isolated_home)
+    assert done.returncode == 2
+    assert "既不是内置端点名，也不是 URL" in done.stderr
+    done = hfenv("endpoints", "add", "lab", "notaurl", env_extra={"LANG": "zh_CN.UTF-8", "HFENV_LANG": "en"},
+                 home=isolated_home)
+    assert done.returncode == 2 and "not a catalog name and not a URL" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_cp1252_console_gets_english_not_mojibake(isolated_home):
+    done = hfenv("endpoints", "add", "lab", "notaurl", env_extra={"LANG": "zh_CN.UTF-8", "PYTHONIOENCODING": "cp1252"},
+                 home=isolated_home)
+    assert done.returncode == 2
+    assert "not a catalog name and not a URL" in done.stderr and "?" not in done.stderr.split("URL")[0]
