@@ -14,6 +14,7 @@ import click
 from . import __version__, options
 from .endpoints import Endpoint, EndpointError
 from .fast import cannot_write_message, silence_stdout
+from .i18n import _
 
 # Exit statuses (SPEC 7, contract).
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_ENDPOINT = 0, 1, 2, 3
@@ -26,8 +27,6 @@ def fail(message: str, status: int = EXIT_USAGE) -> click.exceptions.Exit:
 
 
 def warn(message: str) -> None:
-    from .i18n import _
-
     click.echo("hfenv: " + _("warning: {message}").format(message=message), err=True)
 
 
@@ -76,9 +75,9 @@ def load_profile(flag: str | None, no_profile: bool, *, root=None, fast: bool = 
     try:
         loaded = profile_mod.load(located, use_copy_first=fast)
     except profile_mod.ProfileError as exc:
-        fail(f"profile: {exc}")
+        fail(_("profile: {reason}").format(reason=exc))
     if loaded.note and not fast:
-        warn(f"profile: {loaded.note}")
+        warn(_("profile: {reason}").format(reason=loaded.note))
     return loaded
 
 
@@ -216,7 +215,7 @@ def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, u
 
     entry = pick_shell(shell_name)
     if unset and (endpoint is not None or cache_dir is not None):
-        fail("--unset takes neither --endpoint nor --cache-dir")
+        fail(_("--unset takes neither --endpoint nor --cache-dir"))
     if unset:
         pairs = render.unset_assignments()
     else:
@@ -224,14 +223,15 @@ def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, u
     try:
         code = render.render_shell_code(entry, pairs)
     except render.UnsafeValue as exc:
-        fail(f"cannot write this for {entry.name}: {exc}")
+        fail(_("cannot write this for {shell}: {reason}").format(shell=entry.name, reason=exc))
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
         code.encode(encoding)
     except UnicodeEncodeError as exc:
         bad = code[exc.start:exc.end]
-        fail(f"{bad!r} cannot be written in this output's encoding ({encoding}); "
-             "set PYTHONIOENCODING=utf-8 (and, in PowerShell, [Console]::OutputEncoding to UTF-8)")
+        fail(_("{text} cannot be written in this output's encoding ({encoding}); "
+               "set PYTHONIOENCODING=utf-8 (and, in PowerShell, [Console]::OutputEncoding to UTF-8)")
+             .format(text=repr(bad), encoding=encoding))
     click.echo(code, nl=False)
 
 
@@ -325,7 +325,7 @@ def default_endpoint(prof=None) -> tuple[Endpoint, bool, bool]:
         return config.chosen, False, config.disable_xet
     report = cached_or_new_probe(prof)
     if report.chosen is None:
-        return (*nothing_usable(prof, "run `hfenv probe` for details"), False)
+        return (*nothing_usable(prof, _("run `hfenv probe` for details")), False)
     return report.chosen, False, False
 
 
@@ -334,9 +334,9 @@ def nothing_usable(prof, advice: str) -> tuple[Endpoint, bool]:
     from .endpoints import CATALOG, OFFICIAL
 
     if prof is None or not prof.modelscope:
-        fail(f"no usable Hugging Face endpoint found; {advice}", EXIT_NO_ENDPOINT)
-    warn("no usable Hugging Face endpoint found; the lab profile's [fallback] modelscope = true: "
-         "setting USE_MODELSCOPE_HUB=1 and VLLM_USE_MODELSCOPE=true (ModelScope instead of the Hub)")
+        fail(_("no usable Hugging Face endpoint found; {advice}").format(advice=advice), EXIT_NO_ENDPOINT)
+    warn(_("no usable Hugging Face endpoint found; the lab profile's [fallback] modelscope = true: "
+           "setting USE_MODELSCOPE_HUB=1 and VLLM_USE_MODELSCOPE=true (ModelScope instead of the Hub)"))
     return Endpoint(OFFICIAL, CATALOG[OFFICIAL]), True
 
 
@@ -351,7 +351,7 @@ def cached_or_new_probe(prof=None):
     trust_profile_ca(prof)  # before the cache: its fingerprint covers the CA variables
     report = probe_mod.load_cache(candidates=candidates)
     if report is None:
-        click.echo("hfenv: probing endpoints (no fresh saved result)...", err=True)
+        click.echo("hfenv: " + _("probing endpoints (no fresh saved result)..."), err=True)
         report = run_probe(candidates, wait_all=first)
         probe_mod.save_cache(report)
     return by_profile_rule(report, prof)

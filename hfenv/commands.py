@@ -29,6 +29,7 @@ from .cli import (
     warn,
 )
 from .endpoints import Endpoint, EndpointError
+from .i18n import _, use_english
 
 
 class Seconds(click.ParamType):
@@ -43,9 +44,10 @@ class Seconds(click.ParamType):
         try:
             seconds = float(value)
         except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+            self.fail(_("{value} is not a number of seconds").format(value=repr(value)), param, ctx)
         if not self.low <= seconds <= self.high:  # also false for nan
-            self.fail(f"{value!r} is not a number of seconds from {self.low:g} to {self.high:g}", param, ctx)
+            self.fail(_("{value} is not a number of seconds from {low} to {high}").format(
+                value=repr(value), low=f"{self.low:g}", high=f"{self.high:g}"), param, ctx)
         return seconds
 
 
@@ -56,6 +58,8 @@ class Seconds(click.ParamType):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def detect(as_json: bool) -> None:
     """Show the OS, the shell, its startup files and the current HF_ENDPOINT."""
+    if as_json:
+        use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import detect as detect_mod
 
     info = detect_mod.detect()
@@ -91,6 +95,8 @@ def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, time
     Exit status 0 when nothing needs action (warnings alone do not count),
     1 when something breaks downloads or leaves shells disagreeing.
     """
+    if as_json:
+        use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import doctor as doctor_mod
 
     if only and not candidates:
@@ -133,6 +139,8 @@ def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, sample
     """Probe the Hub and its mirrors, and choose the fastest usable one.
 
     With a lab profile: its candidates (plus each --candidate), chosen by its rule."""
+    if as_json:
+        use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import probe as probe_mod
     from .cli import by_profile_rule, profile_candidates, trust_profile_ca
 
@@ -169,7 +177,7 @@ def endpoints(ctx: click.Context) -> None:
         except ConfigError as exc:
             fail(str(exc), EXIT_FAILURE)
         for name, url in CATALOG.items():
-            click.echo(f"{name:<16} {url}  (built-in)")
+            click.echo(f"{name:<16} {url}  " + _("(built-in)"))
         for name, url in sorted(mine.items()):
             click.echo(f"{name:<16} {url}")
 
@@ -194,7 +202,7 @@ def endpoints_add(name: str, url: str) -> None:
     for message in warnings:
         warn(message)
     forget_probe_result()
-    click.echo(f"added {endpoint.name} = {endpoint.url}")
+    click.echo(_("added {name} = {url}").format(name=endpoint.name, url=endpoint.url))
 
 
 @endpoints.command("remove")
@@ -214,7 +222,7 @@ def endpoints_remove(name: str) -> None:
     except (ConfigError, WriteError) as exc:
         fail(str(exc), EXIT_FAILURE)
     forget_probe_result()
-    click.echo(f"removed {name} ({url})")
+    click.echo(_("removed {name} ({url})").format(name=name, url=url))
 
 
 def forget_probe_result() -> None:
@@ -226,7 +234,8 @@ def forget_probe_result() -> None:
     except FileNotFoundError:
         pass
     except OSError as exc:
-        warn(f"could not remove the cached probe result {cache_path()}: {exc.strerror}")
+        warn(_("could not remove the cached probe result {path}: {reason}").format(path=cache_path(),
+                                                                                  reason=exc.strerror))
 
 
 # ---- setup and reset -------------------------------------------------------
@@ -261,6 +270,8 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
 
     Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git).
     """
+    if as_json:
+        use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import persist as persist_mod
     from . import render
     from .blocks import BlockError
@@ -295,7 +306,7 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
         if persist:
             changes = _take_over(changes, scope, chosen, pairs, platform, host, save, take_over, record)
     except render.UnsafeValue as exc:
-        fail(f"cannot write this value: {exc}")
+        fail(_("cannot write this value: {reason}").format(reason=exc))
     except (BlockError, WriteError, ConfigError) as exc:
         fail(str(exc), EXIT_FAILURE)
     problem = persist_mod.system_problem(scope, changes, platform)
@@ -306,8 +317,8 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     if message and ("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1") not in pairs:
         warn(message)
     if use_git and chosen.is_official:
-        click.echo("hfenv: --git: the official Hub needs no rewrite for git; "
-                   "an earlier hfenv rule, if any, is removed", err=True)
+        click.echo("hfenv: " + _("--git: the official Hub needs no rewrite for git; "
+                                "an earlier hfenv rule, if any, is removed"), err=True)
     changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save, variables=pairs,
                                 shared=shared)
     if dry_run or as_json:
@@ -315,11 +326,13 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
         if as_json:
             _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
         return
-    saved = ", saved as hfenv's default" if save else ""
-    _print_summary(f"Endpoint: {chosen.name} ({chosen.url}){saved}.\n{decision.reason}.", changes)
+    headline = (_("Endpoint: {name} ({url}), saved as hfenv's default.") if save
+                else _("Endpoint: {name} ({url}).")).format(name=chosen.name, url=chosen.url)
+    _print_summary(f"{headline}\n{decision.reason}.", changes)
     if shared is not None:
         state = "created" if shared["created"] else ("wrong" if shared["problem"] else "ok")
-        click.echo(f"  {state:<9}  {shared['path']}  [shared cache, group {shared['group']}]")
+        label = _("shared cache, group {group}").format(group=shared["group"])
+        click.echo(f"  {state:<9}  {shared['path']}  [{label}]")
     _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=False)
 
 
@@ -343,6 +356,8 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
     hfenv's own saved choice and endpoints are kept. --all removes everything
     (before uninstalling hfenv).
     """
+    if as_json:
+        use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import persist as persist_mod
     from .blocks import BlockError
     from .writers import WriteError
@@ -350,7 +365,7 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
     platform, host = _machine()
     _need_home(platform)
     if everything and shell_names:
-        fail("--all already covers every shell; leave out --shell")
+        fail(_("--all already covers every shell; leave out --shell"))
     _use_root(root, system)
     if everything:
         scope = persist_mod.everything_scope(platform, host, system=system)
@@ -367,11 +382,11 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
         fail(str(exc), EXIT_FAILURE)
     changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, None, False)
     if not (dry_run or as_json):
-        _print_summary("Removed what hfenv setup wrote:" if any(c.changed for c in changes)
-                       else "Nothing to remove: no hfenv settings in these places.", changes)
+        _print_summary(_("Removed what hfenv setup wrote:") if any(c.changed for c in changes)
+                       else _("Nothing to remove: no hfenv settings in these places."), changes)
         if any(c.changed for c in changes):
-            click.echo("Shells already open keep HF_ENDPOINT until closed "
-                       "(or run the `hfenv shell --unset` line for your shell).")
+            click.echo(_("Shells already open keep HF_ENDPOINT until closed "
+                         "(or run the `hfenv shell --unset` line for your shell)."))
 
 
 def _take_over(changes, scope, chosen, pairs, platform, host, save: bool, take_over: bool, record: list):
@@ -382,16 +397,16 @@ def _take_over(changes, scope, chosen, pairs, platform, host, save: bool, take_o
     found = takeover.overrides(scope.shells, changes, pairs, platform, host)
     stops, warnings = takeover.report(found, str(platform.home))
     for line in warnings:
-        warn(f"may override hfenv's block: {line}")
+        warn(_("may override hfenv's block: {line}").format(line=line))
     manual = [o for o in found if o.kind in takeover.MANUAL]
     if stops and (not take_over or manual):
-        click.echo("hfenv: these lines run after hfenv's block and would override it in new shells:", err=True)
+        click.echo("hfenv: " + _("these lines run after hfenv's block and would override it in new shells:"), err=True)
         for line in stops:
             click.echo(f"  {line}", err=True)
         fix = ("edit the lines marked above by hand" if take_over else
                "delete them, or run setup again with --take-over: hfenv comments them out "
                "and `hfenv reset` puts them back (--dry-run shows the change)")
-        fail(f"nothing was changed; {fix}", EXIT_FAILURE)
+        fail(_("nothing was changed; {fix}").format(fix=fix), EXIT_FAILURE)
     if not stops:
         return changes
     return persist_mod.plan_setup(scope, chosen, pairs, platform, host, save=save, record=record, take_over=True)
@@ -456,7 +471,7 @@ def _probed_endpoint(prof=None):
 
     report = cached_or_new_probe(prof)
     if report.chosen is None:
-        return (*nothing_usable(prof, "run `hfenv probe` for details, or pass --endpoint"), None)
+        return (*nothing_usable(prof, _("run `hfenv probe` for details, or pass --endpoint")), None)
     rows = [r for r in getattr(report, "results", ()) if (r.name, r.url) == (report.chosen.name, report.chosen.url)]
     return report.chosen, False, (getattr(rows[0], "large_files", None) if rows else None)
 
@@ -471,7 +486,7 @@ def _use_root(root: str | None, system: bool) -> None:
     if root is None:
         return
     if not system:
-        fail("--root goes with --system (it moves the machine-wide files)")
+        fail(_("--root goes with --system (it moves the machine-wide files)"))
     before = persist_mod.SYSTEM_ROOT
     persist_mod.SYSTEM_ROOT = Path(os.path.abspath(root))
     # Only for this command: a caller in the same process (a test's CliRunner) keeps its own root.
@@ -496,11 +511,12 @@ def _shared_cache(prof, system: bool, dry_run: bool, platform) -> dict | None:
     try:
         created = sharedcache.ensure(path)
     except OSError as exc:
-        fail(f"cannot create the shared cache {path}: {exc.strerror or exc}", EXIT_FAILURE)
+        fail(_("cannot create the shared cache {path}: {reason}").format(path=path, reason=exc.strerror or exc),
+             EXIT_FAILURE)
     facts = sharedcache.gather(path)
     problem = sharedcache.judge(facts)
     if problem:
-        warn(f"shared cache {path}: {problem}")
+        warn(_("shared cache {path}: {problem}").format(path=path, problem=problem))
     return sharedcache.report(path, facts, created=created, problem=problem)
 
 
@@ -532,10 +548,11 @@ def _need_admin(host, platform, command: str) -> None:
     if host.is_admin():
         return
     if platform.system == "windows":
-        fail(f"--system changes the machine environment: run `hfenv {command} --system` "
-             "from a terminal opened with \"Run as administrator\"", EXIT_FAILURE)
-    fail(f"--system writes /etc/profile.d/hfenv.sh and fish's conf.d: run it as root "
-         f"(sudo hfenv {command} --system ...); --dry-run shows the changes without root", EXIT_FAILURE)
+        fail(_("--system changes the machine environment: run `hfenv {command} --system` "
+               "from a terminal opened with \"Run as administrator\"").format(command=command), EXIT_FAILURE)
+    fail(_("--system writes /etc/profile.d/hfenv.sh and fish's conf.d: run it as root "
+           "(sudo hfenv {command} --system ...); --dry-run shows the changes without root").format(command=command),
+         EXIT_FAILURE)
 
 
 def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, endpoint, saves_choice: bool,
@@ -553,13 +570,14 @@ def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, en
             diff = render_diff(changes)
             click.echo(diff, nl=False)
             count = sum(c.changed for c in changes)
-            click.echo(f"hfenv: dry run: {count} of {len(changes)} targets would change; nothing written",
-                       err=True)
+            click.echo("hfenv: " + _("dry run: {count} of {total} targets would change; nothing written").format(
+                count=count, total=len(changes)), err=True)
     elif any(c.changed for c in changes):
         try:
             changes = apply(changes, persist_mod.lock_paths(scope, platform, saves_choice=saves_choice))
         except WriteError as exc:
-            fail(f"nothing was changed: {exc}" if not exc.unrestored else str(exc), EXIT_FAILURE)
+            fail(_("nothing was changed: {reason}").format(reason=exc) if not exc.unrestored else str(exc),
+                 EXIT_FAILURE)
         except (BlockError, ConfigError) as exc:
             fail(str(exc), EXIT_FAILURE)
     if as_json:
@@ -593,16 +611,16 @@ def _print_summary(headline: str, changes) -> None:
 def _print_hints(entries, cache_dir: str | None, changes, err: bool) -> None:
     """How to use the choice in the shell that is already open."""
     if any(c.changed and c.target.kind.endswith("-environment") for c in changes):
-        click.echo("New programs see the Windows environment change; windows that are already open "
-                   "keep the old value until reopened.", err=err)
+        click.echo(_("New programs see the Windows environment change; windows that are already open "
+                     "keep the old value until reopened."), err=err)
     if not entries:
-        click.echo("To use it in this shell now, run the line `hfenv shell --help` shows for your shell.", err=err)
+        click.echo(_("To use it in this shell now, run the line `hfenv shell --help` shows for your shell."), err=err)
         return
-    click.echo("To use it in this shell now:", err=err)
+    click.echo(_("To use it in this shell now:"), err=err)
     for entry in entries:
         click.echo(f"  {entry.eval_hint}", err=err)
     if cache_dir is not None:
-        click.echo("  (add --cache-dir to `hfenv shell` there to set HF_HUB_CACHE too)", err=err)
+        click.echo("  " + _("(add --cache-dir to `hfenv shell` there to set HF_HUB_CACHE too)"), err=err)
 
 
 # ---- completion --------------------------------------------------------------
@@ -649,18 +667,18 @@ def profile_init(path: str | None) -> None:
 
     target = Path(path) if path else profile_mod.user_profile_path()
     if os.path.lexists(target):
-        fail(f"{target} already exists; hfenv does not write over it (check it with "
-             f"`hfenv profile check {target}`)", EXIT_FAILURE)
+        fail(_("{path} already exists; hfenv does not write over it (check it with "
+               "`hfenv profile check {path}`)").format(path=target), EXIT_FAILURE)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             out.write(profile_mod.TEMPLATE)
     except FileExistsError:
-        fail(f"{target} already exists; hfenv does not write over it", EXIT_FAILURE)
+        fail(_("{path} already exists; hfenv does not write over it").format(path=target), EXIT_FAILURE)
     except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}", EXIT_FAILURE)
-    click.echo(f"wrote {target}; edit it, then run `hfenv profile check {target}`")
+        fail(_("cannot write {path}: {reason}").format(path=target, reason=exc.strerror or exc), EXIT_FAILURE)
+    click.echo(_("wrote {path}; edit it, then run `hfenv profile check {path}`").format(path=target))
 
 
 @profile_group.command("check")
@@ -670,11 +688,13 @@ def profile_check(source: str | None, as_json: bool) -> None:
     """Validate a profile (default: the one in effect) and print its effective settings.
 
     Exit 0 when it is valid, 2 naming file, line and key when it is not."""
+    if as_json:
+        use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import profile as profile_mod
 
     located = profile_mod.locate(source)
     if located.source is None:
-        fail(f"no profile to check ({located.why})")
+        fail(_("no profile to check ({why})").format(why=located.why))
     try:
         loaded = profile_mod.load(located, allow_copy=False)
     except profile_mod.ProfileError as exc:
@@ -684,7 +704,7 @@ def profile_check(source: str | None, as_json: bool) -> None:
         click.echo(json.dumps({"source": located.source, "why": located.why, "settings": settings}, indent=2,
                               ensure_ascii=False))
         return
-    click.echo(f"{located.source}: valid" + ("" if source else f" ({located.why})"))
+    click.echo(_("{source}: valid").format(source=located.source) + ("" if source else f" ({located.why})"))
     if loaded.note:
         click.echo(f"  {loaded.note}")
     click.echo(_settings_text(settings))
@@ -698,6 +718,8 @@ def profile_check(source: str | None, as_json: bool) -> None:
               help="Look for the machine's profile under DIR instead of /.")
 def profile_show(as_json: bool, profile_flag: str | None, no_profile: bool, root: str | None) -> None:
     """Which profile is in effect, and why: every place looked at, first found wins."""
+    if as_json:
+        use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from pathlib import Path
 
     from . import profile as profile_mod
@@ -719,7 +741,7 @@ def profile_show(as_json: bool, profile_flag: str | None, no_profile: bool, root
             "looked": [{"place": label, "value": value, "present": present} for label, value, present in order],
         }, indent=2, ensure_ascii=False))
     else:
-        click.echo(f"in effect: {located.source or 'none'} ({located.why})")
+        click.echo(_("in effect: {source} ({why})").format(source=located.source or _("none"), why=located.why))
         for label, value, present in order:
             mark = "present" if present else "absent"
             click.echo(f"  {label:<15} {value or '-'}  [{mark}]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import json
 import os
 import subprocess
 import sys
@@ -140,3 +141,16 @@ def test_a_cp1252_console_gets_english_not_mojibake(isolated_home):
                  home=isolated_home)
     assert done.returncode == 2
     assert "not a catalog name and not a URL" in done.stderr and "?" not in done.stderr.split("URL")[0]
+
+
+@pytest.mark.slow
+def test_setup_dry_run_in_chinese_and_its_json_in_english(isolated_home):
+    zh = {"LANG": "zh_CN.UTF-8"}
+    done = hfenv("setup", "--dry-run", "--endpoint", "hf-mirror", "--shell", "bash", env_extra=zh, home=isolated_home)
+    assert done.returncode == 0, done.stderr
+    assert "演练（dry run）：1 个目标中有 1 个会改动；未写入任何内容" in done.stderr
+    done = hfenv("setup", "--dry-run", "--json", "--endpoint", "hf-mirror", "--shell", "bash", env_extra=zh,
+                 home=isolated_home)
+    assert done.returncode == 0, done.stderr
+    json.loads(done.stdout)
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in done.stdout + done.stderr), done.stdout + done.stderr
