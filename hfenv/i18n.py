@@ -185,5 +185,10 @@ def _(message: str) -> str:
     return _catalog().gettext(message)
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it is defined; `_()` translates it where it is shown."""
+    return message
+
+
 def ngettext(singular: str, plural: str, count: int) -> str:
     return _catalog().ngettext(singular, plural, count)

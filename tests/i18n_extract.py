@@ -19,7 +19,7 @@ def messages() -> dict:
                 continue
             where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
             args = node.args
-            if node.func.id == "_" and len(args) == 1 and isinstance(args[0], ast.Constant) \
+            if node.func.id in ("_", "N_") and len(args) == 1 and isinstance(args[0], ast.Constant) \
                     and isinstance(args[0].value, str):
                 found.setdefault(args[0].value, where)
             elif node.func.id == "ngettext" and len(args) == 3 and all(

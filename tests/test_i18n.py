@@ -154,3 +154,15 @@ def test_setup_dry_run_in_chinese_and_its_json_in_english(isolated_home):
     assert done.returncode == 0, done.stderr
     json.loads(done.stdout)
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in done.stdout + done.stderr), done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_doctor_offline_in_chinese_and_its_json_in_english(isolated_home):
+    zh = {"LANG": "zh_CN.UTF-8"}
+    done = hfenv("doctor", "--offline", "--shell", "bash", env_extra=zh, home=isolated_home)
+    assert done.returncode in (0, 1), done.stderr
+    assert "hfenv doctor：本机的客户端使用" in done.stdout and "[离线：不做网络检查]" in done.stdout
+    assert "代理与证书：" in done.stdout and "结论：" in done.stdout
+    done = hfenv("doctor", "--offline", "--json", "--shell", "bash", env_extra=zh, home=isolated_home)
+    report = json.loads(done.stdout)
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in json.dumps(report, ensure_ascii=False))

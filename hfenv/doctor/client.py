@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePath
 
+from ..i18n import N_
 from .context import CLIENT_TIMEOUT, Context, Section
 from .report import Finding, Findings
 from .values import DEFAULT_ENDPOINT, normalized, truthy, value_problem
@@ -256,4 +257,4 @@ def judge(ctx: Context, facts: ClientFacts) -> list[Finding]:
     return judge_client(facts.answer, ctx.env)
 
 
-SECTION = Section("client", "What huggingface_hub will use", gather, judge, lambda facts: {"client": facts.answer})
+SECTION = Section("client", N_("What huggingface_hub will use"), gather, judge, lambda facts: {"client": facts.answer})

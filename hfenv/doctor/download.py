@@ -6,6 +6,7 @@ import os
 import re
 import tempfile
 
+from ..i18n import N_
 from .client import ClientFacts, last_json_object, run_child, script
 from .context import SMALL_FILE, TEST_REPO, Context, Section
 from .endpoint import EndpointFacts
@@ -187,4 +188,4 @@ def judge(ctx: Context, facts: dict) -> list[Finding]:
     return judge_download(facts, ctx.of(ClientFacts).endpoint)
 
 
-SECTION = Section("download", "End-to-end download", gather, judge, lambda facts: {"download": facts})
+SECTION = Section("download", N_("End-to-end download"), gather, judge, lambda facts: {"download": facts})

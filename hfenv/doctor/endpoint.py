@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from ..endpoints import CATALOG, Endpoint, name_for_url
+from ..i18n import N_
 from .client import ClientFacts
 from .context import Context, Options, Section, run_together
 from .layers import LayerFacts
@@ -179,4 +180,4 @@ def record(facts: EndpointFacts) -> dict:
     return {**probe, "endpoint": check, **also}
 
 
-SECTION = Section("endpoint", "The endpoint", gather, judge, record)
+SECTION = Section("endpoint", N_("The endpoint"), gather, judge, record)

@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..i18n import N_
 from .context import Context, Section
 from .report import Finding, Findings
 from .values import human_size
@@ -243,4 +244,4 @@ def record(facts: LabFacts) -> dict:
     return {"lab": facts.to_json()}
 
 
-SECTION = Section("lab", "Lab profile", gather, judge, record)
+SECTION = Section("lab", N_("Lab profile"), gather, judge, record)

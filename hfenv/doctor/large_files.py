@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ..i18n import N_
 from .client import ClientFacts
 from .context import Context, Section
 from .endpoint import EndpointFacts
@@ -192,4 +193,4 @@ def record(facts: dict) -> dict:
     return {"large_files": {k: v for k, v in facts.items() if k not in ("target_url",)}}
 
 
-SECTION = Section("large_files", "Large files (LFS/Xet)", gather, judge, record)
+SECTION = Section("large_files", N_("Large files (LFS/Xet)"), gather, judge, record)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from ..endpoints import CATALOG, ConfigError, Endpoint, name_for_url
+from ..i18n import N_
 
 # Where startup files set HF_ENDPOINT: one reader for doctor, detect and setup (hfenv.startup).
 from ..startup import StartupPlace, startup_places
@@ -363,4 +364,4 @@ def record(facts: LayerFacts) -> dict:
                        "saved_choice": facts.saved.as_dict() if facts.saved else None}}
 
 
-SECTION = Section("layers", "Where HF_ENDPOINT is set", gather, judge, record)
+SECTION = Section("layers", N_("Where HF_ENDPOINT is set"), gather, judge, record)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..i18n import N_
 from .client import ClientFacts
 from .context import Context, Section
 from .report import Finding, Findings
@@ -108,4 +109,4 @@ def judge(ctx: Context, facts: NetworkFacts) -> list[Finding]:
     return judge_network(facts, ctx.of(ClientFacts).endpoint, ctx.of(ClientFacts).answer)
 
 
-SECTION = Section("network", "Proxies and certificates", gather, judge, lambda facts: {"network": facts.to_json()})
+SECTION = Section("network", N_("Proxies and certificates"), gather, judge, lambda facts: {"network": facts.to_json()})

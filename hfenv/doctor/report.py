@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..i18n import _, ngettext
+
 LEVELS = ("ok", "info", "warn", "error")
 # The verdict of a section is its first finding of the highest rank: a note (info) never hides an ok.
 _VERDICT_RANK = {"info": 0, "ok": 1, "warn": 2, "error": 3}
@@ -166,38 +168,40 @@ class Findings:
 
 
 
-def _s(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
 _TAGS = {"ok": "ok", "info": "info", "warn": "warn", "error": "ERROR"}
 
 
 def format_report(report: Report) -> str:
     """One verdict line per section, then its details (with fixes)."""
     endpoint = report.endpoint
-    source = "HF_ENDPOINT in this process" if endpoint["source"] == "process" else "default; HF_ENDPOINT is not set"
-    lines = [f"hfenv doctor: clients here use {endpoint['url']} ({source})"
-             + (" [offline: no network checks]" if report.offline else ""), ""]
+    source = _("HF_ENDPOINT in this process") if endpoint["source"] == "process" else \
+        _("default; HF_ENDPOINT is not set")
+    lines = [_("hfenv doctor: clients here use {url} ({source})").format(url=endpoint["url"], source=source)
+             + (" " + _("[offline: no network checks]") if report.offline else ""), ""]
+    fix_label = _("fix: {fix}")
     for section, title in SECTIONS.items():
         found = report.in_section(section)
         if not found:
             continue
         verdict = report.verdict(section)
-        lines.append(f"[{_TAGS[verdict.level]:^5}] {title}: {verdict.message}")
+        lines.append(f"[{_TAGS[verdict.level]:^5}] " + _("{title}: {verdict}").format(title=_(title),
+                                                                                     verdict=verdict.message))
         if verdict.fix:
-            lines.append(f"          fix: {verdict.fix}")
+            lines.append("          " + fix_label.format(fix=verdict.fix))
         for finding in found:
             if finding is verdict:
                 continue
             lines.append(f"  {_TAGS[finding.level]:>5}  {finding.message}")
             if finding.fix:
-                lines.append(f"          fix: {finding.fix}")
+                lines.append("          " + fix_label.format(fix=finding.fix))
         lines.append("")
     counts = report.counts()
+    warnings = ngettext("{count} warning", "{count} warnings", counts["warn"]).format(count=counts["warn"])
     if report.needs_action:
-        lines.append(f"Result: {_s(counts['error'], 'problem')} need{'s' if counts['error'] == 1 else ''} action "
-                     f"(exit status 1); {_s(counts['warn'], 'warning')}.")
+        problems = ngettext("{count} problem needs", "{count} problems need", counts["error"]).format(
+            count=counts["error"])
+        lines.append(_("Result: {problems} action (exit status 1); {warnings}.").format(
+            problems=problems, warnings=warnings))
     else:
-        lines.append(f"Result: nothing needs action (exit status 0); {_s(counts['warn'], 'warning')}.")
+        lines.append(_("Result: nothing needs action (exit status 0); {warnings}.").format(warnings=warnings))
     return "\n".join(lines)

@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from ..i18n import N_
 from .client import ClientFacts
 from .context import Context, Section
 from .report import Finding, Findings
@@ -86,4 +87,4 @@ def record(facts: list[CacheDir]) -> dict:
     return {"storage": [entry.to_json() for entry in facts]}
 
 
-SECTION = Section("storage", "Cache and disk", gather, judge, record)
+SECTION = Section("storage", N_("Cache and disk"), gather, judge, record)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from ..i18n import N_
 from ..persist import third_party_token
 from .client import ClientFacts
 from .context import Context, Section
@@ -204,4 +205,4 @@ def record(facts: TokenFacts) -> dict:
                       "checked_at": host_of(facts.endpoint) if facts.whoami is not None else None}}
 
 
-SECTION = Section("token", "Token", gather, judge, record)
+SECTION = Section("token", N_("Token"), gather, judge, record)

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
+from ..i18n import N_
 from .client import ClientFacts
 from .context import Context, Section
 from .report import Finding, Findings
@@ -138,4 +139,4 @@ def judge(ctx: Context, facts: ToolFacts) -> list[Finding]:
     return judge_tools(facts, ctx.of(ClientFacts).endpoint, ctx.options.official_url)
 
 
-SECTION = Section("tools", "git, git-lfs and the hf CLI", gather, judge, lambda facts: {"tools": facts.to_json()})
+SECTION = Section("tools", N_("git, git-lfs and the hf CLI"), gather, judge, lambda facts: {"tools": facts.to_json()})
