@@ -100,6 +100,7 @@ from .hubcheck import (  # noqa: F401  (classify_answer, hub_check_url: the prob
     hub_check_url,
     proxy_for,
 )
+from .i18n import _
 
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_SAMPLES = 3
@@ -465,7 +466,8 @@ class _Probe:
 
     def run(self) -> ProbeReport:
         if not self.nested:
-            self.say(f"hfenv: probing {len(self.tracks)} endpoint(s), up to {self.timeout:g} s...")
+            self.say("hfenv: " + _("probing {count} endpoint(s), up to {seconds} s...").format(
+                count=len(self.tracks), seconds=f"{self.timeout:g}"))
         workers = [threading.Thread(target=self.measure, args=(track,), daemon=True,
                                     name=f"hfenv-probe-{track.endpoint.name}") for track in self.tracks]
         for worker in workers:
@@ -508,9 +510,9 @@ class _Probe:
         if self.nested:
             pass
         elif chosen is None:
-            self.say(f"hfenv: no usable endpoint ({elapsed_ms} ms)")
+            self.say("hfenv: " + _("no usable endpoint ({ms} ms)").format(ms=elapsed_ms))
         else:
-            self.say(f"hfenv: chose {chosen.name} ({elapsed_ms} ms)")
+            self.say("hfenv: " + _("chose {name} ({ms} ms)").format(name=chosen.name, ms=elapsed_ms))
         return ProbeReport(
             chosen=Endpoint(chosen.name, chosen.url) if chosen else None,
             elapsed_ms=elapsed_ms, results=rank(results, chosen),
@@ -637,7 +639,7 @@ def run_probe(candidates: list[Endpoint], *, timeout: float = DEFAULT_TIMEOUT, s
 
 def format_table(report: ProbeReport) -> str:
     """A table best first, the choice marked with '*', a reason on every row."""
-    header = ("", "endpoint", "status", "median", "samples (ms)", "url", "detail")
+    header = ("", _("endpoint"), _("status"), _("median"), _("samples (ms)"), _("url"), _("detail"))
     rows = [header]
     chosen = report.chosen
     for r in report.results:
@@ -645,26 +647,35 @@ def format_table(report: ProbeReport) -> str:
         median = f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "-"
         samples = " ".join(f"{s:.0f}" for s in r.samples_ms) or "-"
         rows.append((mark, r.name, r.status, median, samples, r.url, r.detail))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = []
     for row in rows:
-        cells = [cell.rjust(w) if i == 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        cells = [" " * (w - _width(cell)) + cell if i == 3 else cell + " " * (w - _width(cell))
+                 for i, (cell, w) in enumerate(zip(row, widths))]
         lines.append("  ".join(cells + [row[-1]]).rstrip())
     lines.append(_verdict_line(report))
     return "\n".join(lines)
 
 
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _verdict_line(report: ProbeReport) -> str:
     if report.chosen is None:
-        return (f"no usable endpoint (probed in {report.elapsed_ms} ms): downloads from the Hub will fail "
-                "from here; see each reason above")
-    line = f"chosen: {report.chosen.name} ({report.chosen.url}), decided in {report.elapsed_ms} ms"
+        return _("no usable endpoint (probed in {ms} ms): downloads from the Hub will fail "
+                 "from here; see each reason above").format(ms=report.elapsed_ms)
+    line = _("chosen: {name} ({url}), decided in {ms} ms").format(
+        name=report.chosen.name, url=report.chosen.url, ms=report.elapsed_ms)
     usable = _usable(report.results)
     winner = next((r for r in usable if (r.name, r.url) == (report.chosen.name, report.chosen.url)), None)
     fastest = min(usable, key=lambda r: r.latency_ms) if usable else None
     if winner and fastest and winner.official and fastest is not winner and fastest.latency_ms < winner.latency_ms:
-        line += (f"; the official Hub is kept: within {OFFICIAL_MARGIN} of "
-                 f"{fastest.name} ({fastest.latency_ms:.0f} ms)")
+        line += _("; the official Hub is kept: within {margin} of {name} ({ms} ms)").format(
+            margin=OFFICIAL_MARGIN, name=fastest.name, ms=f"{fastest.latency_ms:.0f}")
     return line
 
 

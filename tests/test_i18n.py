@@ -166,3 +166,17 @@ def test_doctor_offline_in_chinese_and_its_json_in_english(isolated_home):
     done = hfenv("doctor", "--offline", "--json", "--shell", "bash", env_extra=zh, home=isolated_home)
     report = json.loads(done.stdout)
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in json.dumps(report, ensure_ascii=False))
+
+
+def test_probe_against_a_loopback_hub_in_chinese_and_its_json_in_english(serve, isolated_home):
+    hub = serve("hub")
+    args = ("probe", "--only", "--candidate", f"lab={hub.url}", "--samples", "1")
+    zh = {"LANG": "zh_CN.UTF-8", "NO_PROXY": "127.0.0.1,localhost"}
+    done = hfenv(*args, env_extra=zh, home=isolated_home)
+    assert done.returncode == 0, done.stderr
+    header = done.stdout.splitlines()[0]
+    assert "端点" in header and "状态" in header and "详情" in header
+    assert f"已选择：lab（{hub.url}）" in done.stdout
+    done = hfenv(*args, "--json", env_extra=zh, home=isolated_home)
+    assert done.returncode == 0 and json.loads(done.stdout)["chosen"]["name"] == "lab"
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in done.stdout + done.stderr)
