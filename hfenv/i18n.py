@@ -5,10 +5,11 @@ LC_MESSAGES, LANG (POSIX precedence) starting with `zh` means zh-CN; else Englis
 used only when stdout and stderr can encode it (a cp1252 Windows console gets English, not
 mojibake). JSON output stays English: commands that print JSON call `use_english()` first.
 
-Catalogs: hfenv/locale/zh_CN/LC_MESSAGES/hfenv.po is the source. A wheel or sdist build
-compiles it to hfenv.mo (setup.py's build_py hook, `compile_po`); a source checkout or an
+Catalogs: hfenv/locale/zh_CN/LC_MESSAGES/hfenv.po is the source (the sdist ships it). The wheel
+build compiles it to hfenv.mo (setup.py's build_py hook, `compile_po`); a source checkout or an
 editable install has no .mo (nothing binary is committed) and compiles the .po in memory on the
-first lookup. Nothing here is loaded (gettext included) before the first message is looked up.
+first lookup. Nothing here is loaded (gettext included) before the first message is looked up,
+and English never loads gettext or a catalog at all.
 """
 
 from __future__ import annotations
@@ -155,11 +156,10 @@ def compile_po(text: str) -> bytes:
 
 
 def _load():
+    """The zh_CN catalog (only ever loaded for Chinese: English needs neither gettext nor a file)."""
     import gettext
     import io
 
-    if language() != "zh-CN":
-        return gettext.NullTranslations()
     folder = os.path.join(LOCALE_DIR, "zh_CN", "LC_MESSAGES")
     mo = os.path.join(folder, DOMAIN + ".mo")
     po = os.path.join(folder, DOMAIN + ".po")
@@ -174,15 +174,17 @@ def _load():
 
 
 def _catalog():
+    """The catalog in effect, or False for English (the messages as written)."""
     global _translations
     if _translations is None:
-        _translations = _load()
+        _translations = _load() if language() == "zh-CN" else False
     return _translations
 
 
 def _(message: str) -> str:
     """`message` in the user's language (English when there is no translation)."""
-    return _catalog().gettext(message)
+    catalog = _catalog()
+    return catalog.gettext(message) if catalog else message
 
 
 def N_(message: str) -> str:
@@ -191,4 +193,7 @@ def N_(message: str) -> str:
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
-    return _catalog().ngettext(singular, plural, count)
+    catalog = _catalog()
+    if catalog:
+        return catalog.ngettext(singular, plural, count)
+    return singular if count == 1 else plural

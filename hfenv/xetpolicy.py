@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .i18n import _
+
 if TYPE_CHECKING:  # `hfenv shell` and `run` decide without a route: no network library for them
     from .hubcheck import LargeFiles
 
@@ -34,23 +36,25 @@ class XetDecision:
 def decide(mode: str, found: LargeFiles | None, previous: bool) -> XetDecision:
     """The decision for `mode`, given the chosen endpoint's large-file route and the saved decision."""
     if mode == "off":
-        return XetDecision(True, "Xet: off (--xet off): HF_HUB_DISABLE_XET=1, Xet-backed files download over "
-                                 "plain HTTP")
+        return XetDecision(True, _("Xet: off (--xet off): HF_HUB_DISABLE_XET=1, Xet-backed files download over "
+                                   "plain HTTP"))
     if mode == "on":
-        return XetDecision(False, "Xet: on (--xet on): HF_HUB_DISABLE_XET is not set")
+        return XetDecision(False, _("Xet: on (--xet on): HF_HUB_DISABLE_XET is not set"))
+    kept = _("HF_HUB_DISABLE_XET=1 stays") if previous else _("HF_HUB_DISABLE_XET is not set")
     if found is None or found.unknown:
-        kept = "HF_HUB_DISABLE_XET=1 stays" if previous else "HF_HUB_DISABLE_XET is not set"
-        return XetDecision(previous, f"Xet: auto: the large-file route could not be told; {kept}")
+        return XetDecision(previous, _("Xet: auto: the large-file route could not be told; {kept}").format(kept=kept))
     if found.xet is None:
-        return XetDecision(False, "Xet: auto: the test file is not Xet-backed here; HF_HUB_DISABLE_XET is not set")
+        return XetDecision(False, _("Xet: auto: the test file is not Xet-backed here; HF_HUB_DISABLE_XET is not set"))
     if found.xet.ok:
-        again = " (removed: the Xet route works again)" if previous else ""
-        return XetDecision(False, f"Xet: auto: Xet storage {found.xet.host} answers; HF_HUB_DISABLE_XET "
-                                  f"is not set{again}")
+        return XetDecision(False, (_("Xet: auto: Xet storage {host} answers; HF_HUB_DISABLE_XET is not set "
+                                     "(removed: the Xet route works again)") if previous else
+                                   _("Xet: auto: Xet storage {host} answers; HF_HUB_DISABLE_XET is not set"))
+                           .format(host=found.xet.host))
     if found.http.ok:
-        return XetDecision(True, f"Xet: auto: Xet storage cannot be reached ({found.xet.status}: "
-                                 f"{found.xet.detail}), but the plain HTTP route works ({found.http.host}): "
-                                 "HF_HUB_DISABLE_XET=1, so huggingface_hub downloads over it instead of hanging")
-    kept = "HF_HUB_DISABLE_XET=1 stays" if previous else "HF_HUB_DISABLE_XET is not set"
-    return XetDecision(previous, f"Xet: auto: neither the Xet route ({found.xet.status}) nor the plain HTTP "
-                                 f"route ({found.http.status}) brings large files from here; {kept}")
+        return XetDecision(True, _("Xet: auto: Xet storage cannot be reached ({status}: {detail}), but the plain "
+                                   "HTTP route works ({host}): HF_HUB_DISABLE_XET=1, so huggingface_hub downloads "
+                                   "over it instead of hanging").format(
+            status=found.xet.status, detail=found.xet.detail, host=found.http.host))
+    return XetDecision(previous, _("Xet: auto: neither the Xet route ({xet}) nor the plain HTTP route ({http}) "
+                                   "brings large files from here; {kept}").format(
+        xet=found.xet.status, http=found.http.status, kept=kept))

@@ -180,3 +180,13 @@ def test_probe_against_a_loopback_hub_in_chinese_and_its_json_in_english(serve, 
     done = hfenv(*args, "--json", env_extra=zh, home=isolated_home)
     assert done.returncode == 0 and json.loads(done.stdout)["chosen"]["name"] == "lab"
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in done.stdout + done.stderr)
+
+
+@pytest.mark.parametrize("lang, loads", [("C.UTF-8", False), ("zh_CN.UTF-8", True)])
+def test_gettext_is_loaded_only_for_chinese_and_only_on_first_lookup(lang, loads):
+    code = ("import sys\nfrom hfenv import i18n\nbefore = 'gettext' in sys.modules\n"
+            "i18n._('URL has no host')\nprint(before, 'gettext' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "HFENV_LANG")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**env, "LANG": lang, "PYTHONIOENCODING": "utf-8"})
+    assert done.stdout.split() == ["False", str(loads)], done.stderr
