@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..i18n import N_
+from ..i18n import N_, _
 from .client import ClientFacts
 from .context import Context, Section
 from .report import Finding, Findings
@@ -50,12 +50,13 @@ def judge_network(facts: NetworkFacts, endpoint: str, client: dict) -> list[Find
     out = Findings("network")
     variables = facts.variables
     if not any(not n.lower().startswith("no_") for n in variables):
-        out.ok("direct", "no proxy variables: connections go direct")
+        out.ok("direct", _("no proxy variables: connections go direct"))
     elif facts.endpoint_proxy:
-        out.ok("proxy", f"requests to {host_of(endpoint)} go through the proxy {facts.endpoint_proxy} "
-                        "(huggingface_hub and hfenv both honour the proxy variables)")
+        out.ok("proxy", _("requests to {host} go through the proxy {proxy} "
+                          "(huggingface_hub and hfenv both honour the proxy variables)").format(
+            host=host_of(endpoint), proxy=facts.endpoint_proxy))
     else:
-        out.ok("bypass", f"requests to {host_of(endpoint)} bypass the proxy (NO_PROXY)")
+        out.ok("bypass", _("requests to {host} bypass the proxy (NO_PROXY)").format(host=host_of(endpoint)))
     for name, value in variables.items():
         out.info("variable", f"{name}={value}")
     lowered: dict[str, set] = {}
@@ -63,22 +64,26 @@ def judge_network(facts: NetworkFacts, endpoint: str, client: dict) -> list[Find
         lowered.setdefault(name.lower(), set()).add(value)
     for name, values in lowered.items():
         if len(values) > 1:
-            out.warn("case-differs", f"{name} and {name.upper()} differ: most tools use the lowercase one, some "
-                                     "the uppercase", f"give {name} and {name.upper()} the same value")
+            out.warn("case-differs", _("{name} and {upper} differ: most tools use the lowercase one, some "
+                                       "the uppercase").format(name=name, upper=name.upper()),
+                     _("give {name} and {upper} the same value").format(name=name, upper=name.upper()))
     socks = [n for n, v in variables.items() if v.lower().startswith("socks")]
     if socks and not client.get("socksio") and not client.get("error"):
-        out.error("socks", f"{', '.join(socks)} is a SOCKS proxy, but huggingface_hub's HTTP client needs the "
-                           "socksio package for it: downloads fail", "`pip install socksio`")
+        out.error("socks", _("{names} is a SOCKS proxy, but huggingface_hub's HTTP client needs the "
+                             "socksio package for it: downloads fail").format(names=", ".join(socks)),
+                  "`pip install socksio`")
     for name, why in facts.unparsable.items():
-        out.error("proxy-unparsable", f"{name} cannot be parsed ({why}); its value is not shown: requests "
-                                      "through it fail", f"percent-encode the special characters of the "
-                                                         f"password in {name}, or fix its host:port")
+        out.error("proxy-unparsable", _("{name} cannot be parsed ({why}); its value is not shown: requests "
+                                        "through it fail").format(name=name, why=why),
+                  _("percent-encode the special characters of the password in {name}, or fix its host:port")
+                  .format(name=name))
     ca = facts.ca
     for name, path in ca.items():  # in hubcheck.CA_VARIABLES' order
         if not (os.path.isdir if name == "SSL_CERT_DIR" else os.path.isfile)(path):
-            out.error("ca-missing", f"{name}={path} does not exist: TLS connections fail",
-                      f"point {name} at an existing {'directory' if name == 'SSL_CERT_DIR' else 'PEM file'}, "
-                      "or unset it")
+            out.error("ca-missing", _("{name}={path} does not exist: TLS connections fail").format(
+                name=name, path=path),
+                      (_("point {name} at an existing directory, or unset it") if name == "SSL_CERT_DIR" else
+                       _("point {name} at an existing PEM file, or unset it")).format(name=name))
     version = str(client.get("version") or "")
     if version[:1].isdigit():
         from .. import hubcheck
@@ -86,16 +91,20 @@ def judge_network(facts: NetworkFacts, endpoint: str, client: dict) -> list[Find
         trust = hubcheck.client_trust(version, ca)
         ignored = [n for n in ca if n not in trust.variables]
         if ignored and not trust.source:
-            out.warn("ca-bundle", f"{', '.join(ignored)} is set, but huggingface_hub {version} ({trust.client}) "
-                                  f"reads {' or '.join(trust.variables)} instead: a certificate trusted only "
-                                  "through it is not trusted by huggingface_hub, nor by hfenv's checks",
+            out.warn("ca-bundle", _("{names} is set, but huggingface_hub {version} ({client}) reads {reads} "
+                                    "instead: a certificate trusted only through it is not trusted by "
+                                    "huggingface_hub, nor by hfenv's checks").format(
+                names=", ".join(ignored), version=version, client=trust.client,
+                reads=" or ".join(trust.variables)),
                      f"export {trust.advice}={ca[ignored[0]]}")
         elif ca:
-            used = f"trusts {trust.source}" if trust.source else "uses its default store"
-            out.info("ca", f"certificates: huggingface_hub {version} ({trust.client}) {used}; set: "
-                           + ", ".join(f"{k}={v}" for k, v in ca.items()))
+            used = (_("certificates: huggingface_hub {version} ({client}) trusts {source}; set: {values}")
+                    if trust.source else
+                    _("certificates: huggingface_hub {version} ({client}) uses its default store; set: {values}"))
+            out.info("ca", used.format(version=version, client=trust.client, source=trust.source,
+                                       values=", ".join(f"{k}={v}" for k, v in ca.items())))
     elif ca:
-        out.info("ca", "certificates: " + ", ".join(f"{k}={v}" for k, v in ca.items()))
+        out.info("ca", _("certificates: {values}").format(values=", ".join(f"{k}={v}" for k, v in ca.items())))
     return out.items
 
 

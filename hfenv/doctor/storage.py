@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from ..i18n import N_
+from ..i18n import N_, _
 from .client import ClientFacts
 from .context import Context, Section
 from .report import Finding, Findings
@@ -58,18 +58,26 @@ def judge_storage(entries: list[CacheDir], home: PurePath) -> list[Finding]:
     for entry in entries:
         shown = pretty_path(entry.path, home)
         free = entry.free_bytes
-        state = "" if entry.exists else "not created yet; "
+        state = "" if entry.exists else _("not created yet; ")
         if not entry.writable:
-            parent = "" if entry.exists else f" (nor created: {pretty_path(entry.checked, home)} is read-only)"
-            out.error("not-writable", f"{entry.name} {shown} cannot be written{parent}: downloads fail",
-                      f"fix its permissions, or point {entry.name} at a writable directory")
+            message = _("{name} {path} cannot be written: downloads fail") if entry.exists else \
+                _("{name} {path} cannot be written (nor created: {parent} is read-only): downloads fail")
+            out.error("not-writable", message.format(name=entry.name, path=shown,
+                                                     parent=pretty_path(entry.checked, home)),
+                      _("fix its permissions, or point {name} at a writable directory").format(name=entry.name))
             continue
-        where = "" if entry.exists else f" in {pretty_path(entry.checked, home)}"
-        free_text = f"{human_size(free)} free{where}" if free is not None else "free space unknown"
+        if free is None:
+            free_text = _("free space unknown")
+        elif entry.exists:
+            free_text = _("{size} free").format(size=human_size(free))
+        else:
+            free_text = _("{size} free in {path}").format(size=human_size(free), path=pretty_path(entry.checked, home))
         if free is not None and free < LOW_DISK and entry.device not in told_devices:
             told_devices.add(entry.device)
-            out.warn("low-disk", f"{entry.name} {shown}: only {free_text}; a 7B model needs about 15 GB",
-                     f"free space, or point {entry.name} at a larger disk (`hfenv setup --cache-dir PATH`)")
+            out.warn("low-disk", _("{name} {path}: only {free}; a 7B model needs about 15 GB").format(
+                name=entry.name, path=shown, free=free_text),
+                     _("free space, or point {name} at a larger disk (`hfenv setup --cache-dir PATH`)").format(
+                         name=entry.name))
         else:
             out.ok("path", f"{entry.name} {shown} ({state}{free_text})")
     return out.items

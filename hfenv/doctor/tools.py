@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from ..i18n import N_
+from ..i18n import N_, _
 from .client import ClientFacts
 from .context import Context, Section
 from .report import Finding, Findings
@@ -91,42 +91,46 @@ def judge_tools(facts: ToolFacts, endpoint: str, official_url: str) -> list[Find
     out = Findings("tools")
     git = facts.git
     if git:
-        out.ok("git", f"git {git['version'] or '(version unknown)'} ({git['path']})")
+        out.ok("git", f"git {git['version'] or _('(version unknown)')} ({git['path']})")
     else:
-        out.info("no-git", "git is not on PATH: needed only to `git clone` repos (huggingface_hub does not use it)")
+        out.info("no-git", _("git is not on PATH: needed only to `git clone` repos (huggingface_hub does not use it)"))
     lfs = facts.git_lfs
     if lfs:
         if git and not facts.lfs_filter:
-            out.info("lfs-not-installed", f"{lfs['version'] or 'git-lfs'} is installed but not set up for git: "
-                                          "clones get pointer files instead of weights", "`git lfs install`")
+            out.info("lfs-not-installed", _("{lfs} is installed but not set up for git: clones get pointer files "
+                                            "instead of weights").format(lfs=lfs["version"] or "git-lfs"),
+                     "`git lfs install`")
         else:
             out.ok("git-lfs", f"{lfs['version'] or 'git-lfs'} ({lfs['path']})")
     elif git:
-        out.info("no-git-lfs", "git-lfs is not on PATH: `git clone` of a model repo gets small pointer files "
-                               "instead of the weights", "install git-lfs, then `git lfs install`")
+        out.info("no-git-lfs", _("git-lfs is not on PATH: `git clone` of a model repo gets small pointer files "
+                                 "instead of the weights"), _("install git-lfs, then `git lfs install`"))
     hf = facts.hf
     if hf:
         version = f" (huggingface_hub {hf['version']})" if hf.get("version") else ""
-        runs = "" if hf.get("version") or not hf.get("runs") else f", runs {hf['runs']}"
-        out.ok("hf", f"the hf CLI: {hf['path']}{version}{runs}")
+        runs = "" if hf.get("version") or not hf.get("runs") else _(", runs {program}").format(program=hf["runs"])
+        out.ok("hf", _("the hf CLI: {path}").format(path=hf["path"]) + version + runs)
     else:
-        out.info("no-hf", "the hf CLI is not on PATH (it comes with huggingface_hub: "
-                          "`pip install -U huggingface_hub`)")
+        out.info("no-hf", _("the hf CLI is not on PATH (it comes with huggingface_hub: "
+                            "`pip install -U huggingface_hub`)"))
     if facts.huggingface_cli and not hf:
-        out.info("legacy-cli", f"huggingface-cli ({facts.huggingface_cli}) is the old name of `hf`")
+        out.info("legacy-cli", _("huggingface-cli ({path}) is the old name of `hf`").format(path=facts.huggingface_cli))
     rules = facts.git_rules or []
     mirror = not is_official(endpoint, official_url)
     for rule in rules:
         base = normalized(rule["base"])
         if normalized(base) == normalized(endpoint):
-            out.ok("git-mirror", f"`git clone {rule['instead_of']}...` goes to {base} (git's url.insteadOf)")
+            out.ok("git-mirror", _("`git clone {prefix}...` goes to {base} (git's url.insteadOf)").format(
+                prefix=rule["instead_of"], base=base))
         else:
-            out.warn("git-mirror-differs", f"`git clone {rule['instead_of']}...` goes to {base}, but HF_ENDPOINT "
-                                           f"gives {endpoint}",
-                     "`hfenv setup --git --endpoint NAME|URL` with the one you want (or `hfenv reset --git`)")
+            out.warn("git-mirror-differs", _("`git clone {prefix}...` goes to {base}, but HF_ENDPOINT gives "
+                                             "{endpoint}").format(prefix=rule["instead_of"], base=base,
+                                                                  endpoint=endpoint),
+                     _("`hfenv setup --git --endpoint NAME|URL` with the one you want (or `hfenv reset --git`)"))
     if mirror and not rules and git:
-        out.info("git-direct", f"`git clone https://huggingface.co/...` goes to huggingface.co itself, not to "
-                               f"{endpoint}", f"`hfenv setup --git --endpoint {endpoint}` routes it there")
+        out.info("git-direct", _("`git clone https://huggingface.co/...` goes to huggingface.co itself, not to "
+                                 "{endpoint}").format(endpoint=endpoint),
+                 _("`hfenv setup --git --endpoint {endpoint}` routes it there").format(endpoint=endpoint))
     return out.items
 
 
