@@ -6,7 +6,7 @@ import os
 import re
 import tempfile
 
-from ..i18n import N_
+from ..i18n import N_, _
 from .client import ClientFacts, last_json_object, run_child, script
 from .context import SMALL_FILE, TEST_REPO, Context, Section
 from .endpoint import EndpointFacts
@@ -127,12 +127,13 @@ def _outside_lines(text: str) -> str:
 def judge_download(facts: dict, endpoint: str) -> list[Finding]:
     out = Findings("download")
     if facts.get("refused"):
-        out.error("offline", f"not run: {facts['refused']} is on, so huggingface_hub refuses every download and "
-                             "only reads what is already in the cache", f"unset {facts['refused']}")
+        out.error("offline", _("not run: {variable} is on, so huggingface_hub refuses every download and "
+                               "only reads what is already in the cache").format(variable=facts["refused"]),
+                  _("unset {variable}").format(variable=facts["refused"]))
         return out.items
     if not facts.get("ran"):
-        out.info("skipped", facts.get("reason") or "not run: `hfenv doctor --download` fetches one tiny file "
-                                                   "with huggingface_hub as the end-to-end proof")
+        out.info("skipped", facts.get("reason") or _("not run: `hfenv doctor --download` fetches one tiny file "
+                                                     "with huggingface_hub as the end-to-end proof"))
         return out.items
     what = f"{TEST_REPO}/{SMALL_FILE}"
     if facts.get("ok"):
@@ -167,7 +168,7 @@ def gather(ctx: Context) -> dict:
     if not options.download:
         return {"ran": False}
     if options.offline:
-        return {"ran": False, "reason": "not run (--offline)"}
+        return {"ran": False, "reason": _("not run (--offline)")}
     if not client.usable_url:
         return {"ran": False, "reason": checked.skip_reason}
     send = state.value is not None and (is_official(client.endpoint, options.official_url) or options.check_token)

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from ..endpoints import CATALOG, Endpoint, name_for_url
-from ..i18n import N_
+from ..i18n import N_, _
 from .client import ClientFacts
 from .context import Context, Options, Section, run_together
 from .layers import LayerFacts
@@ -105,7 +105,7 @@ def gather(ctx: Context) -> EndpointFacts:
     client, layers = ctx.of(ClientFacts), ctx.of(LayerFacts)
     endpoint = client.endpoint
     if ctx.options.offline:
-        return EndpointFacts(endpoint, "not checked (--offline)")
+        return EndpointFacts(endpoint, _("not checked (--offline)"))
     if not client.usable_url:
         return EndpointFacts(endpoint, f"not checked: huggingface_hub's endpoint {endpoint!r} is malformed "
                                        "(see above)")

@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..i18n import N_
+from ..i18n import N_, _
 from .context import Context, Section
 from .report import Finding, Findings
 from .values import human_size
@@ -186,14 +186,17 @@ def gather(ctx: Context) -> LabFacts:
 def judge_lab(facts: LabFacts) -> list[Finding]:
     out = Findings("lab")
     if facts.source is None:
-        out.info("none", f"no lab profile ({facts.why})")
+        out.info("none", _("no lab profile ({why})").format(why=facts.why))
         return out.items
     named = f"{facts.name!r} " if facts.name else ""
     if facts.problem:
-        out.error("invalid", f"the lab profile {facts.source} cannot be used: {facts.problem}",
-                  f"fix it (`hfenv profile check {facts.source}` names the line), or ask the lab's admin")
+        out.error("invalid", _("the lab profile {source} cannot be used: {problem}").format(
+            source=facts.source, problem=facts.problem),
+                  _("fix it (`hfenv profile check {source}` names the line), or ask the lab's admin").format(
+                      source=facts.source))
         return out.items
-    out.ok("source", f"lab profile {named}{facts.source} ({facts.why})" + (f"; {facts.note}" if facts.note else ""))
+    out.ok("source", _("lab profile {name}{source} ({why})").format(name=named, source=facts.source, why=facts.why)
+           + (f"; {facts.note}" if facts.note else ""))
     fix = "sudo hfenv setup --system" if facts.system else "hfenv setup --persist"
     for var in facts.variables:
         if var.new_shells != var.wanted:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..i18n import N_
+from ..i18n import N_, _
 from .client import ClientFacts
 from .context import Context, Section
 from .endpoint import EndpointFacts
@@ -174,7 +174,7 @@ def _xet_decision(out: Findings, facts: dict) -> None:
 def gather(ctx: Context) -> dict:
     client, checked = ctx.of(ClientFacts), ctx.of(EndpointFacts)
     if ctx.options.offline:
-        return {"checked": False, "reason": "not checked (--offline)"}
+        return {"checked": False, "reason": _("not checked (--offline)")}
     if not checked.reachable:
         return {"checked": False, "reason": "not checked: the endpoint is not usable" if client.usable_url
                 else checked.skip_reason}

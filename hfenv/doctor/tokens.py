@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from ..i18n import N_
+from ..i18n import N_, _
 from ..persist import third_party_token
 from .client import ClientFacts
 from .context import Context, Section
@@ -113,40 +113,43 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
     out = Findings("token")
     host = host_of(endpoint)
     if env.get("HF_OIDC_RESOURCE"):
-        out.info("oidc", "HF_OIDC_RESOURCE is set: huggingface_hub first exchanges a CI OIDC token, "
-                         "before any stored token")
+        out.info("oidc", _("HF_OIDC_RESOURCE is set: huggingface_hub first exchanges a CI OIDC token, "
+                           "before any stored token"))
     for name in state.blank:
-        out.info("blank", f"${name} is set but blank: huggingface_hub does not use it")
+        out.info("blank", _("${name} is set but blank: huggingface_hub does not use it").format(name=name))
     if state.file_problem:
-        fix = ("unset HF_TOKEN_PATH, or point it at a regular file" if env.get("HF_TOKEN_PATH") else
-               "replace it with a regular file: `hf auth login` writes one")
-        out.error("file-unreadable", f"the token file {state.file_problem}: huggingface_hub would hang or run "
-                                     "out of memory reading it (hfenv did not read it)", fix)
+        fix = (_("unset HF_TOKEN_PATH, or point it at a regular file") if env.get("HF_TOKEN_PATH") else
+               _("replace it with a regular file: `hf auth login` writes one"))
+        out.error("file-unreadable", _("the token file {problem}: huggingface_hub would hang or run "
+                                       "out of memory reading it (hfenv did not read it)").format(
+            problem=state.file_problem), fix)
         if state.in_effect is None:
             return out.items
     if state.blank and "$HUGGING_FACE_HUB_TOKEN" in state.sources and state.in_effect != "$HUGGING_FACE_HUB_TOKEN":
-        out.warn("legacy-ignored", "$HUGGING_FACE_HUB_TOKEN holds a token, but huggingface_hub never reads it "
-                                   "while $HF_TOKEN is set, even blank", "unset HF_TOKEN, or put the token in it")
+        out.warn("legacy-ignored", _("$HUGGING_FACE_HUB_TOKEN holds a token, but huggingface_hub never reads it "
+                                     "while $HF_TOKEN is set, even blank"),
+                 _("unset HF_TOKEN, or put the token in it"))
     if state.in_effect == "unknown":
-        out.info("unknown", "could not tell which token huggingface_hub sends (this version reads it differently)")
+        out.info("unknown", _("could not tell which token huggingface_hub sends (this version reads it differently)"))
         return out.items
     if state.in_effect is None:
-        out.ok("none", "no token is stored: public repos download without one; gated and private repos "
-                       "need `hf auth login`")
+        out.ok("none", _("no token is stored: public repos download without one; gated and private repos "
+                         "need `hf auth login`"))
         return out.items
-    out.ok("present", f"a token is set, from {state.in_effect} (its value is never shown)")
+    out.ok("present", _("a token is set, from {source} (its value is never shown)").format(source=state.in_effect))
     if state.value is not None and len(state.value) < MIN_SECRET:
-        out.warn("malformed", f"the token in {state.in_effect} looks malformed: far shorter than a Hugging Face "
-                              "token (hf_ and 34 characters); it is never shown",
-                 "`hf auth login` with a token from https://huggingface.co/settings/tokens")
+        out.warn("malformed", _("the token in {source} looks malformed: far shorter than a Hugging Face "
+                                "token (hf_ and 34 characters); it is never shown").format(source=state.in_effect),
+                 _("`hf auth login` with a token from https://huggingface.co/settings/tokens"))
     for other in state.sources:
         if other != state.in_effect and not (state.blank and other == "$HUGGING_FACE_HUB_TOKEN"):
-            out.info("shadowed", f"{other} holds a token too; {state.in_effect} wins")
+            out.info("shadowed", _("{other} holds a token too; {source} wins").format(other=other,
+                                                                                      source=state.in_effect))
     third_party = not is_official(endpoint, official_url)
     if third_party:
         if truthy(env.get("HF_HUB_DISABLE_IMPLICIT_TOKEN")):
-            out.ok("not-sent", f"HF_HUB_DISABLE_IMPLICIT_TOKEN is on: the token is not sent to {host} unless "
-                               "a program passes it explicitly")
+            out.ok("not-sent", _("HF_HUB_DISABLE_IMPLICIT_TOKEN is on: the token is not sent to {host} unless "
+                                 "a program passes it explicitly").format(host=host))
         else:
             out.warn("third-party", *third_party_token(endpoint))
     if check is None:
@@ -155,16 +158,16 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
         return out.items
     status = check.get("status")
     if status == 200:
-        account = f" (account {check['name']})" if check.get("name") else ""
-        out.ok("valid", f"the token is valid on {host}{account}")
+        out.ok("valid", (_("the token is valid on {host} (account {account})") if check.get("name") else
+                         _("the token is valid on {host}")).format(host=host, account=check.get("name")))
     elif status == 401:
-        out.error("invalid", f"{host} refuses the token (401): huggingface_hub sends it with every request, "
-                             "and with an invalid token even public downloads fail",
-                  f"`hf auth login` with a fresh token (https://huggingface.co/settings/tokens), or remove "
-                  f"{state.in_effect}")
+        out.error("invalid", _("{host} refuses the token (401): huggingface_hub sends it with every request, "
+                               "and with an invalid token even public downloads fail").format(host=host),
+                  _("`hf auth login` with a fresh token (https://huggingface.co/settings/tokens), or remove "
+                    "{source}").format(source=state.in_effect))
     else:
-        detail = check.get("detail") or f"answered {status}"
-        out.warn("unchecked", f"could not check the token on {host}: {detail}")
+        detail = check.get("detail") or _("answered {status}").format(status=status)
+        out.warn("unchecked", _("could not check the token on {host}: {detail}").format(host=host, detail=detail))
     return out.items
 
 
@@ -182,16 +185,16 @@ def gather(ctx: Context) -> TokenFacts:
     endpoint, options = client.endpoint, ctx.options
     facts = TokenFacts(token_state(client.answer, ctx.env), endpoint)
     if options.offline:
-        facts.unchecked = "validity not checked (--offline)"
+        facts.unchecked = _("validity not checked (--offline)")
     elif not checked.reachable:
-        facts.unchecked = "validity not checked: the endpoint is not usable"
+        facts.unchecked = _("validity not checked: the endpoint is not usable")
     elif facts.state.value is not None:
         if is_official(endpoint, options.official_url) or options.check_token:
             ctx.say("hfenv: checking the token...")
             facts.whoami = check_whoami(endpoint, facts.state.value, options.timeout, client.trust)
         else:
-            facts.unchecked = (f"validity not checked: that would send the token to {host_of(endpoint)}; "
-                               "`hfenv doctor --check-token` checks it there anyway")
+            facts.unchecked = _("validity not checked: that would send the token to {host}; "
+                                "`hfenv doctor --check-token` checks it there anyway").format(host=host_of(endpoint))
     return facts
 
 
