@@ -305,7 +305,7 @@ def check_config(config: dict, path: Path) -> UserConfig:
         if not isinstance(url, str):
             raise bad(key, f"must be a URL string, not {_json_type(url)}", fix)
         try:
-            mine[name], _ = check_url(url)
+            mine[name], _warnings = check_url(url)
         except EndpointError as exc:
             raise bad(key, f"holds a URL hfenv refuses: {exc}", fix) from None
     known = {**mine, **CATALOG}
@@ -317,7 +317,7 @@ def check_config(config: dict, path: Path) -> UserConfig:
             raise bad("chosen", f'must be an object {{"name": ..., "url": ...}} of strings, not {_json_type(raw)}'
                       if not isinstance(raw, dict) else 'needs "name" and "url" strings', fix)
         try:
-            url, _ = check_url(raw["url"])
+            url, _warnings = check_url(raw["url"])
         except EndpointError as exc:
             raise bad("chosen.url", f"holds a URL hfenv refuses: {exc}", fix) from None
         name = raw["name"]

@@ -760,7 +760,7 @@ def _cached_endpoint(data) -> Endpoint:
     """A name and URL from the cache, held to the rules a --candidate meets."""
     if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not isinstance(data.get("url"), str):
         raise ValueError("bad endpoint in cache")
-    url, _ = check_url(data["url"])
+    url, _warnings = check_url(data["url"])
     if url != data["url"]:
         raise ValueError("cached URL is not in normal form")
     name = data["name"]

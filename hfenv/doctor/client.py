@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePath
 
-from ..i18n import N_
+from ..i18n import N_, _
 from .context import CLIENT_TIMEOUT, Context, Section
 from .report import Finding, Findings
 from .values import DEFAULT_ENDPOINT, normalized, truthy, value_problem
@@ -165,47 +165,50 @@ def judge_client(client: dict, env: Mapping[str, str]) -> list[Finding]:
     python = client.get("python") or "python"
     if client.get("error"):
         missing = "ModuleNotFoundError" in client["error"] or "ImportError" in client["error"]
-        out.error("unavailable", f"huggingface_hub could not be asked: {client['error']}",
-                  f"install it for that Python: `{python} -m pip install -U huggingface_hub`" if missing
-                  else "check the interpreter (`hfenv doctor --python PATH` asks another one)")
+        out.error("unavailable", _("huggingface_hub could not be asked: {error}").format(error=client["error"]),
+                  _("install it for that Python: `{python} -m pip install -U huggingface_hub`").format(python=python)
+                  if missing else _("check the interpreter (`hfenv doctor --python PATH` asks another one)"))
         endpoint = client.get("endpoint") or DEFAULT_ENDPOINT
     else:
         endpoint = client.get("endpoint")
-        source = f"HF_ENDPOINT={raw!r}" if raw is not None else "the default: HF_ENDPOINT is not set"
-        out.ok("endpoint", f"huggingface_hub {client.get('version')} (in {python}) will use {endpoint!r}, "
-                           f"from {source}")
+        source = f"HF_ENDPOINT={raw!r}" if raw is not None else _("the default: HF_ENDPOINT is not set")
+        out.ok("endpoint", _("huggingface_hub {version} (in {python}) will use {endpoint}, from {source}").format(
+            version=client.get("version"), python=python, endpoint=repr(endpoint), source=source))
         expected = normalized(raw) if raw is not None else DEFAULT_ENDPOINT
         if endpoint != expected:
-            out.warn("endpoint-overridden", f"huggingface_hub uses {endpoint!r} although HF_ENDPOINT gives "
-                                            f"{expected!r} (HUGGINGFACE_CO_STAGING?)",
-                     "unset HUGGINGFACE_CO_STAGING")
+            out.warn("endpoint-overridden", _("huggingface_hub uses {endpoint} although HF_ENDPOINT gives "
+                                              "{expected} (HUGGINGFACE_CO_STAGING?)").format(
+                endpoint=repr(endpoint), expected=repr(expected)),
+                     _("unset {variable}").format(variable="HUGGINGFACE_CO_STAGING"))
     if raw is not None:
         problem = value_problem(raw)
         if problem:
             out.add(problem[0], "malformed" if problem[0] == "error" else "plain-http",
-                    f"HF_ENDPOINT in this process: {problem[1]}", problem[2])
-    out.info("import-time", "HF_ENDPOINT is read once, when huggingface_hub is imported: setting "
-                            "os.environ['HF_ENDPOINT'] after `import transformers` or `import datasets` has "
-                            "no effect; set it before Python starts (restart a notebook's kernel after "
-                            "changing it)")
+                    _("HF_ENDPOINT in this process: {problem}").format(problem=problem[1]), problem[2])
+    out.info("import-time", _("HF_ENDPOINT is read once, when huggingface_hub is imported: setting "
+                              "os.environ['HF_ENDPOINT'] after `import transformers` or `import datasets` has "
+                              "no effect; set it before Python starts (restart a notebook's kernel after "
+                              "changing it)"))
     offline = [n for n in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE") if truthy(env.get(n))]
     if offline:
-        out.warn("offline", f"{', '.join(offline)} is on: clients never contact the endpoint and only read "
-                            "what is already in the cache", f"unset {' '.join(offline)} to download")
+        out.warn("offline", _("{names} is on: clients never contact the endpoint and only read "
+                              "what is already in the cache").format(names=", ".join(offline)),
+                 _("unset {names} to download").format(names=" ".join(offline)))
     if not client.get("error"):
         if client.get("disable_xet"):
-            out.info("xet-disabled", "HF_HUB_DISABLE_XET is on: Xet-backed files download over plain HTTP")
+            out.info("xet-disabled", _("HF_HUB_DISABLE_XET is on: Xet-backed files download over plain HTTP"))
         elif client.get("hf_xet"):
-            out.ok("hf-xet", f"hf_xet {client.get('hf_xet_version') or ''} is installed: Xet-backed files "
-                             "download through Xet storage".replace("  ", " "))
+            out.ok("hf-xet", _("hf_xet {version} is installed: Xet-backed files download through Xet storage")
+                   .format(version=client.get("hf_xet_version") or "").replace("  ", " "))
         else:
-            out.info("no-hf-xet", "hf_xet is not installed: Xet-backed files download over plain HTTP "
-                                  "from the redirect's host (slower)", "`pip install hf_xet` for faster downloads")
+            out.info("no-hf-xet", _("hf_xet is not installed: Xet-backed files download over plain HTTP "
+                                    "from the redirect's host (slower)"),
+                     _("`pip install hf_xet` for faster downloads"))
     libraries = client.get("libraries") or {}
     if libraries:
         listing = ", ".join(f"{k} {v}" for k, v in libraries.items())
-        out.info("libraries", f"also installed there: {listing} (each reads HF_ENDPOINT through huggingface_hub "
-                              "or on its own, at import time)")
+        out.info("libraries", _("also installed there: {listing} (each reads HF_ENDPOINT through huggingface_hub "
+                                "or on its own, at import time)").format(listing=listing))
     return out.items
 
 

@@ -168,8 +168,8 @@ def gather(ctx: Context) -> LabFacts:
     places = startup_places(ctx.platform, ctx.host, ctx.options.root)
     variables = []
     for name, value in wanted:
-        settings, _ = read_settings(places, ctx.home, name)
-        won, _ = new_shell_value(settings, ctx.shell)
+        settings, _problems = read_settings(places, ctx.home, name)
+        won, _dynamic = new_shell_value(settings, ctx.shell)
         variables.append(VariableFacts(name, value, won.value if won is not None else None, ctx.env.get(name)))
     cache = None
     if prof.cache_hub and prof.cache_shared:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from ..endpoints import CATALOG, ConfigError, Endpoint, name_for_url
-from ..i18n import N_
+from ..i18n import N_, _
 
 # Where startup files set HF_ENDPOINT: one reader for doctor, detect and setup (hfenv.startup).
 from ..startup import StartupPlace, startup_places
@@ -199,12 +199,14 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
                       f"`hfenv setup --persist --shell {shell or 'NAME'} --endpoint {arg(value, shell)}` "
                       "(or remove those lines if they are stale)")
         elif this_unexported is None:
-            out.ok("unset", f"HF_ENDPOINT is set nowhere: every client uses the official Hub {DEFAULT_ENDPOINT}")
+            out.ok("unset", _("HF_ENDPOINT is set nowhere: every client uses the official Hub {url}").format(
+                url=DEFAULT_ENDPOINT))
     else:
         keep = f"`hfenv setup --persist --endpoint {arg(normalized(process), shell)}`"
         if this is None and not elsewhere and not winners:
-            out.warn("process-only", f"HF_ENDPOINT={shown(process)} is set in this shell only: new terminals, "
-                                     "cron jobs and `ssh host command` will not see it", f"to keep it: {keep}")
+            out.warn("process-only", _("HF_ENDPOINT={value} is set in this shell only: new terminals, "
+                                       "cron jobs and `ssh host command` will not see it").format(value=shown(process)),
+                     _("to keep it: {command}").format(command=keep))
         elif this is not None and normalized(this.value) != normalized(process):
             value = this.value
             level, fix = stale(value)
@@ -225,7 +227,7 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
         else:
             out.ok("agree", f"{join(['this shell'] + [s.label for s in agreeing(this)])} agree: {shown(process)}")
 
-    for name, (_, unexported) in outcome.items():
+    for name, (_winner, unexported) in outcome.items():
         if unexported is not None:
             line = _export_line(unexported) if unexported.shells else None
             out.warn("not-exported", f"{unexported.label} assigns HF_ENDPOINT={shown(unexported.value)} without "
@@ -262,20 +264,21 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
 
     if saved_problem:
         # `hfenv shell` and `setup` stop on it (exit 1), so it needs action here too.
-        out.error("saved-choice-unreadable", f"hfenv's config is damaged: {saved_problem}",
-                  "edit the key named, or `hfenv endpoints add|remove NAME` / `hfenv setup --endpoint NAME`")
+        out.error("saved-choice-unreadable", _("hfenv's config is damaged: {problem}").format(problem=saved_problem),
+                  _("edit the key named, or `hfenv endpoints add|remove NAME` / `hfenv setup --endpoint NAME`"))
     elif saved is None:
-        out.info("no-saved-choice", "hfenv has no saved choice (`hfenv setup` saves one; `hfenv shell` "
-                                    "without --endpoint probes instead)")
+        out.info("no-saved-choice", _("hfenv has no saved choice (`hfenv setup` saves one; `hfenv shell` "
+                                      "without --endpoint probes instead)"))
     else:
         effective = normalized(process) if process is not None else DEFAULT_ENDPOINT
         # When the saved choice matches the process or the files, the findings above already say it all.
         if normalized(saved.url) != effective and normalized(saved.url) not in values:
-            out.warn("saved-differs", f"hfenv's saved choice is {saved.name} ({saved.url}), but clients here "
-                                      f"use {shown(effective)}: `hfenv shell` without --endpoint gives {saved.url}",
-                     "run `hfenv setup --persist --endpoint NAME|URL` with the one you want: it updates both")
+            out.warn("saved-differs", _("hfenv's saved choice is {name} ({url}), but clients here use {effective}: "
+                                        "`hfenv shell` without --endpoint gives {url}").format(
+                name=saved.name, url=saved.url, effective=shown(effective)),
+                     _("run `hfenv setup --persist --endpoint NAME|URL` with the one you want: it updates both"))
         else:
-            out.ok("saved-choice", f"hfenv's saved choice: {saved.name} ({saved.url})")
+            out.ok("saved-choice", _("hfenv's saved choice: {name} ({url})").format(name=saved.name, url=saved.url))
     return out.items
 
 
@@ -337,7 +340,7 @@ def gather(ctx: Context) -> LayerFacts:
         saved_problem = str(exc)
         known = dict(CATALOG)
     # What a new shell of the user's gets: after `hfenv setup`, the shell already open predates it.
-    won, _ = new_shell_value(settings, ctx.shell)
+    won, _dynamic = new_shell_value(settings, ctx.shell)
     new_value = None
     if won is not None and not won.dynamic and (value_problem(won.value) or ("warn",))[0] == "warn":
         new_value = won.value

@@ -56,7 +56,7 @@ def tool_facts(client: dict) -> ToolFacts:
         facts.lfs_filter = bool(_run([git, "config", "--get", "filter.lfs.process"]))
         facts.git_rules = []
         for line in (_run([git, "config", "--get-regexp", r"^url\..*\.insteadof$"]) or "").splitlines():
-            key, _, value = line.partition(" ")
+            key, _sep, value = line.partition(" ")
             base = key[len("url."):-len(".insteadof")] if key.lower().endswith(".insteadof") else key
             if value.startswith(("https://huggingface.co", "http://huggingface.co", "https://hf.co")):
                 facts.git_rules.append({"base": base, "instead_of": value})
