@@ -62,6 +62,7 @@ from typing import Protocol
 
 from .blocks import HASH_MARKERS, UTF8_BOM, Markers, find_block, is_bom_only, remove_block, set_block
 from .files import SHARED_FILE_LIMIT, FileRefused, read_regular
+from .i18n import _
 
 Edit = Callable[[bytes | None], bytes | None]
 
@@ -75,7 +76,7 @@ class WriteError(Exception):
         self.unrestored = unrestored
         message = f"{path}: {reason}"
         if unrestored:
-            message += "; could not restore " + "; ".join(unrestored)
+            message += _("; could not restore {what}").format(what="; ".join(unrestored))
         super().__init__(message)
 
 
@@ -206,9 +207,9 @@ def _check_owned(target: Target, old: bytes | None) -> None:
         return  # nothing there, or not a file (the Windows environment keeps its own record)
     span = find_block(old, target.markers, str(target.path))
     if span is None or old[span[1]:] or not is_bom_only(old[:span[0]]):
-        raise WriteError(target.path, "exists and holds more than hfenv's marked block, so it is not "
-                                      "hfenv's to replace or delete; move it aside (or merge its lines "
-                                      "by hand) and run hfenv again")
+        raise WriteError(target.path, _("exists and holds more than hfenv's marked block, so it is not "
+                                        "hfenv's to replace or delete; move it aside (or merge its lines "
+                                        "by hand) and run hfenv again"))
 
 
 def plan_edits(edits: Iterable[tuple[Target, Edit]]) -> list[Change]:
@@ -355,9 +356,10 @@ class FileStore:
         except OSError as exc:
             raise WriteError(target.path, _reason(exc)) from exc
         if not stat.S_ISREG(st.st_mode):
-            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            what = _("is a directory") if stat.S_ISDIR(st.st_mode) else _("is not a regular file")
             shown = f" ({real})" if real != os.path.abspath(target.path) else ""
-            raise WriteError(target.path, f"is {what}{shown}; hfenv edits regular files only")
+            raise WriteError(target.path, _("{what}{real}; hfenv edits regular files only").format(
+                what=what, real=shown))
         return real, st
 
     def read(self, target: Target) -> bytes | None:
@@ -372,7 +374,8 @@ class FileStore:
         try:
             return read_regular(real, SHARED_FILE_LIMIT)
         except FileRefused as exc:
-            raise WriteError(target.path, f"{exc.reason}; hfenv edits regular files only") from exc
+            reason = _("{reason}; hfenv edits regular files only").format(reason=exc.reason)
+            raise WriteError(target.path, reason) from exc
         except OSError as exc:
             raise WriteError(target.path, _reason(exc)) from exc
 
@@ -540,11 +543,11 @@ class _Lock:
             self.fd = os.open(self.path, flags, 0o600)
             if not stat.S_ISREG(os.fstat(self.fd).st_mode):
                 self._close()
-                raise WriteError(self.path, "the lock is not a regular file; remove it and run hfenv again")
+                raise WriteError(self.path, _("the lock is not a regular file; remove it and run hfenv again"))
         except OSError as exc:
             if exc.errno == errno.ELOOP or os.path.islink(self.path):
-                raise WriteError(self.path, "the lock is a symbolic link, which hfenv does not follow; "
-                                            "remove it and run hfenv again") from exc
+                raise WriteError(self.path, _("the lock is a symbolic link, which hfenv does not follow; "
+                                              "remove it and run hfenv again")) from exc
             raise WriteError(self.path, _reason(exc)) from exc
         deadline = time.monotonic() + self.timeout
         while True:
