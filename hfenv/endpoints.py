@@ -233,7 +233,7 @@ def load_config(path: Path | None = None) -> dict:
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ConfigError(_("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)) from None
     return parse_config(data, path)
 
 
@@ -247,13 +247,15 @@ def parse_config(data: bytes, path: Path) -> dict:
     try:
         config = json.loads(data.decode("utf-8"))
     except RecursionError:
-        raise ConfigError(f"{path} is nested too deeply to be hfenv's config; fix or remove it") from None
+        raise ConfigError(_("{path} is nested too deeply to be hfenv's config; fix or remove it").format(
+            path=path)) from None
     except ValueError as exc:
-        raise ConfigError(f"{path} is not valid JSON ({exc}); fix or remove it") from None
+        raise ConfigError(_("{path} is not valid JSON ({reason}); fix or remove it").format(
+            path=path, reason=exc)) from None
     if not isinstance(config, dict):
-        raise ConfigError(f"{path} does not hold a JSON object; fix or remove it")
+        raise ConfigError(_("{path} does not hold a JSON object; fix or remove it").format(path=path))
     if json_depth(config) > MAX_CONFIG_DEPTH:
-        raise ConfigError(f"{path} is nested too deeply to be hfenv's config; fix or remove it")
+        raise ConfigError(_("{path} is nested too deeply to be hfenv's config; fix or remove it").format(path=path))
     return config
 
 
@@ -415,7 +417,7 @@ def add_endpoint(name: str, url_or_name: str) -> tuple[Endpoint, list[str]]:
     A URL is checked on its own, so `add` can repair a config whose other entries are damaged."""
     check_name(name)
     if name in CATALOG:
-        raise EndpointError(f"{name!r} is a built-in endpoint and cannot be redefined")
+        raise EndpointError(_("{name} is a built-in endpoint and cannot be redefined").format(name=repr(name)))
     known = CATALOG if "://" in url_or_name or url_or_name in CATALOG else known_endpoints()
     endpoint, warnings = resolve(url_or_name, known)
     path = config_path()
