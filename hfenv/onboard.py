@@ -96,6 +96,8 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
     cache = next((value for var, value in pairs if var == "HF_HUB_CACHE"), None)
     out: list[str] = []
     add = out.append
+    unix = [o for o in oses if o != "windows"]
+    sh = "bash" if unix else "powershell"  # the label of a command that reads the same in both
 
     add(f"# {t['title'].format(lab=name) if name else t['title_default']}\n\n{t['intro']}\n")
     if contact:
@@ -109,7 +111,6 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
         add("\n" + t["cache"].format(cache=cache) + "\n")
     # Install.
     add(f"\n## {t['h_install']}\n\n{t['install_intro']}\n\n")
-    unix = [o for o in oses if o != "windows"]
     if unix:
         add(fence("bash", "pipx install hfenv\n# " + t["or"] + "\npython3 -m pip install --user hfenv"))
         add("\n" + t["install_venv"] + "\n\n")
@@ -120,10 +121,10 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
         add(fence("powershell", "py -m pip install --user hfenv\npy -m hfenv --version"))
     # For good.
     add(f"\n## {t['h_persist']}\n\n{t['persist_intro']}\n\n")
-    add(fence("bash", "hfenv setup --persist"))
+    add(fence(sh, "hfenv setup --persist"))
     if profile_url:
         add("\n" + t["persist_url"] + "\n\n")
-        add(fence("bash", f"hfenv setup --persist --profile {profile_url}"))
+        add(fence(sh, f"hfenv setup --persist --profile {profile_url}"))
     add("\n" + t["persist_after"] + "\n")
     # This shell only.
     add(f"\n## {t['h_shell']}\n\n{t['shell_intro'].format(endpoint=first.name)}\n")
@@ -136,24 +137,27 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
     if unix:
         add(fence("bash", 'eval "$(hfenv shell)"'))
     add("\n" + t["run_intro"] + "\n\n")
-    add(fence("bash", "hfenv run -- python train.py"))
+    add(fence(sh, "hfenv run -- python train.py"))
     # Doctor.
     add(f"\n## {t['h_doctor']}\n\n{t['doctor_intro']}\n\n")
-    add(fence("bash", "hfenv doctor\nhfenv doctor --download"))
+    add(fence(sh, "hfenv doctor\nhfenv doctor --download"))
     # Token.
     add(f"\n## {t['h_token']}\n\n{t['token_intro']}\n\n")
-    add(fence("bash", "HF_ENDPOINT=https://huggingface.co hf auth login"))
+    if unix:
+        add(fence("bash", "HF_ENDPOINT=https://huggingface.co hf auth login"))
     if "windows" in oses:
-        add("\n" + t["token_windows"] + "\n\n")
+        add(("\n" + t["token_windows"] + "\n\n") if unix else "")
         add(fence("powershell", "$env:HF_ENDPOINT = 'https://huggingface.co'; hf auth login; "
                                 "Remove-Item Env:HF_ENDPOINT"))
     add("\n" + t["token_" + third_party] + "\n")
     # Download.
     add(f"\n## {t['h_download']}\n\n{t['download_intro']}\n\n")
-    add(fence("bash", f"hf download {MODEL} {MODEL_FILE}\nhf download {DATASET} --repo-type dataset"))
+    add(fence(sh, f"hf download {MODEL} {MODEL_FILE}"))
+    add("\n")
+    add(fence(sh, f"hf download {DATASET} --repo-type dataset"))
     if git_route:
         add("\n" + t["git_clone"] + "\n\n")
-        add(fence("bash", f"git lfs install\ngit clone https://huggingface.co/{MODEL}"))
+        add(fence(sh, f"git lfs install\ngit clone https://huggingface.co/{MODEL}"))
     add("\n" + t["python_hub"] + "\n\n")
     add(fence("python", "from huggingface_hub import hf_hub_download\n\n"
                         f"path = hf_hub_download({MODEL!r}, {MODEL_FILE!r})\nprint(path)"))
@@ -165,9 +169,9 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
     add("\n" + t["python_env"].format(endpoint=first.url) + "\n")
     # ModelScope.
     add(f"\n## {t['h_modelscope']}\n\n{t['modelscope_intro']}\n\n")
-    add(fence("bash", "pip install modelscope\nmodelscope download --model Qwen/Qwen2.5-0.5B-Instruct"))
+    add(fence(sh, "pip install modelscope\nmodelscope download --model Qwen/Qwen2.5-0.5B-Instruct"))
     add("\n" + t["modelscope_switches"] + "\n\n")
-    add(fence("bash", shell_code("bash", MODELSCOPE_SWITCHES)))
+    add(fence(sh, shell_code(sh, MODELSCOPE_SWITCHES)))
     if prof is not None and prof.modelscope:
         add("\n" + t["modelscope_profile"] + "\n")
     # Troubleshooting.
