@@ -112,6 +112,11 @@ def test_wheel_install_finds_templates(tmp_path):
     assert "error" not in json.loads(done.stdout)["facts"]["client"]
     assert "hf_hub_download" in run_code(python, "from hfenv.doctor.client import script; "
                                                  "print(script('download_script.py'))", tmp_path)
+    # The onboarding page's words (hfenv/onboard_text.py) ship too, in both languages.
+    for lang, word in (("en", "Endpoints"), ("zh-CN", "镜像")):
+        done = subprocess.run([str(console), "onboard", "--no-profile", "--lang", lang], capture_output=True,
+                              cwd=tmp_path, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        assert done.returncode == 0 and word in done.stdout.decode("utf-8"), done.stderr
 
 
 def test_editable_install_finds_templates(tmp_path):
