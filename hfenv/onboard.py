@@ -101,7 +101,7 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
 
     add(f"# {t['title'].format(lab=name) if name else t['title_default']}\n\n{t['intro']}\n")
     if contact:
-        add(t["contact"].format(contact=contact) + "\n")
+        add("\n" + t["contact"].format(contact=contact) + "\n")
     # Endpoints.
     add(f"\n## {t['h_endpoints']}\n\n{t['endpoints_intro']}\n\n| # | {t['col_name']} | URL |\n|---|---|---|\n")
     for i, e in enumerate(ends, 1):
