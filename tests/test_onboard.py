@@ -351,3 +351,15 @@ def test_without_a_profile_the_blocks_are_hfenv_shells_own(lang, isolated_home, 
             assert done.returncode == 0 and done.stdout.splitlines() == [f"{n}={v}" for n, v in expected]
         checked.add(label)
     assert checked == {"bash", "zsh", "fish", "powershell", "bat"}
+
+
+def test_cli_url_profile_puts_its_url_in_the_laptop_command(serve, tls_ca, ca_bundle, monkeypatch):
+    from hubserver import server_tls
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle))
+    hub = serve("hub", tls=server_tls(tls_ca), files={**HUB_FILES, "lab/p": {"p.toml": LAB.encode()}})
+    url = f"{hub.url}/lab/p/resolve/main/p.toml"
+    result = run("onboard", "--profile", url, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert f"hfenv setup --persist --profile {url}" in result.output and "Vision Lab" in result.output
