@@ -98,7 +98,8 @@ def profile_options(command):
 
 
 # Commands that load only when invoked: name -> attribute of hfenv.commands.
-LAZY_COMMANDS = {name: name for name in ("completion", "detect", "doctor", "endpoints", "probe", "reset", "setup")}
+LAZY_COMMANDS = {name: name for name in ("completion", "detect", "doctor", "endpoints", "onboard", "probe", "reset",
+                                         "setup")}
 LAZY_COMMANDS["profile"] = "profile_group"
 
 

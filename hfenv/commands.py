@@ -762,3 +762,49 @@ def _settings_text(settings: dict) -> str:
         else:
             lines.append(f"  {key} = {json.dumps(value, ensure_ascii=False)}")
     return "\n".join(lines)
+
+
+# ---- onboard ---------------------------------------------------------------
+
+
+@click.command()
+@profile_options
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default=None,
+              help="Page language (default: HFENV_LANG, else zh-CN when LC_ALL/LC_MESSAGES/LANG starts with zh).")
+@click.option("--os", "os_list", metavar="LIST", default=None, help="linux,macos,windows (default: all three).")
+@click.option("-o", "--output", metavar="FILE", default=None, help="Write the page to FILE (atomically), not stdout.")
+def onboard(profile_flag: str | None, no_profile: bool, lang: str | None, os_list: str | None,
+            output: str | None) -> None:
+    """Write the lab's onboarding page (Markdown) from the profile in effect.
+
+    \b
+    hfenv onboard -o ONBOARDING.md
+    hfenv onboard --lang zh-CN --os linux,windows -o ONBOARDING.zh-CN.md
+    """
+    import stat
+
+    from . import onboard as page
+    from .writers import WriteError, write_atomic
+
+    try:
+        oses = page.parse_oses(os_list)
+    except ValueError as exc:
+        fail(str(exc))
+    loaded = load_profile(profile_flag, no_profile)
+    url = loaded.located.source if loaded.profile is not None and loaded.located.is_url else None
+    text = page.build_page(loaded.profile, lang or page.default_lang(), oses, profile_url=url)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        mode = os.lstat(output).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        fail(f"-o {output}: {exc.strerror}", EXIT_FAILURE)
+    if mode is not None and not stat.S_ISREG(mode):
+        fail(_("-o {path}: not a regular file; refusing to replace it").format(path=output))
+    try:
+        write_atomic(output, text.encode("utf-8"))
+    except WriteError as exc:
+        fail(f"-o {output}: {exc}", EXIT_FAILURE)

@@ -117,6 +117,12 @@ def test_wheel_install_finds_templates(tmp_path):
     assert "hfenv/locale/zh_CN/LC_MESSAGES/hfenv.po" not in shipped
     assert_speaks_chinese(console, tmp_path)
 
+    # The onboarding page's words (hfenv/onboard_text.py) ship too, in both languages.
+    for lang, word in (("en", "Endpoints"), ("zh-CN", "镜像")):
+        done = subprocess.run([str(console), "onboard", "--no-profile", "--lang", lang], capture_output=True,
+                              cwd=tmp_path, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        assert done.returncode == 0 and word in done.stdout.decode("utf-8"), done.stderr
+
 
 def assert_speaks_chinese(console: Path, cwd: Path) -> None:
     env = {**os.environ, "LANG": "zh_CN.UTF-8", "PYTHONIOENCODING": "utf-8"}
