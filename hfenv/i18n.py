@@ -197,3 +197,50 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     if catalog:
         return catalog.ngettext(singular, plural, count)
     return singular if count == 1 else plural
+
+
+class Msg(str):
+    """A message that is also data: its value is the English text (JSON, caches, comparisons,
+    logs see English, whatever the locale), and `local()` renders it in the user's language.
+
+    For text that is stored, compared or passed between layers before it is shown (a check's
+    detail, a probe result): `Msg("HTTP {code} from {host}", code=503, host=h)`. Arguments that
+    are Msgs themselves are localised with it; other arguments are inserted as they are.
+    Concatenation with `+` keeps both sides (`detail += Msg("; ...")`); an f-string or
+    `.format()` over a Msg gives plain English text, so compose with Msg templates instead.
+    """
+
+    __slots__ = ("template", "args", "kwargs")
+
+    def __new__(cls, template: str, *args, **kwargs):
+        self = super().__new__(cls, template.format(*args, **kwargs) if args or kwargs else template)
+        self.template, self.args, self.kwargs = template, args, kwargs
+        return self
+
+    def local(self) -> str:
+        """The message in the user's language (English text when that is English)."""
+        args = [local(a) for a in self.args]
+        kwargs = {k: local(v) for k, v in self.kwargs.items()}
+        text = _(self.template) if any(c.isalpha() for c in self.template) else self.template
+        try:
+            return text.format(*args, **kwargs) if args or kwargs else text
+        except (IndexError, KeyError, ValueError):  # a translation that lost a placeholder: English
+            return self.template.format(*args, **kwargs) if args or kwargs else self.template
+
+    def __add__(self, other):
+        return Msg("{}{}", self, other) if isinstance(other, str) else NotImplemented
+
+    def __radd__(self, other):
+        return Msg("{}{}", other, self) if isinstance(other, str) else NotImplemented
+
+    def __reduce__(self):
+        return (_rebuild, (self.template, self.args, self.kwargs))
+
+
+def _rebuild(template, args, kwargs):
+    return Msg(template, *args, **kwargs)
+
+
+def local(value):
+    """What to show for `value`: a Msg in the user's language; anything else as it is."""
+    return value.local() if isinstance(value, Msg) else value

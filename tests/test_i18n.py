@@ -190,3 +190,38 @@ def test_gettext_is_loaded_only_for_chinese_and_only_on_first_lookup(lang, loads
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={**env, "LANG": lang, "PYTHONIOENCODING": "utf-8"})
     assert done.stdout.split() == ["False", str(loads)], done.stderr
+
+
+# ---- Msg: a message that is also data ----
+
+def test_msg_is_english_text_and_local_is_the_users_language(monkeypatch):
+    from hfenv.i18n import Msg, local
+
+    monkeypatch.setattr(i18n, "_catalog", lambda: gettext.NullTranslations())
+    inner = Msg("URL has no host")
+    message = Msg("{} (at {where})", inner, where="x") + "; " + Msg("URL has no host")
+    assert message == "URL has no host (at x); URL has no host"
+    assert json.dumps({"m": message}) == '{"m": "URL has no host (at x); URL has no host"}'
+    assert "no host" in message and isinstance(message, Msg)
+    catalog = gettext.GNUTranslations(io.BytesIO(i18n.compile_po(CATALOG.read_text(encoding="utf-8"))))
+    monkeypatch.setattr(i18n, "_catalog", lambda: catalog)
+    assert message.local() == "URL 中没有主机名 (at x); URL 中没有主机名"
+    assert str(message) == "URL has no host (at x); URL has no host"  # the data stays English
+    assert local("plain") == "plain" and local(None) is None
+
+
+def test_msg_survives_copy_and_pickle_and_a_broken_translation(monkeypatch):
+    import copy
+    import pickle
+
+    from hfenv.i18n import Msg
+
+    message = Msg("HTTP {code} from {host}", code=503, host="h")
+    assert copy.deepcopy(message).local() == pickle.loads(pickle.dumps(message)).local() == "HTTP 503 from h"
+
+    class Broken(gettext.NullTranslations):
+        def gettext(self, text):
+            return "坏的 {other}"
+
+    monkeypatch.setattr(i18n, "_catalog", lambda: Broken())
+    assert message.local() == "HTTP 503 from h"  # a lost placeholder falls back to English
