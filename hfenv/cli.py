@@ -390,11 +390,12 @@ def run_probe(candidates: list[Endpoint], **kwargs):
     """The probe, or a one-line message (exit 2) when a proxy variable it needs cannot be parsed."""
     from . import probe as probe_mod
     from .hubcheck import ProxyError
+    from .i18n import local
 
     try:
         return probe_mod.run_probe(candidates, **kwargs)
     except ProxyError as exc:
-        fail(str(exc))
+        fail(local(str(exc)))
 
 
 def all_candidates(extra: tuple[str, ...] = (), only: bool = False,

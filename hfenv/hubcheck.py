@@ -60,6 +60,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import parse_url
 
 from .endpoints import PUBLIC_FILE, PUBLIC_REPO
+from .i18n import N_, Msg
 
 BODY_CAP = 4096  # whoami's JSON is a few hundred bytes; nothing hfenv reads is larger
 MAX_REDIRECTS = 5
@@ -103,34 +104,41 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _AUTHORITY = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(?P<port>[1-9][0-9]{0,4}))?$")
 
 
-class Ambiguous(ValueError):
+class _Said(ValueError):
+    """An error whose message is a Msg: str() keeps it (English text, `local()` translates it)."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args and isinstance(self.args[0], str) else super().__str__()
+
+
+class Ambiguous(_Said):
     """A URL whose origin two parsers could read differently."""
 
 
 def origin(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) as urllib3 will connect to it; Ambiguous if anything is odd."""
     if not re.fullmatch(r"[\x21-\x7e]+", url) or "\\" in url:
-        raise Ambiguous("whitespace, control characters, backslashes or non-ASCII in the URL")
+        raise Ambiguous(Msg("whitespace, control characters, backslashes or non-ASCII in the URL"))
     match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)", url)
     if not match:
-        raise Ambiguous("not an absolute scheme://host URL")
+        raise Ambiguous(Msg("not an absolute scheme://host URL"))
     authority = match.group(2)
     scheme = match.group(1).lower()
     found = _AUTHORITY.match(authority)
     if not found or "@" in authority or scheme not in _DEFAULT_PORTS:
-        raise Ambiguous("userinfo, a percent-encoded or empty host, or an odd port")
+        raise Ambiguous(Msg("userinfo, a percent-encoded or empty host, or an odd port"))
     try:
         parsed = parse_url(url)
         split = urlsplit(url)
         split_port = split.port
     except (ValueError, urllib3.exceptions.LocationParseError):
-        raise Ambiguous("the URL cannot be parsed") from None
+        raise Ambiguous(Msg("the URL cannot be parsed")) from None
     host = found["host"].lower()
     port = int(found["port"]) if found["port"] else _DEFAULT_PORTS[scheme]
     if (parsed.scheme != scheme or parsed.auth or (parsed.host or "").lower() != host
             or (parsed.port or _DEFAULT_PORTS[scheme]) != port
             or (split.hostname or "").lower() != host.strip("[]") or (split_port or _DEFAULT_PORTS[scheme]) != port):
-        raise Ambiguous("the parsers disagree about its host")
+        raise Ambiguous(Msg("the parsers disagree about its host"))
     return scheme, host, port
 
 
@@ -147,13 +155,14 @@ def next_hop(start_url: str, current: str, location: str) -> Hop:
     """Judge one Location against the start's origin; never contacts anything."""
     location = location.strip(" ")
     if not re.fullmatch(r"[\x21-\x7e]+", location) or "\\" in location:
-        return Hop("ambiguous", reason="its Location holds whitespace, control characters, a backslash or "
-                                       "non-ASCII")
+        return Hop("ambiguous", reason=Msg("its Location holds whitespace, control characters, a backslash or "
+                                           "non-ASCII"))
     if location.startswith("//"):
         target = f"{urlsplit(current).scheme}:{location}"
     elif _SCHEME.match(location):
         if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", location):
-            return Hop("ambiguous", reason=f"its Location {clean(location[:60])!r} has a scheme but no '//'")
+            return Hop("ambiguous", reason=Msg("its Location {location} has a scheme but no '//'",
+                                               location=repr(clean(location[:60]))))
         target = location
     else:
         # A relative reference cannot leave the current origin; requests joins it the same way.
@@ -161,7 +170,7 @@ def next_hop(start_url: str, current: str, location: str) -> Hop:
     try:
         there, home = origin(target), origin(start_url)
     except Ambiguous as exc:
-        return Hop("ambiguous", reason=f"its Location is ambiguous ({exc})")
+        return Hop("ambiguous", reason=Msg("its Location is ambiguous ({why})", why=exc.args[0]))
     if there != home:
         return Hop("offsite", target)
     return Hop("same", target)
@@ -170,8 +179,9 @@ def next_hop(start_url: str, current: str, location: str) -> Hop:
 # ---- proxies ---------------------------------------------------------------------------
 
 
-class ProxyError(ValueError):
-    """A proxy variable that cannot be parsed; the message names the variable, never its value."""
+class ProxyError(_Said):
+    """A proxy variable that cannot be parsed; the message names the variable, never its value.
+    str() of it is its Msg (English text; `local(str(exc))` shows it in the user's language)."""
 
 
 def proxy_variables(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -184,26 +194,26 @@ def parse_proxy(value: str) -> str:
     """`value` shown as scheme://host[:port] without credentials; ValueError (saying why, not what) if odd."""
     text = value.strip()
     if not re.fullmatch(r"[\x21-\x7e]+", text) or "\\" in text:
-        raise ValueError("it holds whitespace, control characters, a backslash or non-ASCII")
+        raise ValueError(Msg("it holds whitespace, control characters, a backslash or non-ASCII"))
     if "://" not in text:
         text = f"http://{text}"  # what requests does
     scheme, _, rest = text.partition("://")
     authority, sep, tail = _split_authority(rest)
     if tail.strip("/") or "?" in sep or "#" in sep:
-        raise ValueError("something follows host:port (a '/', '#' or '?' in the password must be "
-                         "percent-encoded: %2F, %23, %3F)")
+        raise ValueError(Msg("something follows host:port (a '/', '#' or '?' in the password must be "
+                             "percent-encoded: %2F, %23, %3F)"))
     hostport = authority.rsplit("@", 1)[-1]
     found = _AUTHORITY.match(hostport)
     if not found or scheme.lower() not in ("http", "https", "socks4", "socks4a", "socks5", "socks5h"):
-        raise ValueError("expected scheme://[user:password@]host:port with a port from 1 to 65535")
+        raise ValueError(Msg("expected scheme://[user:password@]host:port with a port from 1 to 65535"))
     if found["port"] and int(found["port"]) > 65535:
-        raise ValueError("its port is out of range")
+        raise ValueError(Msg("its port is out of range"))
     try:
         parsed = parse_url(text)
     except (ValueError, urllib3.exceptions.LocationParseError):
-        raise ValueError("urllib3 cannot parse it") from None
+        raise ValueError(Msg("urllib3 cannot parse it")) from None
     if (parsed.host or "").lower() != found["host"].lower():
-        raise ValueError("its host is ambiguous ('@' in the password must be percent-encoded: %40)")
+        raise ValueError(Msg("its host is ambiguous ('@' in the password must be percent-encoded: %40)"))
     return f"{scheme.lower()}://{found['host']}" + (f":{found['port']}" if found["port"] else "")
 
 
@@ -223,7 +233,7 @@ def proxy_problems(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         try:
             parse_proxy(value)
         except ValueError as exc:
-            problems[name] = str(exc)
+            problems[name] = exc.args[0]  # a Msg: shown with local()
     return problems
 
 
@@ -237,7 +247,7 @@ def shown_proxies(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         try:
             out[name] = parse_proxy(value)
         except ValueError:
-            out[name] = "(cannot be parsed; value not shown)"
+            out[name] = Msg("(cannot be parsed; value not shown)")
     return out
 
 
@@ -254,8 +264,9 @@ def proxy_for(url: str) -> str | None:
     try:
         return parse_proxy(chosen)
     except ValueError as exc:
-        names = [n for n, v in proxy_variables().items() if v == chosen] or ["a proxy variable"]
-        raise ProxyError(f"{' / '.join(names)} cannot be parsed: {exc}; its value is not shown") from None
+        names = " / ".join(n for n, v in proxy_variables().items() if v == chosen) or Msg("a proxy variable")
+        raise ProxyError(Msg("{names} cannot be parsed: {why}; its value is not shown", names=names,
+                             why=exc.args[0])) from None
 
 
 # ---- trust -----------------------------------------------------------------------------
@@ -465,8 +476,13 @@ class Answer:
         return self.headers.get(name.lower(), "")
 
 
+def _via(proxy: str | None):
+    """" (via proxy P)" after a failure's words when a proxy was used, else ""."""
+    return Msg(" (via proxy {proxy})", proxy=proxy) if proxy else ""
+
+
 class Failure(Exception):
-    """A request that got no answer: a SPEC 3 status and a detail a user can act on."""
+    """A request that got no answer: a SPEC 3 status and a detail (a Msg) a user can act on."""
 
     def __init__(self, status: str, detail: str):
         super().__init__(detail)
@@ -480,7 +496,7 @@ def request(s: requests.Session, method: str, url: str, watch: Watch, *, headers
     whatever the server does. Reads at most `body_cap` bytes of the body (GET)."""
     remaining = watch.deadline - time.monotonic()
     if remaining <= 0 or watch.aborted or watch.expired:
-        raise Failure("timeout", "no answer before the deadline" + (f" (via proxy {proxy})" if proxy else ""))
+        raise Failure("timeout", Msg("no answer before the deadline{via}", via=_via(proxy)))
     trust = trust or client_trust(hub_version())
     head = method.upper() == "HEAD"
     try:
@@ -502,10 +518,10 @@ def request(s: requests.Session, method: str, url: str, watch: Watch, *, headers
             response.close()
     except Exception as exc:  # requests, urllib3, ssl and socket errors all end here (and the Failure above)
         if watch.expired:
-            raise Failure("timeout", f"no complete answer within {max(remaining, 0.001):.3g} s"
-                                     + (f" (via proxy {proxy})" if proxy else "")) from None
+            raise Failure("timeout", Msg("no complete answer within {seconds} s{via}",
+                                         seconds=f"{max(remaining, 0.001):.3g}", via=_via(proxy))) from None
         if watch.aborted:
-            raise Failure("timeout", "stopped: no longer needed") from None
+            raise Failure("timeout", Msg("stopped: no longer needed")) from None
         status, detail = classify_error(exc, url, proxy, trust)
         raise Failure(status, detail) from None
 
@@ -533,7 +549,7 @@ def follow(s: requests.Session, method: str, url: str, watch: Watch, **kwargs) -
         if hop.kind != "same":
             return answer, hop
         current = hop.url
-    raise Failure("error", f"more than {MAX_REDIRECTS} redirects")
+    raise Failure("error", Msg("more than {count} redirects", count=MAX_REDIRECTS))
 
 
 # ---- the Hub check -------------------------------------------------------------------------
@@ -579,8 +595,8 @@ def sends_to_official(target: str, official_url: str = OFFICIAL_HUB) -> bool:
         return False
 
 
-NOT_CACHED = ("not cached: sends you to {host} ({code} to {url}); the download then goes to the official "
-              "Hub itself (with your token, if one is set), so it works only where {host} is reachable")
+NOT_CACHED = N_("not cached: sends you to {host} ({code} to {url}); the download then goes to the official "
+                "Hub itself (with your token, if one is set), so it works only where {host} is reachable")
 
 
 def retry_after(headers: Mapping[str, str]) -> str:
@@ -588,8 +604,8 @@ def retry_after(headers: Mapping[str, str]) -> str:
     lower = {k.lower(): v for k, v in headers.items()}
     value = clean(lower.get("retry-after", ""), 60).strip()
     if not value:
-        return "no Retry-After given"
-    return f"Retry-After: {value}" + (" s" if value.isdigit() else "")
+        return Msg("no Retry-After given")
+    return Msg("Retry-After: {value} s", value=value) if value.isdigit() else f"Retry-After: {value}"
 
 
 def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, str],
@@ -598,43 +614,46 @@ def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, s
     lower = {k.lower(): clean(v, 2000) for k, v in headers.items()}
     said = phrase(code)
     if code == 429:
-        return Verdict("rate_limited", f"answered 429 Too Many Requests ({retry_after(headers)}): "
-                                       "it limits how often you may ask; wait, or use another endpoint")
+        return Verdict("rate_limited", Msg("answered 429 Too Many Requests ({retry}): it limits how often you may "
+                                           "ask; wait, or use another endpoint", retry=retry_after(headers)))
     if code in REDIRECT_CODES:
         location = headers.get("location") or headers.get("Location") or lower.get("location")
         if not location:
-            return Verdict("http_error", f"answered {code} {said} without a Location")
+            return Verdict("http_error", Msg("answered {code} {phrase} without a Location", code=code, phrase=said))
         hop = next_hop(start_url, url, location)
         if hop.kind == "ambiguous":
-            return Verdict("redirect_offsite", f"redirects ({code}), but {hop.reason}: not followed")
+            return Verdict("redirect_offsite", Msg("redirects ({code}), but {why}: not followed", code=code,
+                                                   why=hop.reason))
         if hop.kind == "offsite":
             if code in (307, 308) and sends_to_official(hop.url, official_url) \
                     and not sends_to_official(start_url, official_url):
                 return Verdict("redirect_offsite",
-                               NOT_CACHED.format(host=host_of(hop.url), code=code, url=short_url(hop.url)))
-            return Verdict("redirect_offsite", f"redirects ({code}) to {short_url(hop.url)}: "
-                                               "it forwards elsewhere instead of serving files itself")
+                               Msg(NOT_CACHED, host=host_of(hop.url), code=code, url=short_url(hop.url)))
+            return Verdict("redirect_offsite", Msg("redirects ({code}) to {url}: it forwards elsewhere instead of "
+                                                   "serving files itself", code=code, url=short_url(hop.url)))
         return Verdict("follow", follow=hop.url)
     commit = (lower.get("x-repo-commit") or "").strip()
     if 200 <= code < 300:
         if commit:
-            return Verdict("ok", f"commit {commit[:12]}", commit=commit)
-        kind = (lower.get("content-type") or "no content type").split(";")[0].strip()
-        return Verdict("not_a_hub", f"answered {code} ({kind}) without X-Repo-Commit: "
-                                    "a captive portal, login page or plain web server, not a Hub")
+            return Verdict("ok", Msg("commit {commit}", commit=commit[:12]), commit=commit)
+        kind = lower.get("content-type", "").split(";")[0].strip() or Msg("no content type")
+        return Verdict("not_a_hub", Msg("answered {code} ({kind}) without X-Repo-Commit: a captive portal, login "
+                                        "page or plain web server, not a Hub", code=code, kind=kind))
     if code == 407:
-        return Verdict("proxy", f"the proxy{' ' + proxy if proxy else ''} wants authentication (407): "
-                                "put user:password in the proxy URL")
+        return Verdict("proxy", Msg("the proxy {proxy} wants authentication (407): put user:password in the proxy "
+                                    "URL", proxy=proxy) if proxy else
+                       Msg("the proxy wants authentication (407): put user:password in the proxy URL"))
     if proxy and code in PROXY_GATEWAY_CODES:
-        return Verdict("proxy", f"proxy {proxy} answered {code} {said}: it could not reach the host")
+        return Verdict("proxy", Msg("proxy {proxy} answered {code} {phrase}: it could not reach the host",
+                                    proxy=proxy, code=code, phrase=said))
     if code >= 400:
         hint = {
-            404: f" (no {PUBLIC_REPO}/{PUBLIC_FILE} here: not a Hub, or a wrong path prefix)",
-            401: " (it wants a login: a private mirror?)",
-            403: " (forbidden: blocked, or a private mirror)",
+            404: Msg(" (no {file} here: not a Hub, or a wrong path prefix)", file=f"{PUBLIC_REPO}/{PUBLIC_FILE}"),
+            401: Msg(" (it wants a login: a private mirror?)"),
+            403: Msg(" (forbidden: blocked, or a private mirror)"),
         }.get(code, "")
-        return Verdict("http_error", f"answered {code} {said}{hint}")
-    return Verdict("not_a_hub", f"answered {code} {said}, not a Hub file")
+        return Verdict("http_error", Msg("answered {code} {phrase}{hint}", code=code, phrase=said, hint=hint))
+    return Verdict("not_a_hub", Msg("answered {code} {phrase}, not a Hub file", code=code, phrase=said))
 
 
 def hub_check(base_url: str, deadline: float, proxy: str | None = None, *, watch_for=None,
@@ -660,10 +679,11 @@ def hub_check(base_url: str, deadline: float, proxy: str | None = None, *, watch
                 verdict = classify_answer(start_url, url, answer.code, answer.headers, proxy)
                 if verdict.follow is None:
                     if proxy and verdict.status == "ok":
-                        verdict = Verdict("ok", f"{verdict.detail}; via proxy {proxy}", commit=verdict.commit)
+                        verdict = Verdict("ok", Msg("{detail}; via proxy {proxy}", detail=verdict.detail, proxy=proxy),
+                                          commit=verdict.commit)
                     return Sample(verdict, _since(began))
                 url = verdict.follow
-            return Sample(Verdict("error", f"more than {MAX_REDIRECTS} redirects"), _since(began))
+            return Sample(Verdict("error", Msg("more than {count} redirects", count=MAX_REDIRECTS)), _since(began))
     finally:
         s.close()
 
@@ -722,37 +742,40 @@ def classify_error(exc: BaseException, url: str, proxy: str | None = None,
     if has(requests.exceptions.ProxyError, urllib3.exceptions.ProxyError, requests.exceptions.InvalidProxyURL) \
             or (proxy and has(requests.exceptions.InvalidSchema)):
         if has(ConnectionRefusedError):
-            return "proxy", f"proxy {proxy} refused the connection"
+            return "proxy", Msg("proxy {proxy} refused the connection", proxy=proxy)
         if has(socket.gaierror, *_name_errors()):
-            return "proxy", f"proxy {proxy}: its name does not resolve"
-        return "proxy", f"proxy {proxy} failed: {_reason(exc)}"
-    via = f" (via proxy {proxy})" if proxy else ""
+            return "proxy", Msg("proxy {proxy}: its name does not resolve", proxy=proxy)
+        return "proxy", Msg("proxy {proxy} failed: {error}", proxy=proxy, error=_reason(exc))
+    via = _via(proxy)
     tls = has(ssl.SSLError, requests.exceptions.SSLError, urllib3.exceptions.SSLError)
     if tls:
         verify = has(ssl.SSLCertVerificationError)
         if verify is not None:
             trust = trust or client_trust(hub_version())
             why = clean(getattr(verify, "verify_message", "") or _reason(verify))
-            return "tls", (f"certificate not trusted: {why}{via}; if a proxy or your network re-signs "
-                           f"TLS, point {trust.advice} at its CA bundle (huggingface_hub ({trust.client}) "
-                           f"reads {' or '.join(trust.variables)})")
-        return "tls", f"TLS handshake failed: {_reason(tls)}{via}"
+            return "tls", Msg("certificate not trusted: {why}{via}; if a proxy or your network re-signs TLS, point "
+                              "{variable} at its CA bundle (huggingface_hub ({client}) reads {variables})", why=why,
+                              via=via, variable=trust.advice, client=trust.client,
+                              variables=Msg("{first} or {second}", first=trust.variables[0],
+                                            second=trust.variables[1]) if len(trust.variables) == 2
+                              else " / ".join(trust.variables))
+        return "tls", Msg("TLS handshake failed: {error}{via}", error=_reason(tls), via=via)
     if has(socket.gaierror, *_name_errors()):
-        return "dns", f"name lookup failed for {clean(parts.hostname or '?')}{via}"
+        return "dns", Msg("name lookup failed for {host}{via}", host=clean(parts.hostname or "?"), via=via)
     if has(ConnectionRefusedError):
-        return "refused", f"connection refused by {where}{via}: nothing listens there"
+        return "refused", Msg("connection refused by {where}{via}: nothing listens there", where=where, via=via)
     if has(RemoteDisconnected):  # a ConnectionResetError too, but a clean close
-        return "reset", f"{where} closed the connection without an answer{via}"
+        return "reset", Msg("{where} closed the connection without an answer{via}", where=where, via=via)
     if has(ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
-        return "reset", f"connection reset by {where} before an answer{via}"
+        return "reset", Msg("connection reset by {where} before an answer{via}", where=where, via=via)
     # Only now: urllib3 2 files a refused or unresolvable connection under ConnectTimeoutError too.
     if has(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
-        return "timeout", f"no answer before the budget ran out{via}"
+        return "timeout", Msg("no answer before the budget ran out{via}", via=via)
     if has(OSError) and "CA certificate bundle" in str(has(OSError)):
-        return "tls", f"the CA bundle cannot be read: {_reason(exc)}"
+        return "tls", Msg("the CA bundle cannot be read: {error}", error=_reason(exc))
     if has(HTTPException, urllib3.exceptions.ProtocolError):
-        return "error", f"not an HTTP answer from {where}: {_reason(exc)}{via}"
-    return "error", f"{_reason(exc)}{via}"
+        return "error", Msg("not an HTTP answer from {where}: {error}{via}", where=where, error=_reason(exc), via=via)
+    return "error", Msg("{error}{via}", error=_reason(exc), via=via)
 
 
 # ---- the large-file route (SPEC 10) ----------------------------------------------------------
@@ -843,13 +866,15 @@ class LargeFiles:
         return self.xet is not None and not self.xet.ok and self.http.ok
 
     def summary(self, use_xet: bool = True) -> str:
+        """One line on the route (a Msg): shown after a probe result, stored with it."""
         leg = self.leg(use_xet)
-        text = f"large files ({leg.route}{' via ' + leg.host if leg.host else ''}): "
-        text += "the bytes come through" if leg.ok else f"{leg.status}: {leg.detail}"
+        route = Msg("{route} via {host}", route=leg.route, host=leg.host) if leg.host else leg.route
+        text = (Msg("large files ({route}): the bytes come through", route=route) if leg.ok else
+                Msg("large files ({route}): {status}: {detail}", route=route, status=leg.status, detail=leg.detail))
         if leg.ok and self.not_cached:
-            text += f"; {self.http.detail}"
+            text += "; " + self.http.detail
         if self.xet_needs_disabling and use_xet:
-            text += "; the plain HTTP route works: HF_HUB_DISABLE_XET=1 (hfenv setup --xet auto) uses it"
+            text += Msg("; the plain HTTP route works: HF_HUB_DISABLE_XET=1 (hfenv setup --xet auto) uses it")
         return text
 
     def to_json(self, use_xet: bool = True) -> dict:
@@ -915,7 +940,7 @@ def reach(url: str, deadline: float, *, trust: Trust | None = None, purpose: str
     try:
         origin(url)
     except Ambiguous as exc:
-        return "error", f"its URL is ambiguous ({exc}): not contacted", None
+        return "error", Msg("its URL is ambiguous ({why}): not contacted", why=exc.args[0]), None
     try:
         answer, _, _ = bounded("HEAD", url, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
     except ProxyError as exc:
@@ -923,8 +948,9 @@ def reach(url: str, deadline: float, *, trust: Trust | None = None, purpose: str
     except Failure as failure:
         return failure.status, failure.detail, None
     if answer.code == 429:
-        return "rate_limited", f"{host_of(url)} answered 429 ({retry_after(answer.headers)})", 429
-    return "ok", f"{host_of(url)} answers ({answer.code})", answer.code
+        return "rate_limited", Msg("{host} answered 429 ({retry})", host=host_of(url),
+                                   retry=retry_after(answer.headers)), 429
+    return "ok", Msg("{host} answers ({code})", host=host_of(url), code=answer.code), answer.code
 
 
 def xet_route(answer: Answer, endpoint: str) -> str | None:
@@ -945,31 +971,36 @@ def _xet_leg(route: str, deadline: float, trust: Trust | None, purpose: str, wat
     try:
         origin(route)
     except Ambiguous as exc:
-        return Leg("xet", None, "error", f"the Xet token route is ambiguous ({exc}): not contacted")
+        return Leg("xet", None, "error", Msg("the Xet token route is ambiguous ({why}): not contacted",
+                                             why=exc.args[0]))
     try:
         answer, _, _ = bounded("GET", route, deadline, trust=trust, purpose=purpose, watch_for=watch_for,
                                body_cap=BODY_CAP)
     except ProxyError as exc:
         return Leg("xet", None, "proxy", str(exc))
     except Failure as failure:
-        return Leg("xet", host_of(route), failure.status, f"the Xet token route failed: {failure.detail}")
+        return Leg("xet", host_of(route), failure.status,
+                   Msg("the Xet token route failed: {detail}", detail=failure.detail))
     if answer.code == 429:
         return Leg("xet", host_of(route), "rate_limited",
-                   f"the Xet token route answered 429 ({retry_after(answer.headers)})")
+                   Msg("the Xet token route answered 429 ({retry})", retry=retry_after(answer.headers)))
     missing = [name for name in XET_HEADERS if not answer.header(name)]
     if answer.code != 200 or missing:
+        said = f"{answer.code} {phrase(answer.code)}".rstrip()
         return Leg("xet", host_of(route), "http_error",
-                   f"the Xet token route answered {answer.code} {phrase(answer.code)}".rstrip()
-                   + (f" without {', '.join(h.title() for h in missing)}" if missing else "")
-                   + ": hf_xet downloads fail")
+                   Msg("the Xet token route answered {code} without {headers}: hf_xet downloads fail", code=said,
+                       headers=", ".join(h.title() for h in missing)) if missing else
+                   Msg("the Xet token route answered {code}: hf_xet downloads fail", code=said))
     cas = answer.header("X-Xet-Cas-Url").rstrip("/")
     if not reach_hosts:
-        return Leg("xet", host_of(cas), NOT_REACHED, f"the Xet token route names {host_of(cas)}", url=cas)
+        return Leg("xet", host_of(cas), NOT_REACHED, Msg("the Xet token route names {host}", host=host_of(cas)),
+                   url=cas)
     status, detail, code = reach(cas, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
     if status == "ok":
-        return Leg("xet", host_of(cas), "ok", f"Xet storage {detail}", url=cas, code=code, why=detail)
-    return Leg("xet", host_of(cas), status, f"Xet storage {host_of(cas)} cannot be reached: {detail}", url=cas,
-               code=code, why=detail)
+        return Leg("xet", host_of(cas), "ok", Msg("Xet storage {detail}", detail=detail), url=cas, code=code,
+                   why=detail)
+    return Leg("xet", host_of(cas), status, Msg("Xet storage {host} cannot be reached: {detail}", host=host_of(cas),
+                                                detail=detail), url=cas, code=code, why=detail)
 
 
 NOT_REACHED = "not_reached"  # follow_large_file(reach_hosts=False): the storage host was named, not contacted
@@ -996,7 +1027,8 @@ def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust
         return LargeFiles(name, Leg("none", None, "proxy", str(exc)))
     except Failure as failure:
         return LargeFiles(name, Leg("none", host_of(start), failure.status,
-                                    f"the HEAD of {name} failed: {failure.detail}"))
+                                    Msg("the HEAD of {file} failed: {detail}", file=name,
+                                        detail=failure.detail)))
     here = host_of(start)
     commit = bool(answer.header("X-Repo-Commit").strip())
     size = header_number(answer.header("X-Linked-Size")
@@ -1004,31 +1036,34 @@ def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust
     common = {"file": name, "commit": commit, "size": size, "code": answer.code,
               "xet_backed": xet_route(answer, base) is not None}
     if hop is not None and hop.kind != "offsite":
-        return LargeFiles(http=Leg("none", here, "error", f"answered {answer.code}, but {hop.reason}"), **common)
+        return LargeFiles(http=Leg("none", here, "error", Msg("answered {code}, but {why}", code=answer.code,
+                                                              why=hop.reason)), **common)
     if hop is None and not 200 <= answer.code < 300:
         verdict = classify_answer(start, answer.url, answer.code, answer.headers, proxy, official_url)
         return LargeFiles(http=Leg("none", here, verdict.status if verdict.status == "rate_limited" else "http_error",
-                                   f"{name}: {verdict.detail}"), **common)
+                                   Msg("{file}: {detail}", file=name, detail=verdict.detail)), **common)
     route = xet_route(answer, base) if xet else None
     jobs: dict[str, Callable[[], Leg]] = {}
     not_cached = False
     if hop is None:
-        http = Leg("served", here, "ok", f"{here} serves {name} itself ({answer.code})")
+        http = Leg("served", here, "ok", Msg("{host} serves {file} itself ({code})", host=here, file=name,
+                                             code=answer.code))
     else:
         target = hop.url
         not_cached = (answer.code in (307, 308) and sends_to_official(target, official_url)
                       and not sends_to_official(base, official_url))
-        how = (NOT_CACHED.format(host=host_of(target), code=answer.code, url=short_url(target)) if not_cached
-               else f"{here} redirects {name} ({answer.code}) to {host_of(target)}")
+        how = (Msg(NOT_CACHED, host=host_of(target), code=answer.code, url=short_url(target)) if not_cached
+               else Msg("{host} redirects {file} ({code}) to {target}", host=here, file=name, code=answer.code,
+                        target=host_of(target)))
 
         def lfs() -> Leg:
             if not reach_hosts:
                 return Leg("lfs", host_of(target), NOT_REACHED, how, url=target)
             status, detail, code = reach(target, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
             if status == "ok":
-                return Leg("lfs", host_of(target), "ok", f"{how}; {detail}", url=target, code=code, why=detail)
-            return Leg("lfs", host_of(target), status, f"{how}, which cannot be reached: {detail}", url=target,
-                       code=code, why=detail)
+                return Leg("lfs", host_of(target), "ok", how + "; " + detail, url=target, code=code, why=detail)
+            return Leg("lfs", host_of(target), status, Msg("{how}, which cannot be reached: {detail}", how=how,
+                                                           detail=detail), url=target, code=code, why=detail)
         jobs["http"] = lfs
         http = None
     if route is not None:
@@ -1048,7 +1083,7 @@ def _together(jobs: Mapping[str, Callable[[], Leg]]) -> dict:
         try:
             results[name] = jobs[name]()
         except Exception as exc:  # a thread must report, or its leg would be missing
-            results[name] = Leg("none", None, "error", f"{type(exc).__name__}: {clean(exc)}")
+            results[name] = Leg("none", None, "error", f"{type(exc).__name__}: {clean(exc)}")  # a bug's words
 
     threads = [threading.Thread(target=run, args=(n,), daemon=True, name=f"hfenv-route-{n}") for n in names[1:]]
     for thread in threads:

@@ -100,7 +100,7 @@ from .hubcheck import (  # noqa: F401  (classify_answer, hub_check_url: the prob
     hub_check_url,
     proxy_for,
 )
-from .i18n import _
+from .i18n import Msg, _, local
 
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_SAMPLES = 3
@@ -136,7 +136,11 @@ class Margin:
         return min(official_ms / self.ratio, official_ms - self.slack_ms)
 
     def __str__(self) -> str:
-        return f"{self.ratio:g}x or +{self.slack_ms:g} ms"
+        return self.text()
+
+    def text(self) -> Msg:
+        """"1.5x or +50 ms" (a Msg)."""
+        return Msg("{ratio}x or +{ms} ms", ratio=f"{self.ratio:g}", ms=f"{self.slack_ms:g}")
 
 
 OFFICIAL_MARGIN = Margin(ratio=1.5, slack_ms=50.0)
@@ -335,13 +339,14 @@ def follow_bytes(results: list[ProbeResult], chosen: ProbeResult | None, deadlin
     while chosen is not None and id(chosen) not in tried:
         tried.add(id(chosen))
         if deadline - time.monotonic() < MIN_ROUTE_BUDGET:
-            chosen.detail += "; large-file route not followed: the budget was used up"
+            chosen.detail += Msg("; large-file route not followed: the budget was used up")
             break
         limit = max(ROUTE_FLOOR, ROUTE_FACTOR * (chosen.latency_ms or 0.0) / 1000.0)
         found = follow_route(chosen.url, min(deadline, time.monotonic() + limit), official_url)
         chosen.large_files = found
-        chosen.detail += f"; {found.summary(client_uses_xet())}"
-        say(f"hfenv:   {chosen.name}: {found.summary(client_uses_xet())}")
+        summary = found.summary(client_uses_xet())
+        chosen.detail += "; " + summary
+        say(f"hfenv:   {chosen.name}: {local(summary)}")
         if not found.bytes_fail:
             break
         chosen = choose_with_bytes(results)
@@ -354,7 +359,7 @@ def note_not_chosen(results: Iterable[ProbeResult], chosen: ProbeResult | None) 
         return
     for result in results:
         if result.bytes_fail and result is not chosen:
-            result.detail += f"; not chosen: {chosen.name}'s large files come through"
+            result.detail += Msg("; not chosen: {name}'s large files come through", name=chosen.name)
 
 
 def follow_route(base_url: str, deadline: float, official_url: str) -> LargeFiles:
@@ -434,7 +439,7 @@ class _Probe:
                 sample = measure_once(track.endpoint.url, self.deadline, track.proxy,
                                       watch_for=lambda watch: self.watching(track, watch))
             except Exception as exc:  # a worker must always report, or its row would wait for the budget
-                sample = Sample(Verdict("error", f"{type(exc).__name__}: {exc}"), 0.0)
+                sample = Sample(Verdict("error", f"{type(exc).__name__}: {exc}"), 0.0)  # a bug's own words
             with self.cond:
                 if track.result is not None:  # the coordinator stopped it meanwhile
                     return
@@ -446,7 +451,8 @@ class _Probe:
                     # (keeping any answered samples), whichever thread notices first.
                     self.stop_at_budget(now)
                 elif verdict.status != "ok":
-                    note = f" (sample {index + 1} of {self.samples}; the earlier ones answered)" if index else ""
+                    note = Msg(" (sample {index} of {total}; the earlier ones answered)", index=index + 1,
+                               total=self.samples) if index else ""
                     track.finish(False, verdict.status, verdict.detail + note, now)
                 else:
                     track.answered.append(sample.ms)
@@ -526,8 +532,8 @@ class _Probe:
         remaining = self.deadline - time.monotonic()
         if not retry or remaining < MIN_ROUTE_BUDGET:
             return chosen
-        self.say(f"hfenv: {chosen.name if chosen else 'the choice'}'s large files cannot come through; "
-                 f"measuring {', '.join(t.endpoint.name for t in retry)} again")
+        self.say("hfenv: " + _("{name}'s large files cannot come through; measuring {names} again").format(
+            name=chosen.name if chosen else _("the choice"), names=", ".join(t.endpoint.name for t in retry)))
         again = _Probe([t.endpoint for t in retry], remaining, self.samples, self.wait_all, self.progress,
                        self.official_url)
         again.nested = True
@@ -562,21 +568,29 @@ class _Probe:
             if track.answered and statistics.median(track.answered) > need:
                 k = len(track.answered)
                 if track.official:
-                    against = f"not within {OFFICIAL_MARGIN} of {fastest.name} ({fastest.latency_ms:.0f} ms)"
+                    against = Msg("not within {margin} of {name} ({ms} ms)", margin=OFFICIAL_MARGIN.text(),
+                                  name=fastest.name, ms=f"{fastest.latency_ms:.0f}")
                 elif leader.official:
-                    against = (f"{leader.name} ({leader.latency_ms:.0f} ms) is kept unless a mirror "
-                               f"answers in under {max(need, 0):.0f} ms")
+                    against = Msg("{name} ({ms} ms) is kept unless a mirror answers in under {need} ms",
+                                  name=leader.name, ms=f"{leader.latency_ms:.0f}", need=f"{max(need, 0):.0f}")
                 else:
-                    against = f"cannot beat {leader.name} ({leader.latency_ms:.0f} ms)"
-                detail = f"commit {(track.commit or '')[:12]}; {k} of {self.samples} samples, stopped early: {against}"
+                    against = Msg("cannot beat {name} ({ms} ms)", name=leader.name, ms=f"{leader.latency_ms:.0f}")
+                detail = Msg("commit {commit}; {k} of {total} samples, stopped early: {why}",
+                             commit=(track.commit or "")[:12], k=k, total=self.samples, why=against)
                 track.finish(True, "ok", detail, now)
             else:
-                which = f"sample {len(track.answered) + 1} of {self.samples}: " if track.answered else ""
-                why_not = f"{leader.name} had settled the choice in {settled_ms:.0f} ms"
+                # EARLY_DECISION in doctor/endpoint.py matches these words ("had settled the choice",
+                # "not needed: "): the English text of the Msg, whatever the language shown.
+                why_not = Msg("{name} had settled the choice in {ms} ms", name=leader.name, ms=f"{settled_ms:.0f}")
                 if need <= 0:  # an official Hub this fast is kept whatever a mirror does
-                    why_not = (f"not needed: {leader.name} answered in {leader.latency_ms:.0f} ms, and the "
-                               f"official Hub is kept within {OFFICIAL_MARGIN} of any mirror")
-                track.finish(False, "timeout", f"{which}no answer in {track.in_flight_ms(now):.0f} ms; {why_not}", now)
+                    why_not = Msg("not needed: {name} answered in {ms} ms, and the official Hub is kept within "
+                                  "{margin} of any mirror", name=leader.name, ms=f"{leader.latency_ms:.0f}",
+                                  margin=OFFICIAL_MARGIN.text())
+                silent = f"{track.in_flight_ms(now):.0f}"
+                detail = (Msg("sample {index} of {total}: no answer in {ms} ms; {why}", index=len(track.answered) + 1,
+                              total=self.samples, ms=silent, why=why_not) if track.answered else
+                          Msg("no answer in {ms} ms; {why}", ms=silent, why=why_not))
+                track.finish(False, "timeout", detail, now)
 
     def stop_at_budget(self, now: float) -> None:
         for track in self.tracks:
@@ -584,10 +598,12 @@ class _Probe:
                 continue
             k = len(track.answered)
             if k:
-                track.finish(True, "ok", f"commit {(track.commit or '')[:12]}; {k} of {self.samples} "
-                                         f"samples within the {self.timeout:g} s budget", now)
+                track.finish(True, "ok", Msg("commit {commit}; {k} of {total} samples within the {seconds} s budget",
+                                             commit=(track.commit or "")[:12], k=k, total=self.samples,
+                                             seconds=f"{self.timeout:g}"), now)
             else:
-                track.finish(False, "timeout", f"no answer within the {self.timeout:g} s budget", now)
+                track.finish(False, "timeout", Msg("no answer within the {seconds} s budget",
+                                                   seconds=f"{self.timeout:g}"), now)
 
     def next_check(self, now: float) -> float:
         """When a rule could next stop someone (rules depend on time only through the sample in flight)."""
@@ -610,8 +626,8 @@ class _Probe:
 
 def _progress_line(result: ProbeResult) -> str:
     if result.ok:
-        return f"{result.name}: ok, {result.latency_ms:.0f} ms"
-    return f"{result.name}: {result.status} ({result.detail})"
+        return _("{name}: ok, {ms} ms").format(name=result.name, ms=f"{result.latency_ms:.0f}")
+    return f"{result.name}: {result.status} ({local(result.detail)})"
 
 
 def run_probe(candidates: list[Endpoint], *, timeout: float = DEFAULT_TIMEOUT, samples: int = DEFAULT_SAMPLES,
@@ -646,7 +662,7 @@ def format_table(report: ProbeReport) -> str:
         mark = "*" if chosen and (r.name, r.url) == (chosen.name, chosen.url) else ""
         median = f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "-"
         samples = " ".join(f"{s:.0f}" for s in r.samples_ms) or "-"
-        rows.append((mark, r.name, r.status, median, samples, r.url, r.detail))
+        rows.append((mark, r.name, r.status, median, samples, r.url, local(r.detail)))
     widths = [max(_width(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = []
     for row in rows:
@@ -675,7 +691,7 @@ def _verdict_line(report: ProbeReport) -> str:
     fastest = min(usable, key=lambda r: r.latency_ms) if usable else None
     if winner and fastest and winner.official and fastest is not winner and fastest.latency_ms < winner.latency_ms:
         line += _("; the official Hub is kept: within {margin} of {name} ({ms} ms)").format(
-            margin=OFFICIAL_MARGIN, name=fastest.name, ms=f"{fastest.latency_ms:.0f}")
+            margin=local(OFFICIAL_MARGIN.text()), name=fastest.name, ms=f"{fastest.latency_ms:.0f}")
     return line
 
 

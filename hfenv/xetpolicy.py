@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .i18n import _
+from .i18n import _, local
 
 if TYPE_CHECKING:  # `hfenv shell` and `run` decide without a route: no network library for them
     from .hubcheck import LargeFiles
@@ -54,7 +54,7 @@ def decide(mode: str, found: LargeFiles | None, previous: bool) -> XetDecision:
         return XetDecision(True, _("Xet: auto: Xet storage cannot be reached ({status}: {detail}), but the plain "
                                    "HTTP route works ({host}): HF_HUB_DISABLE_XET=1, so huggingface_hub downloads "
                                    "over it instead of hanging").format(
-            status=found.xet.status, detail=found.xet.detail, host=found.http.host))
+            status=found.xet.status, detail=local(found.xet.detail), host=found.http.host))
     return XetDecision(previous, _("Xet: auto: neither the Xet route ({xet}) nor the plain HTTP route ({http}) "
                                    "brings large files from here; {kept}").format(
         xet=found.xet.status, http=found.http.status, kept=kept))
