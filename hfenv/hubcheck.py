@@ -97,6 +97,100 @@ def short_url(url: str) -> str:
     return clean(f"{parts.scheme}://{netloc}{parts.path}" + ("?..." if parts.query else ""))
 
 
+# ---- messages kept as data (the probe cache) ---------------------------------------------
+#
+# A verdict's detail is a Msg: English text whose template and arguments let `local()` show it
+# in the user's language. The probe cache stores the text (the JSON contract) and, beside it,
+# this structure, so that a cached result is shown in Chinese too. The cache is hostile input:
+# the structure is read back only when it is small, shallow, made of plain fields and text
+# without control characters, and renders to exactly the text stored beside it.
+
+MESSAGE_DEPTH, MESSAGE_NODES, MESSAGE_TEMPLATE = 24, 256, 1000
+
+
+def joined(first, then) -> Msg:
+    """"first; then": two parts of one detail (a Chinese one joins them with its own semicolon)."""
+    return Msg("{first}; {then}", first=first, then=then)
+
+
+def message_data(value) -> object:
+    """A detail (Msg or text) as JSON data: a Msg as {"template", "args", "kwargs"}, text as itself."""
+    if isinstance(value, Msg):
+        return {"template": value.template, "args": [message_data(a) for a in value.args],
+                "kwargs": {k: message_data(v) for k, v in value.kwargs.items()}}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
+def message_from_data(data, text: str) -> str:
+    """The Msg that `data` (message_data's) describes, which must render to exactly `text`;
+    ValueError when anything is odd (a damaged or forged cache)."""
+    import math
+    import string
+
+    nodes = 0
+
+    def build(value, depth: int):
+        nonlocal nodes
+        nodes += 1
+        if nodes > MESSAGE_NODES or depth > MESSAGE_DEPTH:
+            raise ValueError("message structure too large")
+        if isinstance(value, str):
+            if len(value) > len(text) or any(unicodedata.category(ch)[0] == "C" for ch in value):
+                raise ValueError("bad message text")
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10 ** 18:
+            return value
+        if isinstance(value, float) and math.isfinite(value):
+            return value
+        if not isinstance(value, dict) or set(value) != {"template", "args", "kwargs"}:
+            raise ValueError("bad message")
+        template, args, kwargs = value["template"], value["args"], value["kwargs"]
+        if (not isinstance(template, str) or len(template) > MESSAGE_TEMPLATE or not isinstance(args, list)
+                or not isinstance(kwargs, dict)
+                or any(unicodedata.category(ch)[0] == "C" for ch in template)):
+            raise ValueError("bad message")
+        built_args = [build(a, depth + 1) for a in args]
+        built_kwargs = {k: build(v, depth + 1) for k, v in kwargs.items()}
+        if not all(isinstance(k, str) and k.isidentifier() for k in built_kwargs):
+            raise ValueError("bad message field")
+        size = 0
+        auto = iter(range(len(built_args) + 1))
+        for literal, name, spec, conversion in string.Formatter().parse(template):
+            size += len(literal)
+            if name is None:
+                continue
+            if spec or conversion:  # "{x:>99999}" or "{x!r}": never in hfenv's messages
+                raise ValueError("bad message field")
+            if name == "":
+                index = next(auto)
+                if index >= len(built_args):
+                    raise ValueError("bad message field")
+                arg = built_args[index]
+            elif name.isdigit() and int(name) < len(built_args):
+                arg = built_args[int(name)]
+            elif name.isidentifier() and name in built_kwargs:  # no "{x.attr}", no "{x[key]}"
+                arg = built_kwargs[name]
+            else:
+                raise ValueError("bad message field")
+            size += len(str(arg))
+            if size > len(text):  # every part of the message is part of the text: no blow-up
+                raise ValueError("message larger than its text")
+        message = Msg(template, *built_args, **built_kwargs)
+        if len(message) > len(text):
+            raise ValueError("message larger than its text")
+        return message
+
+    try:
+        message = build(data, 0)
+    except (IndexError, KeyError, TypeError, AttributeError) as exc:  # format() refused the template
+        raise ValueError(f"bad message: {type(exc).__name__}") from None
+    if not isinstance(message, str) or message != text:
+        raise ValueError("message does not render to its text")
+    return message
+
+
 # ---- origins --------------------------------------------------------------------------
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -608,6 +702,12 @@ def retry_after(headers: Mapping[str, str]) -> str:
     return Msg("Retry-After: {value} s", value=value) if value.isdigit() else f"Retry-After: {value}"
 
 
+def _asked_file(start_url: str) -> str:
+    """The repo/file a resolve URL asks for (the Hub check's config.json, or the large file)."""
+    found = re.search(r"/([^/]+/[^/]+)/resolve/[^/]+/([^?#]+)$", urlsplit(start_url).path)
+    return clean(f"{found[1]}/{found[2]}", 200) if found else f"{PUBLIC_REPO}/{PUBLIC_FILE}"
+
+
 def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, str],
                     proxy: str | None = None, official_url: str = OFFICIAL_HUB) -> Verdict:
     """Judge one answer to the Hub check: follow a same-origin redirect, or a final status."""
@@ -648,7 +748,7 @@ def classify_answer(start_url: str, url: str, code: int, headers: Mapping[str, s
                                     proxy=proxy, code=code, phrase=said))
     if code >= 400:
         hint = {
-            404: Msg(" (no {file} here: not a Hub, or a wrong path prefix)", file=f"{PUBLIC_REPO}/{PUBLIC_FILE}"),
+            404: Msg(" (no {file} here: not a Hub, or a wrong path prefix)", file=_asked_file(start_url)),
             401: Msg(" (it wants a login: a private mirror?)"),
             403: Msg(" (forbidden: blocked, or a private mirror)"),
         }.get(code, "")
@@ -872,7 +972,7 @@ class LargeFiles:
         text = (Msg("large files ({route}): the bytes come through", route=route) if leg.ok else
                 Msg("large files ({route}): {status}: {detail}", route=route, status=leg.status, detail=leg.detail))
         if leg.ok and self.not_cached:
-            text += "; " + self.http.detail
+            text = joined(text, self.http.detail)
         if self.xet_needs_disabling and use_xet:
             text += Msg("; the plain HTTP route works: HF_HUB_DISABLE_XET=1 (hfenv setup --xet auto) uses it")
         return text
@@ -894,7 +994,10 @@ class LargeFiles:
             host = raw.get("host")
             if host is not None and not isinstance(host, str):
                 raise ValueError("bad large_files host")
-            return Leg(raw["route"], host, raw["status"], raw["detail"])
+            detail = raw["detail"]
+            if raw.get("detail_msg") is not None:
+                detail = message_from_data(raw["detail_msg"], detail)
+            return Leg(raw["route"], host, raw["status"], detail)
 
         if not isinstance(data, dict) or not isinstance(data.get("file"), str):
             raise ValueError("bad large_files")
@@ -1061,7 +1164,7 @@ def follow_large_file(base_url: str, deadline: float, *, xet: bool = True, trust
                 return Leg("lfs", host_of(target), NOT_REACHED, how, url=target)
             status, detail, code = reach(target, deadline, trust=trust, purpose=purpose, watch_for=watch_for)
             if status == "ok":
-                return Leg("lfs", host_of(target), "ok", how + "; " + detail, url=target, code=code, why=detail)
+                return Leg("lfs", host_of(target), "ok", joined(how, detail), url=target, code=code, why=detail)
             return Leg("lfs", host_of(target), status, Msg("{how}, which cannot be reached: {detail}", how=how,
                                                            detail=detail), url=target, code=code, why=detail)
         jobs["http"] = lfs

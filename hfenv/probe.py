@@ -98,6 +98,9 @@ from .hubcheck import (  # noqa: F401  (classify_answer, hub_check_url: the prob
     follow_large_file,
     hub_check,
     hub_check_url,
+    joined,
+    message_data,
+    message_from_data,
     proxy_for,
 )
 from .i18n import Msg, _, local
@@ -199,10 +202,13 @@ class ProbeResult:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r} in cached result")
         latency = typed("latency_ms", (int, float), optional=True)
+        detail = typed("detail", (str,))
+        if data.get("detail_msg") is not None:  # what lets a cached result be shown in Chinese too
+            detail = message_from_data(data["detail_msg"], detail)
         return cls(
             name=typed("name", (str,)), url=typed("url", (str,)), ok=typed("ok", (bool,)),
             status=status, latency_ms=None if latency is None else float(latency),
-            samples_ms=[float(s) for s in samples], detail=typed("detail", (str,)),
+            samples_ms=[float(s) for s in samples], detail=detail,
             proxy=typed("proxy", (str,), optional=True), official=bool(data.get("official", False)),
             large_files=None if data.get("large_files") is None else LargeFiles.from_json(data["large_files"]),
         )
@@ -345,7 +351,7 @@ def follow_bytes(results: list[ProbeResult], chosen: ProbeResult | None, deadlin
         found = follow_route(chosen.url, min(deadline, time.monotonic() + limit), official_url)
         chosen.large_files = found
         summary = found.summary(client_uses_xet())
-        chosen.detail += "; " + summary
+        chosen.detail = joined(chosen.detail, summary)
         say(f"hfenv:   {chosen.name}: {local(summary)}")
         if not found.bytes_fail:
             break
@@ -726,11 +732,23 @@ def save_cache(report: ProbeReport, path: Path | None = None) -> Path | None:
         "candidates": [c.as_dict() for c in report.candidates],
         **report.to_json(),
     }
+    for result, raw in zip(report.results, data["results"]):
+        _keep_message(raw, result.detail)
+        if result.large_files is not None:
+            _keep_message(raw["large_files"]["http"], result.large_files.http.detail)
+            if result.large_files.xet is not None:
+                _keep_message(raw["large_files"]["xet"], result.large_files.xet.detail)
     try:
         write_json_atomic(path, data)
     except OSError:
         return None
     return path
+
+
+def _keep_message(raw: dict, detail: str) -> None:
+    """Beside a cached detail's text, its Msg structure ("detail_msg"), for `local()` after loading."""
+    if isinstance(detail, Msg):
+        raw["detail_msg"] = message_data(detail)
 
 
 MAX_CACHE_BYTES = 1 << 20  # a report of a few candidates is a few KiB
