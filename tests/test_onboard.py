@@ -117,7 +117,7 @@ def test_page_follows_the_profile():
     assert "HF_HUB_DISABLE_IMPLICIT_TOKEN=1" in page  # token policy never
     assert "git clone https://huggingface.co/" in page
     plain = onboard.build_page(None, "en")
-    assert "git clone" not in plain and "fastest" in plain and "hf-mirror.com" in plain
+    assert "git clone https://huggingface.co/" not in plain and "fastest" in plain and "hf-mirror.com" in plain
     assert "HF_HUB_CACHE=" not in plain
 
 
@@ -263,7 +263,14 @@ def check_page(page: str, hub, tmp_path: Path, env: dict, expected_pairs) -> dic
                 assert cli.returncode == 0 and cli.stdout == body, cli.stderr
                 seen["windows"] += 1
             else:
-                assert body.startswith(("hfenv ", "py -m", "$env:", "hf ", "git ")) or "USE_MODELSCOPE" in body, body
+                shell = "powershell" if label == "powershell" else "cmd"
+                if "USE_MODELSCOPE" in body:
+                    assert body == render.render_shell_code(shells.get(shell), onboard.MODELSCOPE_SWITCHES)
+                elif body.rstrip("\n") == onboard.EVAL[shell]:  # the form the README documents for that shell
+                    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\|", "|")
+                    assert f"`{onboard.EVAL[shell]}`" in readme
+                else:
+                    assert body.startswith(("hfenv ", "py -m", "$env:", "hf ", "git ")), body
                 seen["shape"] += 1
             continue
         shell = label
