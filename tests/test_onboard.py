@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -203,11 +204,13 @@ def test_cli_refuses_bad_input_and_non_regular_targets(tmp_path):
 # ---- every block, run or checked (slow) --------------------------------------------------
 
 
-def loopback_profile(tmp_path: Path, hub_url: str, with_cache: bool) -> Path:
+def loopback_profile(tmp_path: Path, hub_url: str, with_cache: bool, git_route: bool = False) -> Path:
     text = (f'name = "Loop Lab"\ncontact = "admin@lab.example.edu"\n[endpoints]\norder = ["lab"]\n'
             f'lab = "{hub_url}"\nchoose = "first"\n[token]\nthird_party = "never"\n')
     if with_cache:
         text += f'[cache]\nhub = "{tmp_path / "lab cache"}"\n'
+    if git_route:
+        text += "[git]\nroute = true\n"
     path = tmp_path / "lab.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -370,3 +373,64 @@ def test_cli_url_profile_puts_its_url_in_the_laptop_command(serve, tls_ca, ca_bu
     result = run("onboard", "--profile", url, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert f"hfenv setup --persist --profile {url}" in result.output and "Vision Lab" in result.output
+
+
+# ---- the git clone block, run for real against the lab's endpoint (slow) ----------------------
+
+MODEL_WEIGHTS = b"\x00safetensors weights that only git-lfs brings\x01" * 64
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_git_clone_block_clones_through_the_labs_endpoint(shell, isolated_home, tmp_path):
+    """The page's own blocks, in order: `hfenv setup --persist` (which writes the lab's git rule), then
+    `git lfs install` + `git clone https://huggingface.co/...` in `shell`. Real git and git-lfs, git's
+    global config in the sandbox (GIT_CONFIG_GLOBAL), a recording proxy for everything not loopback:
+    the clone and its LFS weights come from the lab's endpoint, and huggingface.co is never asked."""
+    from gitserver import HubGitServer
+    from hubserver import ForwardProxy
+
+    for program in ("git", "git-lfs", shell):
+        need_program(program)
+    config = HUB_FILES[onboard.MODEL]
+    with HubGitServer(tmp_path / "lab-root", onboard.MODEL, config, {"model.safetensors": MODEL_WEIGHTS}) as lab, \
+            ForwardProxy() as proxy:
+        profile = loopback_profile(tmp_path, lab.url, with_cache=False, git_route=True)
+        page = onboard.build_page(parse_profile(profile.read_text(encoding="utf-8"), str(profile)), "en",
+                                  ("linux", "macos"))
+        env = sandbox_env(isolated_home, profile)
+        gitconfig = isolated_home / "sandbox.gitconfig"
+        env.update({"HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url, "http_proxy": proxy.url,
+                    "https_proxy": proxy.url, "GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1",
+                    "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_PUSH": "1"})
+        bodies = [body for _, body in blocks(page)]
+        setup = next(body for body in bodies if body.strip() == "hfenv setup --persist")
+        clone = next(body for body in bodies if "git clone" in body)
+        assert clone == f"git lfs install\ngit clone https://huggingface.co/{onboard.MODEL}\n"
+
+        # The watch works: before setup, git goes to huggingface.co (through the proxy, which refuses).
+        work = tmp_path / "work"
+        work.mkdir()
+        before = run_block("bash", f"git ls-remote https://huggingface.co/{onboard.MODEL}", env, work)
+        assert before.returncode != 0 and any("huggingface.co" in seen.path for seen in proxy.requests)
+        escaped = len(proxy.requests)
+
+        done = run_block("bash", setup, env, work)
+        assert done.returncode == 0, done.stderr
+        rule = subprocess.run(["git", "config", "--global", "--get", f"url.{lab.url}/.insteadof"], env=env,
+                              capture_output=True, text=True, timeout=30)
+        assert rule.stdout == "https://huggingface.co/\n", (rule.stderr, gitconfig.read_text())
+
+        done = run_block(shell, clone, env, work)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        cloned = work / onboard.MODEL.split("/")[1]
+        assert (cloned / "config.json").read_bytes() == config["config.json"]
+        assert (cloned / "model.safetensors").read_bytes() == MODEL_WEIGHTS  # the weights, not a pointer
+        origin = subprocess.run(["git", "-C", str(cloned), "config", "remote.origin.url"], env=env,
+                                capture_output=True, text=True, timeout=30)
+        assert origin.stdout.strip() == f"https://huggingface.co/{onboard.MODEL}"  # as the page wrote it
+    paths = [(seen.method, urlsplit(seen.path).path) for seen in lab.requests]
+    assert ("GET", f"/{onboard.MODEL}/info/refs") in paths
+    assert ("POST", f"/{onboard.MODEL}.git/info/lfs/objects/batch") in paths
+    assert any(method == "GET" and path.startswith("/lfs-objects/") for method, path in paths)
+    assert len(proxy.requests) == escaped  # nothing after setup left for huggingface.co (or anywhere else)
