@@ -90,7 +90,13 @@ def shell_pairs(prof, endpoint: Endpoint) -> list[tuple[str, str | None]]:
     """What `hfenv shell --endpoint URL` sets with this profile (cli.profile_pairs: one list for both)."""
     from .cli import profile_pairs
 
-    return profile_pairs(endpoint, None, prof)
+    pairs = profile_pairs(endpoint, None, prof)
+    if prof is None or not prof.cache_hub:
+        return pairs
+    # The lab's cache as the profile wrote it (profile.py takes only absolute paths): render makes a
+    # path absolute the way the generating machine reads it (a drive on Windows, `~` expanded), and
+    # a committed page must not carry that machine's reading.
+    return [(var, prof.cache_hub if var == "HF_HUB_CACHE" else value) for var, value in pairs]
 
 
 def shell_code(shell_name: str, pairs) -> str:

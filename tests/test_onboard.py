@@ -122,6 +122,82 @@ def test_page_follows_the_profile():
     assert "HF_HUB_CACHE=" not in plain
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_without_a_profile_the_page_speaks_of_defaults_not_of_a_lab(lang):
+    """No profile: hfenv's defaults, said to be defaults; no lab policy, lab cache or lab rows."""
+    page = onboard.build_page(None, lang)
+    t = onboard_text.TEXT[lang]
+    assert t["no_profile"] in page and t["token_default"] in page and t["ask_default"] in page
+    for lab_words in ("Lab policy", "lab's profile", "实验室规定", "实验室的配置"):
+        assert lab_words not in page, lab_words
+    assert not re.search(r"^\| `lab\.", page, re.M)  # the lab.* rows need a profile
+    with_lab = onboard.build_page(lab_profile(), lang)
+    assert t["no_profile"] not in with_lab and t["token_never"] in with_lab
+
+
+def test_troubleshooting_rows_name_what_doctor_checks():
+    fixes = onboard_text.EN["fix"]
+    # doctor's endpoint-overridden finding is about HUGGINGFACE_CO_STAGING, not code passing endpoint=.
+    assert "HUGGINGFACE_CO_STAGING" in fixes["client.endpoint-overridden"]
+    assert "HUGGINGFACE_CO_STAGING" in onboard_text.ZH["fix"]["client.endpoint-overridden"]
+    assert "socksio" in fixes["network.socks"]  # what doctor's fix installs
+
+
+@pytest.mark.parametrize("written", ["~/hf-cache", "$HOME/hf-cache", "${HOME}/hf-cache", "%USERPROFILE%\\hf-cache",
+                                     "$env:USERPROFILE\\hf-cache"])
+def test_a_home_relative_lab_cache_is_refused_never_expanded_into_the_page(written, isolated_home, tmp_path):
+    """profile.py takes only absolute cache paths (every member and /etc/environment read it as is), so
+    a `~` or $HOME cache stops `hfenv onboard` with the profile's message (exit 2), nothing written,
+    and the generating machine's home appears nowhere. If the profile ever accepts such a path, this
+    test fails: the page must then render it per shell (`~/` / `$HOME` / `%USERPROFILE%`), not expand it."""
+    prof = tmp_path / "lab.toml"
+    prof.write_text(f"name = 'Home Lab'\n[cache]\nhub = '{written}'\n", encoding="utf-8")
+    out = tmp_path / "ONBOARDING.md"
+    result = run("onboard", "--profile", str(prof), "-o", str(out))
+    assert result.exit_code == 2 and "cache.hub" in result.output and "relative" in result.output
+    assert not out.exists() and str(isolated_home) not in result.output
+
+
+def test_the_lab_cache_is_shown_as_written_whatever_the_generating_machine(monkeypatch, tmp_path):
+    """The page's cache path is the profile's text, not the generating machine's reading of it: render's
+    absolute_path() joins a path it does not take as absolute to the working directory (Windows with
+    Python 3.13 reads /data/hf-cache so), and expands `~`; neither may reach a committed page."""
+    import ntpath
+    from types import SimpleNamespace
+
+    from hfenv import render as render_module
+
+    clean = onboard.build_page(lab_profile(), "en")
+    # render as it reads paths on Windows with Python 3.13 (ntpath.isabs("/data") is False there).
+    windows = SimpleNamespace(getcwd=lambda: "C:\\generating\\machine", path=SimpleNamespace(
+        expanduser=lambda path: path.replace("~", "C:\\Users\\admin", 1), isabs=lambda path: False,
+        join=ntpath.join))
+    monkeypatch.setattr(render_module, "os", windows)
+    assert render_module.absolute_path("/data/hf-cache") == "C:/data/hf-cache"  # what `hfenv shell` says there
+    page = onboard.build_page(lab_profile(), "en")
+    assert "C:/data" not in page and page == clean
+    assert "export HF_HUB_CACHE='/data/hf-cache';" in page
+
+
+@pytest.mark.slow
+def test_the_page_is_the_same_from_any_home_and_directory(tmp_path):
+    prof = tmp_path / "lab.toml"
+    prof.write_text(LAB, encoding="utf-8")
+    pages = []
+    for who in ("alice", "bob"):
+        home, cwd = tmp_path / who / "home", tmp_path / who / "work dir"
+        for directory in (home, cwd):
+            directory.mkdir(parents=True)
+        env = {**os.environ, "HOME": str(home), "USERPROFILE": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+               "XDG_CACHE_HOME": str(home / ".cache"), "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([*hfenv_cmd(), "onboard", "--profile", str(prof), "--lang", "zh-CN"], env=env, cwd=cwd,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert str(home) not in done.stdout and str(cwd) not in done.stdout
+        pages.append(done.stdout)
+    assert pages[0] == pages[1]
+
+
 def test_profile_url_is_shown_for_laptops():
     url = "https://lab.example.edu/hfenv/profile.toml"
     page = onboard.build_page(lab_profile(), "en", profile_url=url)
