@@ -127,7 +127,6 @@ def page_shells(oses: tuple[str, ...]) -> list[str]:
 EVAL = {"bash": 'eval "$(hfenv shell)"', "fish": "hfenv shell | source",
         "powershell": "hfenv shell | Invoke-Expression",
         "cmd": "for /f \"delims=\" %i in ('hfenv shell --shell cmd') do %i"}
-SHELL_LABEL = {"bash": "bash / zsh:", "fish": "fish:", "powershell": "PowerShell:", "cmd": "cmd.exe:"}
 
 
 def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url: str | None = None) -> str:
@@ -150,6 +149,7 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
     unix = [o for o in oses if o != "windows"]
     sh = "bash" if unix else "powershell"  # the label of a command that reads the same in both
     families = page_shells(oses)
+    gap = t["sentence_gap"]  # between two sentences of one paragraph: a space in English, none in Chinese
 
     add(f"# {t['title'].format(lab=name) if name else t['title_default']}\n\n{t['intro']}\n")
     if prof is None:
@@ -162,7 +162,7 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
         add(f"| {i} | `{e.name}` | <{e.url}> |\n")
     add("\n" + t["rule_" + choose] + "\n")
     if cache:
-        add("\n" + t["cache"].format(cache=cache) + (" " + t["cache_shared"] if prof.cache_shared else "") + "\n")
+        add("\n" + t["cache"].format(cache=cache) + (gap + t["cache_shared"] if prof.cache_shared else "") + "\n")
     # Install.
     add(f"\n## {t['h_install']}\n\n")
     if unix:
@@ -197,7 +197,7 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
             add(fence(FENCE[shell_name], shell_code(shell_name, pairs)))
     add("\n" + t["shell_eval"] + "\n")
     for family in families:
-        add(f"\n{SHELL_LABEL[family]}\n\n")
+        add(f"\n{t['shell_' + family]}\n\n")
         add(fence(FENCE[family], EVAL[family]))
     if "cmd" in families:
         add("\n" + t["shell_eval_cmd"] + "\n")
@@ -212,8 +212,8 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
         add(fence("bash", "HF_ENDPOINT=https://huggingface.co hf auth login"))
     if "windows" in oses:
         add(("\n" + t["token_windows"] + "\n\n") if unix else "")
-        add(fence("powershell", "$env:HF_ENDPOINT = 'https://huggingface.co'; hf auth login; "
-                                "Remove-Item Env:HF_ENDPOINT"))
+        add(fence("powershell", "$keep = $env:HF_ENDPOINT; $env:HF_ENDPOINT = 'https://huggingface.co'\n"
+                                "hf auth login\n$env:HF_ENDPOINT = $keep"))
     add("\n" + t["token_store"] + "\n")
     add("\n" + t["token_" + policy] + "\n")
     # Download.
@@ -233,13 +233,13 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
                         f"tokenizer = AutoTokenizer.from_pretrained({MODEL!r})"))
     add("\n")
     add(fence("python", f"from datasets import load_dataset\n\nds = load_dataset({DATASET!r}, split='train')"))
-    add("\n" + t["python_env"].format(endpoint=first.url) + (" " + t["python_datasets_cache"] if cache else "") + "\n")
+    add("\n" + t["python_env"].format(endpoint=first.url) + (gap + t["python_datasets_cache"] if cache else "") + "\n")
     # ModelScope.
     add(f"\n## {t['h_modelscope']}\n\n{t['modelscope_intro']}\n\n")
     add(fence(sh, "pip install modelscope\nmodelscope download --model Qwen/Qwen2.5-0.5B-Instruct"))
     add("\n" + t["modelscope_switches"] + "\n")
     for family in families:
-        add(f"\n{SHELL_LABEL[family]}\n\n")
+        add(f"\n{t['shell_' + family]}\n\n")
         add(fence(FENCE[family], shell_code(family, MODELSCOPE_SWITCHES)))
     if prof is not None and prof.modelscope:
         add("\n" + t["modelscope_profile"] + "\n")

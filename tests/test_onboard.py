@@ -349,7 +349,7 @@ def check_page(page: str, hub, tmp_path: Path, env: dict, expected_pairs) -> dic
                     readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\|", "|")
                     assert f"`{onboard.EVAL[shell]}`" in readme
                 else:
-                    assert body.startswith(("hfenv ", "py -m", "$env:", "hf ", "git ")), body
+                    assert body.startswith(("hfenv ", "py -m", "$keep = ", "hf ", "git ")), body
                 seen["shape"] += 1
             continue
         shell = label
