@@ -185,6 +185,8 @@ def build_page(prof, lang: str = "en", oses: tuple[str, ...] = OSES, profile_url
     if profile_url:
         add("\n" + t["persist_url"] + "\n\n")
         add(fence(sh, f"hfenv setup --persist --profile {profile_url}"))
+    elif prof is not None:
+        add("\n" + t["persist_laptop"] + "\n")
     if git_route:
         add("\n" + t["persist_git"] + "\n")
     add("\n" + t["persist_after"] + "\n")

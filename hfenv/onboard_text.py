@@ -52,6 +52,8 @@ EN = {
                     "that sends clones of `https://huggingface.co/` to the endpoint (section 6)."),
     "persist_url": ("On a laptop (no machine-wide profile), follow the lab's profile by its URL: setup fetches "
                     "it over https, and `hfenv doctor` says where it came from:"),
+    "persist_laptop": ("On your own laptop, where the lab's profile is not installed, name it: "
+                       "`hfenv setup --persist --profile FILE` with the profile file the lab gives you."),
     "persist_after": ("Open a new terminal afterwards (or use section 3 in this one). `hfenv reset` removes "
                       "exactly what setup wrote."),
     "h_shell": "3. This shell only",
@@ -194,6 +196,8 @@ ZH = {
                     "把 `https://huggingface.co/` 的 clone 转到镜像（见第六节）。"),
     "persist_url": ("笔记本电脑上没有全机的配置文件，可以直接用实验室配置文件的网址（通过 https 下载，"
                     "`hfenv doctor` 会显示配置来自哪里）："),
+    "persist_laptop": ("自己的笔记本上没有装实验室的配置文件，要手动指定：向实验室要一份配置文件，"
+                       "运行 `hfenv setup --persist --profile 文件路径`。"),
     "persist_after": ("执行完请新开一个终端（或者在当前终端用第三节的临时配置）。想撤销就运行 `hfenv reset`，"
                       "它只删 setup 写入的内容。"),
     "h_shell": "三、临时配置（只对当前终端有效）",
