@@ -510,3 +510,27 @@ def test_the_git_clone_block_clones_through_the_labs_endpoint(shell, isolated_ho
     assert ("POST", f"/{onboard.MODEL}.git/info/lfs/objects/batch") in paths
     assert any(method == "GET" and path.startswith("/lfs-objects/") for method, path in paths)
     assert len(proxy.requests) == escaped  # nothing after setup left for huggingface.co (or anywhere else)
+
+
+# ---- what `hfenv shell` (whose code renders the page's blocks) does with a home-relative cache ----
+
+
+def test_hfenv_shell_expands_a_tilde_cache_on_the_machine_it_runs_on(isolated_home, tmp_path, monkeypatch):
+    """`hfenv shell` runs where its output is eval'd, so expanding `~` there is right (the page, made on
+    another machine, never gets such a path: the profile refuses it, see above)."""
+    monkeypatch.chdir(tmp_path)
+    result = run("shell", "--no-profile", "--shell", "bash", "--endpoint", "hf", "--cache-dir", "~/hf-cache")
+    assert result.exit_code == 0
+    assert f"export HF_HUB_CACHE='{isolated_home}/hf-cache';" in result.stdout
+
+
+@pytest.mark.xfail(reason="hfenv/render.py absolute_path() (FAST's): a cache path holding an unexpanded $HOME, "
+                          "${HOME} or %USERPROFILE% is joined to the working directory ('/cwd/$HOME/hf'); "
+                          "it should be refused (exit 2) or expanded, never pinned under the current directory")
+@pytest.mark.parametrize("written", ["$HOME/hf", "${HOME}/hf", "%USERPROFILE%/hf"])
+def test_hfenv_shell_never_puts_an_unexpanded_home_under_the_working_directory(written, isolated_home, tmp_path,
+                                                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("shell", "--no-profile", "--shell", "bash", "--endpoint", "hf", "--cache-dir", written)
+    assert str(tmp_path) not in result.stdout
+    assert result.exit_code == 2 or f"export HF_HUB_CACHE='{isolated_home}/hf';" in result.stdout
