@@ -110,7 +110,7 @@ def eval_hint(shell: str | None, value: str | None, saved: Endpoint | None,
 def named(value: str, names: Mapping[str, str] | None) -> str:
     """An endpoint in a sentence: `hf-mirror (https://hf-mirror.com)` where it has a name."""
     name = (names or {}).get(normalized(value))
-    return f"{name} ({shown(value)})" if name else shown(value)
+    return _("{name} ({url})").format(name=name, url=shown(value)) if name else shown(value)
 
 
 def truthy(value: str | None) -> bool:
