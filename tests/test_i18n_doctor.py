@@ -217,7 +217,7 @@ def test_a_lab_profile_whose_shared_cache_has_the_wrong_mode(base_env, tmp_path)
     text, data = check({**base_env, "HFENV_PROFILE": str(profile)}, "--offline", "--shell", "bash", status=1,
                        allowed=("'Vision Lab'",),
                        expect=("既不是组可写的，也没有 setgid（权限 0755", "修复：chmod 2775 ",
-                               "实验室配置要求", "新 shell 得到的是 未设置", "CA 证书文件", "不存在：经由实验室代理"))
+                               "实验室配置要求", "；新 shell 中没有设置", "CA 证书文件", "不存在：经由实验室代理"))
     lab = data["facts"]["lab"]
     assert lab["shared_cache"]["problem"].startswith("is not group-writable and setgid (mode 0755")
     assert lab["ca_problem"] == "does not exist"

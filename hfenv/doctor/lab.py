@@ -201,13 +201,15 @@ def judge_lab(facts: LabFacts) -> list[Finding]:
     fix = "sudo hfenv setup --system" if facts.system else "hfenv setup --persist"
     for var in facts.variables:
         if var.new_shells != var.wanted:
-            seen = _("unset") if var.new_shells is None else repr(var.new_shells)
-            out.error("variable", _("{name}: the profile wants {wanted}; new shells get {seen}").format(
-                name=var.name, wanted=repr(var.wanted), seen=seen), fix)
+            message = (_("{name}: the profile wants {wanted}; new shells get unset") if var.new_shells is None
+                       else _("{name}: the profile wants {wanted}; new shells get {seen}"))
+            out.error("variable", message.format(name=var.name, wanted=repr(var.wanted), seen=repr(var.new_shells)),
+                      fix)
         elif var.process != var.wanted:
-            seen = _("unset") if var.process is None else repr(var.process)
-            out.warn("process", _("{name}: new shells get {wanted}, this shell has {seen} (it predates setup)").format(
-                name=var.name, wanted=repr(var.wanted), seen=seen),
+            message = (_("{name}: new shells get {wanted}, this shell has unset (it predates setup)")
+                       if var.process is None else
+                       _("{name}: new shells get {wanted}, this shell has {seen} (it predates setup)"))
+            out.warn("process", message.format(name=var.name, wanted=repr(var.wanted), seen=repr(var.process)),
                      _("open a new shell, or run the `hfenv shell` line for your shell"))
         else:
             out.ok("variable", f"{var.name}={var.wanted}")
