@@ -267,6 +267,26 @@ def test_an_endpoint_that_times_out_and_another_that_works(serve, base_env):
 
 
 @pytest.mark.slow  # doctor and its client interpreter, as subprocesses
+def test_right_after_setup_the_old_shell_still_uses_a_blocked_hub(serve, base_env):
+    hub = serve("hub", large_files=LARGE_FILES)
+    setup_persist("bash", hub.url)
+    text, data = check(base_env, "--shell", "bash", "--only", "--candidate", f"lab={hub.url}", status=0,
+                       allowed=(PLAIN_HTTP_CANDIDATE,),
+                       expect=("不过这只影响当前 shell：新终端使用的是 lab（", "从这里可以用",
+                               "修复：打开一个新终端，或者在当前终端运行 `eval \"$(hfenv shell --shell bash)\"`"))
+    assert [f["level"] for f in data["findings"] if f["code"] == "endpoint.unusable"] == ["warn"]
+
+
+@pytest.mark.slow  # doctor and its client interpreter, as subprocesses
+def test_after_setting_up_a_dead_mirror(serve, base_env):
+    hub, dead = serve("hub"), dead_url()
+    setup_persist("bash", dead)
+    check(base_env, "--shell", "bash", "--only", "--candidate", f"good={hub.url}", status=1,
+          allowed=(PLAIN_HTTP_CANDIDATE,),
+          expect=(f"新终端会得到 {dead}，但它从这里不可用（见端点检查）", f"换成从这里可用的 good（{hub.url}）"))
+
+
+@pytest.mark.slow  # doctor and its client interpreter, as subprocesses
 def test_the_large_file_host_cannot_be_reached(serve, base_env):
     gone = dead_url()
     hub = serve("hub", large_files=LARGE_FILES, lfs_redirect=gone)
