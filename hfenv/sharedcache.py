@@ -14,6 +14,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import Msg, local
+
 SHARED_MODE = 0o2775  # rwxrwsr-x: the group writes, new entries inherit the group
 
 
@@ -47,22 +49,39 @@ def gather(path: Path) -> CacheFacts:
                       group_name(st.st_gid))
 
 
-def judge(facts: CacheFacts) -> str | None:
-    """What is wrong with a shared cache directory, and the command that fixes it; None when right."""
+def judge(facts: CacheFacts) -> Msg | None:
+    """What is wrong with a shared cache directory, and the command that fixes it; None when right.
+
+    A Msg (data: setup's --json and doctor's facts keep the English text; shown with local()):
+    "WHAT: FIX" when there is a fix to give (`split` takes it apart again)."""
     if not facts.exists:
-        return f"does not exist; create it: mkdir -p {facts.path} && chmod 2775 {facts.path}"
+        return Msg("{what}: {fix}", what=Msg("does not exist; create it"),
+                   fix=f"mkdir -p {facts.path} && chmod 2775 {facts.path}")
     if not facts.is_dir:
-        return "is not a directory"
-    fixes = []
-    if not facts.mode & stat.S_IWGRP or not facts.mode & stat.S_IXGRP:
-        fixes.append("group-writable")
-    if not facts.mode & stat.S_ISGID:
-        fixes.append("setgid")
-    if not fixes:
+        return Msg("is not a directory")
+    writable = facts.mode & stat.S_IWGRP and facts.mode & stat.S_IXGRP
+    setgid = facts.mode & stat.S_ISGID
+    if writable and setgid:
         return None
-    return (f"is not {' and '.join(fixes)} (mode {facts.mode:04o}, group {facts.group}): "
-            f"chmod 2775 {facts.path} (and chgrp YOURGROUP {facts.path} to share it with another group "
-            f"than {facts.group})")
+    mode = f"{facts.mode:04o}"
+    if not writable and not setgid:
+        what = Msg("is not group-writable and setgid (mode {mode}, group {group})", mode=mode, group=facts.group)
+    elif not writable:
+        what = Msg("is not group-writable (mode {mode}, group {group})", mode=mode, group=facts.group)
+    else:
+        what = Msg("is not setgid (mode {mode}, group {group})", mode=mode, group=facts.group)
+    return Msg("{what}: {fix}", what=what, fix=Msg("chmod 2775 {path} (and chgrp YOURGROUP {path} to share it "
+                                                   "with another group than {group})", path=facts.path,
+                                                   group=facts.group))
+
+
+def split(problem: str) -> tuple[str, str | None]:
+    """(what is wrong, the fix or None) of a judge() answer, in the user's language."""
+    if isinstance(problem, Msg) and problem.template == "{what}: {fix}":
+        return local(problem.kwargs["what"]), local(problem.kwargs["fix"])
+    text = local(problem)
+    what, sep, fix = text.partition(": ")
+    return (what, fix) if sep else (text, None)
 
 
 def ensure(path: Path) -> bool:

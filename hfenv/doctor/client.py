@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePath
 
-from ..i18n import N_, _
+from ..i18n import N_, Msg, _, local
 from .context import CLIENT_TIMEOUT, Context, Section
 from .report import Finding, Findings
 from .values import DEFAULT_ENDPOINT, normalized, truthy, value_problem
@@ -42,7 +42,7 @@ class Ran:
         from ..hubcheck import clean
 
         lines = self.stderr.decode("utf-8", "replace").strip().splitlines()
-        return clean(lines[-1], 600) if lines else f"exit status {self.returncode}"
+        return clean(lines[-1], 600) if lines else Msg("exit status {code}", code=self.returncode)
 
 
 def run_child(argv: list[str], timeout: float, env: Mapping[str, str], cwd: str | None = None) -> Ran:
@@ -107,34 +107,40 @@ def answer_problem(data: dict) -> str | None:
     """Why the client script's answer cannot be believed (a field of the wrong type), or None."""
     for key, value in data.items():
         if key in _TEXT and not (value is None or isinstance(value, str)):
-            return f"its {key!r} is not text"
+            return Msg("its {key} is not text", key=repr(key))
         if key in _FLAGS and not isinstance(value, bool):
-            return f"its {key!r} is not true/false"
+            return Msg("its {key} is not true/false", key=repr(key))
         if key in _NAMES and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            return f"its {key!r} is not a list of names"
+            return Msg("its {key} is not a list of names", key=repr(key))
         if key == "libraries" and not (isinstance(value, dict) and all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items())):
-            return "its 'libraries' is not a table of versions"
+            return Msg("its {key} is not a table of versions", key=repr(key))
     return None
 
 
 def ask_client(python: str, timeout: float = CLIENT_TIMEOUT) -> dict:
-    """What huggingface_hub computes from this environment, asked of a fresh interpreter."""
+    """What huggingface_hub computes from this environment, asked of a fresh interpreter.
+
+    Its "error" is data (--json, and compared by text): a Msg, shown with local()."""
     try:
         ran = run_child([python, "-c", script("client_script.py")], timeout, os.environ)
     except OSError as exc:
-        return {"python": python, "error": f"cannot run {python}: {exc.strerror or exc}"}
+        return {"python": python, "error": Msg("cannot run {python}: {reason}", python=python,
+                                               reason=str(exc.strerror or exc))}
     if ran.timed_out:
-        return {"python": python, "error": f"{python} did not answer within {timeout:g} s"}
+        return {"python": python, "error": Msg("{python} did not answer within {seconds} s", python=python,
+                                               seconds=f"{timeout:g}")}
     if ran.too_big:
-        return {"python": python, "error": f"{python} printed more than {CHILD_OUTPUT_CAP // 1024} KiB: "
-                                          "not the answer doctor asked for"}
+        return {"python": python, "error": Msg("{python} printed more than {size} KiB: not the answer doctor "
+                                               "asked for", python=python, size=CHILD_OUTPUT_CAP // 1024)}
     data = last_json_object(ran)
     if data is None:
-        return {"python": python, "error": f"{python} exited {ran.returncode}: {ran.last_words()}"}
+        return {"python": python, "error": Msg("{python} exited {code}: {words}", python=python,
+                                               code=ran.returncode, words=ran.last_words())}
     problem = answer_problem(data)
     if problem:
-        return {"python": python, "error": f"{python} gave an answer doctor cannot use ({problem})"}
+        return {"python": python, "error": Msg("{python} gave an answer doctor cannot use ({problem})",
+                                               python=python, problem=problem)}
     if data.get("error"):
         from ..hubcheck import clean
 
@@ -165,7 +171,7 @@ def judge_client(client: dict, env: Mapping[str, str]) -> list[Finding]:
     python = client.get("python") or "python"
     if client.get("error"):
         missing = "ModuleNotFoundError" in client["error"] or "ImportError" in client["error"]
-        out.error("unavailable", _("huggingface_hub could not be asked: {error}").format(error=client["error"]),
+        out.error("unavailable", _("huggingface_hub could not be asked: {error}").format(error=local(client["error"])),
                   _("install it for that Python: `{python} -m pip install -U huggingface_hub`").format(python=python)
                   if missing else _("check the interpreter (`hfenv doctor --python PATH` asks another one)"))
         endpoint = client.get("endpoint") or DEFAULT_ENDPOINT
@@ -247,7 +253,7 @@ class ClientFacts:
 def gather(ctx: Context) -> ClientFacts:
     from .tokens import stored_secrets
 
-    ctx.say("hfenv: asking a fresh interpreter what huggingface_hub will use...")
+    ctx.say(_("hfenv: asking a fresh interpreter what huggingface_hub will use..."))
     answer = ask_client(ctx.options.python)
     if answer.get("token_path"):
         ctx.secrets = tuple(dict.fromkeys(ctx.secrets + stored_secrets(ctx.env, ctx.home, answer["token_path"])))

@@ -6,7 +6,7 @@ import os
 import re
 import tempfile
 
-from ..i18n import N_, _
+from ..i18n import N_, Msg, _, local
 from .client import ClientFacts, last_json_object, run_child, script
 from .context import SMALL_FILE, TEST_REPO, Context, Section
 from .endpoint import EndpointFacts
@@ -52,7 +52,7 @@ def run_download(python: str, endpoint: str, timeout: float, send_token: bool, t
     data = last_json_object(ran) if not ran.too_big else None
     data = _checked(data) if data is not None else None
     if data is None:
-        why = f"{python} printed more than 1 MiB" if ran.too_big else ran.last_words()
+        why = Msg("{python} printed more than 1 MiB", python=python) if ran.too_big else ran.last_words()
         data = {"ok": False, "chain": [["error", why]]}
     data["ran"] = True
     data["token_sent"] = send_token
@@ -78,38 +78,38 @@ def _checked(data: dict) -> dict | None:
 
 
 def explain_download_error(chain: list, token_sent: bool = False) -> tuple[str, str]:
-    """(what went wrong in words, fix) from huggingface_hub's exception chain."""
+    """(what went wrong in words, fix) from huggingface_hub's exception chain (in the user's language)."""
     text = " ".join(f"{kind} {message}" for kind, message in chain)
     if "X-Repo-Commit" in text:
-        return ("the answer has no X-Repo-Commit header: this endpoint is not a Hub (a captive portal, a login "
-                "page or a plain web server answered)", "log in to the network, or choose a working endpoint "
-                                                        "(`hfenv probe`)")
+        return (_("the answer has no X-Repo-Commit header: this endpoint is not a Hub (a captive portal, a login "
+                  "page or a plain web server answered)"),
+                _("log in to the network, or choose a working endpoint (`hfenv probe`)"))
     if "OfflineModeIsEnabled" in text:
-        return ("offline mode is on", "unset HF_HUB_OFFLINE")
+        return (_("offline mode is on"), _("unset {variable}").format(variable="HF_HUB_OFFLINE"))
     if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text or "SSL:" in text:
-        return ("the certificate is not trusted; huggingface_hub (httpx) reads SSL_CERT_FILE or SSL_CERT_DIR, "
-                "not REQUESTS_CA_BUNDLE", "export SSL_CERT_FILE=/path/to/your-ca-bundle.pem")
+        return (_("the certificate is not trusted; huggingface_hub (httpx) reads SSL_CERT_FILE or SSL_CERT_DIR, "
+                  "not REQUESTS_CA_BUNDLE"), "export SSL_CERT_FILE=/path/to/your-ca-bundle.pem")
     if "ProxyError" in text or "proxy" in text.lower():
-        return ("the proxy failed", "check HTTPS_PROXY / HTTP_PROXY / NO_PROXY")
+        return (_("the proxy failed"), _("check HTTPS_PROXY / HTTP_PROXY / NO_PROXY"))
     if re.search(r"GatedRepo|\b401\b", text):
         if token_sent:
-            return ("authentication was refused (401): an invalid token is sent with every request",
-                    "`hf auth login` again, or unset HF_TOKEN")
-        return ("authentication was refused (401) although no token was sent: this endpoint wants a login "
-                "even for public files (a private mirror), or the repo is gated there",
-                "ask the endpoint's administrator for access, or choose another endpoint (`hfenv probe`)")
+            return (_("authentication was refused (401): an invalid token is sent with every request"),
+                    _("`hf auth login` again, or unset HF_TOKEN"))
+        return (_("authentication was refused (401) although no token was sent: this endpoint wants a login "
+                  "even for public files (a private mirror), or the repo is gated there"),
+                _("ask the endpoint's administrator for access, or choose another endpoint (`hfenv probe`)"))
     if "RepositoryNotFound" in text or "EntryNotFound" in text or re.search(r"\b404\b", text):
-        return ("404: the endpoint does not have that repo (not a Hub, or a wrong path prefix in HF_ENDPOINT)",
-                "check the endpoint URL")
+        return (_("404: the endpoint does not have that repo (not a Hub, or a wrong path prefix in HF_ENDPOINT)"),
+                _("check the endpoint URL"))
     if re.search(r"\b403\b", text):
-        return ("403: forbidden (blocked, or a private mirror)", "ask the endpoint's administrator")
+        return (_("403: forbidden (blocked, or a private mirror)"), _("ask the endpoint's administrator"))
     match = re.search(r"\b(5\d\d)\b", text)
     if match:
-        return (f"the endpoint answered {match.group(1)}, a server error (huggingface_hub would retry it)",
-                "try again later, or choose another endpoint (`hfenv probe`)")
+        return (_("the endpoint answered {code}, a server error (huggingface_hub would retry it)").format(
+            code=match.group(1)), _("try again later, or choose another endpoint (`hfenv probe`)"))
     if re.search(r"ConnectError|ConnectTimeout|Timeout|ConnectionError|Name or service|resolve", text):
-        return ("the endpoint could not be reached", "check the network, proxy and name resolution")
-    return ("see huggingface_hub's message below", "check the endpoint (`hfenv probe`)")
+        return (_("the endpoint could not be reached"), _("check the network, proxy and name resolution"))
+    return (_("see huggingface_hub's message below"), _("check the endpoint (`hfenv probe`)"))
 
 
 def _outside(text: str) -> str:
@@ -132,32 +132,37 @@ def judge_download(facts: dict, endpoint: str) -> list[Finding]:
                   _("unset {variable}").format(variable=facts["refused"]))
         return out.items
     if not facts.get("ran"):
-        out.info("skipped", facts.get("reason") or _("not run: `hfenv doctor --download` fetches one tiny file "
+        out.info("skipped", local(facts.get("reason")) or _("not run: `hfenv doctor --download` fetches one tiny file "
                                                      "with huggingface_hub as the end-to-end proof"))
         return out.items
     what = f"{TEST_REPO}/{SMALL_FILE}"
     if facts.get("ok"):
-        out.ok("ok", f"huggingface_hub downloaded {what} ({facts.get('size')} bytes) through {endpoint} in "
-                     f"{facts.get('seconds', 0):.1f} s")
+        out.ok("ok", _("huggingface_hub downloaded {file} ({size} bytes) through {endpoint} in {seconds} s").format(
+            file=what, size=facts.get("size"), endpoint=endpoint, seconds=f"{facts.get('seconds', 0):.1f}"))
     elif facts.get("timed_out"):
         chain = facts.get("chain") or []
         why, fix = explain_download_error(chain, facts.get("token_sent", False)) if chain \
-            else ("", "choose a working endpoint (`hfenv probe`)")
-        out.error("timeout", f"huggingface_hub did not finish downloading {what} within {facts['seconds']:g} s"
-                  + (f" ({why})" if why else ""), fix)
+            else ("", _("choose a working endpoint (`hfenv probe`)"))
+        message = _("huggingface_hub did not finish downloading {file} within {seconds} s").format(
+            file=what, seconds=f"{facts['seconds']:g}")
+        out.error("timeout", _("{message} ({why})").format(message=message, why=why) if why else message, fix)
         if chain:
-            out.info("client-error", f"huggingface_hub said: {_outside(chain[-1][1])}")
+            out.info("client-error", _("huggingface_hub said: {message}").format(
+                message=_outside(local(chain[-1][1]))))
     else:
         chain = facts.get("chain") or []
         why, fix = explain_download_error(chain, facts.get("token_sent", False))
-        out.error("failed", f"huggingface_hub could not download {what} through {endpoint}: {why}", fix)
+        out.error("failed", _("huggingface_hub could not download {file} through {endpoint}: {why}").format(
+            file=what, endpoint=endpoint, why=why), fix)
         if chain:
             kind, message = chain[0]
+            message = local(message)
             first = message.strip().splitlines()[0] if message.strip() else ""
-            out.info("client-error", f"huggingface_hub said: {_outside(kind.rsplit('.', 1)[-1])}: {_outside(first)}")
+            out.info("client-error", _("huggingface_hub said: {message}").format(
+                message=f"{_outside(kind.rsplit('.', 1)[-1])}: {_outside(first)}"))
     if facts.get("ran") and facts.get("token_withheld"):
-        out.info("no-token", "the test download ran without the token (a public file; the token is not sent "
-                             "to a third party to prove it)")
+        out.info("no-token", _("the test download ran without the token (a public file; the token is not sent "
+                               "to a third party to prove it)"))
     return out.items
 
 
@@ -177,9 +182,9 @@ def gather(ctx: Context) -> dict:
     if check is not None and not check["ok"] and check["status"] not in ANSWERED:
         # huggingface_hub would meet the same failure the Hub check met; only an endpoint
         # that answers (not like a Hub, or with an HTTP error) gets its own explanation.
-        return {"ran": False, "reason": (f"not run: the endpoint check already failed ({check['status']}); "
-                                         "huggingface_hub would fail the same way")}
-    ctx.say(f"hfenv: downloading {TEST_REPO}/{SMALL_FILE} with huggingface_hub...")
+        return {"ran": False, "reason": _("not run: the endpoint check already failed ({status}); "
+                                          "huggingface_hub would fail the same way").format(status=check["status"])}
+    ctx.say(_("hfenv: downloading {file} with huggingface_hub...").format(file=f"{TEST_REPO}/{SMALL_FILE}"))
     download = run_download(options.python, client.endpoint, options.timeout, send, client.answer.get("token_path"))
     download["token_withheld"] = state.in_effect is not None and not send
     return download

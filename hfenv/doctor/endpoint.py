@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from ..endpoints import CATALOG, Endpoint, name_for_url
-from ..i18n import N_, _
+from ..i18n import N_, _, local, ngettext
 from .client import ClientFacts
 from .context import Context, Options, Section, run_together
 from .layers import LayerFacts
@@ -51,7 +51,9 @@ def _fallback_probe(options: Options, endpoint: str, known_endpoints, say, also:
     candidates = [c for c in candidates if normalized(c.url) != normalized(endpoint)]
     if not candidates:
         return None
-    say(f"hfenv: {endpoint} is not usable; probing {len(candidates)} other endpoint(s)...")
+    say(ngettext("hfenv: {endpoint} is not usable; probing {count} other endpoint...",
+                 "hfenv: {endpoint} is not usable; probing {count} other endpoints...", len(candidates)).format(
+        endpoint=endpoint, count=len(candidates)))
     try:
         return probe.run_probe(candidates, timeout=min(options.timeout, probe.DEFAULT_TIMEOUT), samples=1,
                                official_url=options.official_url)
@@ -107,9 +109,9 @@ def gather(ctx: Context) -> EndpointFacts:
     if ctx.options.offline:
         return EndpointFacts(endpoint, _("not checked (--offline)"))
     if not client.usable_url:
-        return EndpointFacts(endpoint, f"not checked: huggingface_hub's endpoint {endpoint!r} is malformed "
-                                       "(see above)")
-    ctx.say(f"hfenv: checking {endpoint}...")
+        return EndpointFacts(endpoint, _("not checked: huggingface_hub's endpoint {endpoint} is malformed "
+                                         "(see above)").format(endpoint=repr(endpoint)))
+    ctx.say(_("hfenv: checking {endpoint}...").format(endpoint=endpoint))
     check = check_endpoint(endpoint, ctx.options.timeout, client.trust)
     if check["ok"]:
         return EndpointFacts(endpoint, check=check)
@@ -134,42 +136,47 @@ def judge(ctx: Context, facts: EndpointFacts) -> list[Finding]:
         out.info("skipped", facts.skip_reason)
         return out.items
     if check["ok"]:
-        out.ok("usable", f"{endpoint} answers like a Hub ({check['latency_ms']:.0f} ms; {check['detail']})")
+        out.ok("usable", _("{endpoint} answers like a Hub ({ms} ms; {detail})").format(
+            endpoint=endpoint, ms=f"{check['latency_ms']:.0f}", detail=local(check["detail"])))
         return out.items
     works = {normalized(r.url) for r in alternatives.results if r.ok} if alternatives else set()
     works = (works | {also.url}) if facts.also_works else works - ({also.url} if also else set())
     chosen = alternatives.chosen if alternatives else None
-    what = f"{named(endpoint, names)} is not usable: {check['status']}: {check['detail']}"
+    what = _("{endpoint} is not usable: {status}: {detail}").format(
+        endpoint=named(endpoint, names), status=check["status"], detail=local(check["detail"]))
     stale = also is not None and also.url in works and (saved is None or normalized(saved.url) == also.url)
     if stale:
         # This shell predates the setup: new terminals already get an endpoint that works.
-        out.warn("unusable", f"{what}; but that is only this shell: new terminals use "
-                             f"{named(also.url, names)}, which works from here",
-                 f"open a new terminal, or run `{eval_hint(shell, also.url, saved, names)}` in this one")
+        out.warn("unusable", _("{what}; but that is only this shell: new terminals use {endpoint}, which works "
+                               "from here").format(what=what, endpoint=named(also.url, names)),
+                 _("open a new terminal, or run `{command}` in this one").format(
+                     command=eval_hint(shell, also.url, saved, names)))
     else:
         fix = None  # the next finding says what is left
         if chosen:
             command = chosen.name if chosen.name in known and known[chosen.name] == chosen.url else chosen.url
-            fix = (f"switch to {named(chosen.url, {normalized(chosen.url): chosen.name})}, which works "
-                   f"from here: `hfenv setup --persist --endpoint {arg(command, shell)}`, then open a new "
-                   "terminal")
+            fix = _("switch to {endpoint}, which works from here: `hfenv setup --persist --endpoint {name}`, "
+                    "then open a new terminal").format(
+                endpoint=named(chosen.url, {normalized(chosen.url): chosen.name}), name=arg(command, shell))
             if also is not None and normalized(chosen.url) == also.url:
-                fix = (f"new terminals already use {named(also.url, names)}, which works from here: "
-                       f"open one, or run `{eval_hint(shell, also.url, saved, names)}` in this one")
+                fix = _("new terminals already use {endpoint}, which works from here: open one, or run "
+                        "`{command}` in this one").format(endpoint=named(also.url, names),
+                                                          command=eval_hint(shell, also.url, saved, names))
         out.error("unusable", what, fix)
     if alternatives is not None:
         for result in alternatives.results:
             level = "ok" if result.ok else "info"
-            out.add(level, "alternative", f"probed {result.name} ({result.url}): {result.status}"
-                                          + (f", {result.latency_ms:.0f} ms" if result.latency_ms else "")
-                                          + (f"; {result.detail}" if result.detail else ""))
+            out.add(level, "alternative", _("probed {name} ({url}): {status}").format(
+                name=result.name, url=result.url, status=result.status)
+                + (f", {result.latency_ms:.0f} ms" if result.latency_ms else "")
+                + (f"; {local(result.detail)}" if result.detail else ""))
     if not chosen and not facts.also_works:
-        out.error("nothing-usable", "no Hugging Face endpoint is usable from here: not the Hub, not a "
-                                    "mirror", "fix the network (proxy, captive portal), or use ModelScope")
+        out.error("nothing-usable", _("no Hugging Face endpoint is usable from here: not the Hub, not a mirror"),
+                  _("fix the network (proxy, captive portal), or use ModelScope"))
         switches = ", ".join(f"{n}={v} ({tool})" for n, v, tool in MODELSCOPE_SWITCHES)
-        out.info("modelscope", "fallback: ModelScope (modelscope.cn) hosts many of the same models; tools "
-                               f"that support it switch with {switches}. hfenv does not set these: "
-                               "model names and revisions differ between the two hubs")
+        out.info("modelscope", _("fallback: ModelScope (modelscope.cn) hosts many of the same models; tools "
+                                 "that support it switch with {switches}. hfenv does not set these: model names "
+                                 "and revisions differ between the two hubs").format(switches=switches))
     return out.items
 
 

@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..i18n import N_, _
+from ..i18n import N_, Msg, _, local
 from .context import Context, Section
 from .report import Finding, Findings
 from .values import human_size
@@ -132,15 +132,15 @@ def ca_problem(path: str) -> str | None:
     try:
         data = read_regular(path, SHARED_FILE_LIMIT)
     except FileNotFoundError:
-        return "does not exist"
+        return Msg("does not exist")
     except OSError as exc:
-        return f"cannot be read: {getattr(exc, 'reason', None) or exc.strerror or exc}"
+        return Msg("cannot be read: {reason}", reason=str(getattr(exc, "reason", None) or exc.strerror or exc))
     if b"-----BEGIN CERTIFICATE-----" not in data:
-        return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        return Msg("holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
     try:
         ssl.create_default_context(cadata=data.decode("ascii", "replace"))
     except (ssl.SSLError, ValueError) as exc:
-        return f"does not parse as PEM certificates ({exc})"
+        return Msg("does not parse as PEM certificates ({reason})", reason=str(exc))
     return None
 
 
@@ -186,56 +186,69 @@ def gather(ctx: Context) -> LabFacts:
 def judge_lab(facts: LabFacts) -> list[Finding]:
     out = Findings("lab")
     if facts.source is None:
-        out.info("none", _("no lab profile ({why})").format(why=facts.why))
+        out.info("none", _("no lab profile ({why})").format(why=local(facts.why)))
         return out.items
     named = f"{facts.name!r} " if facts.name else ""
     if facts.problem:
         out.error("invalid", _("the lab profile {source} cannot be used: {problem}").format(
-            source=facts.source, problem=facts.problem),
+            source=facts.source, problem=local(facts.problem)),
                   _("fix it (`hfenv profile check {source}` names the line), or ask the lab's admin").format(
                       source=facts.source))
         return out.items
-    out.ok("source", _("lab profile {name}{source} ({why})").format(name=named, source=facts.source, why=facts.why)
-           + (f"; {facts.note}" if facts.note else ""))
+    out.ok("source", _("lab profile {name}{source} ({why})").format(name=named, source=facts.source,
+                                                                    why=local(facts.why))
+           + (f"; {local(facts.note)}" if facts.note else ""))
     fix = "sudo hfenv setup --system" if facts.system else "hfenv setup --persist"
     for var in facts.variables:
         if var.new_shells != var.wanted:
-            seen = "unset" if var.new_shells is None else repr(var.new_shells)
-            out.error("variable", f"{var.name}: the profile wants {var.wanted!r}; new shells get {seen}", fix)
+            message = (_("{name}: the profile wants {wanted}; new shells get unset") if var.new_shells is None
+                       else _("{name}: the profile wants {wanted}; new shells get {seen}"))
+            out.error("variable", message.format(name=var.name, wanted=repr(var.wanted), seen=repr(var.new_shells)),
+                      fix)
         elif var.process != var.wanted:
-            seen = "unset" if var.process is None else repr(var.process)
-            out.warn("process", f"{var.name}: new shells get {var.wanted!r}, this shell has {seen} (it predates setup)",
-                     "open a new shell, or run the `hfenv shell` line for your shell")
+            message = (_("{name}: new shells get {wanted}, this shell has unset (it predates setup)")
+                       if var.process is None else
+                       _("{name}: new shells get {wanted}, this shell has {seen} (it predates setup)"))
+            out.warn("process", message.format(name=var.name, wanted=repr(var.wanted), seen=repr(var.process)),
+                     _("open a new shell, or run the `hfenv shell` line for your shell"))
         else:
             out.ok("variable", f"{var.name}={var.wanted}")
     cache = facts.cache
     if cache is not None:
         if cache.problem:
-            out.error("shared-cache", f"shared cache {cache.path} {cache.problem.split(': ')[0]}",
-                      cache.problem.split(": ", 1)[-1] if ": " in cache.problem else "sudo hfenv setup --system")
+            from ..sharedcache import split
+
+            what, cache_fix = split(cache.problem)
+            out.error("shared-cache", _("shared cache {path} {problem}").format(path=cache.path, problem=what),
+                      cache_fix or "sudo hfenv setup --system")
         elif not cache.can_write:
-            out.error("shared-cache-write", f"this user cannot create a file in the shared cache {cache.path}"
-                      f" ({cache.error})", f"add this user to group {cache.group} (usermod -aG {cache.group} $USER), "
-                                           "then log in again")
+            out.error("shared-cache-write", _("this user cannot create a file in the shared cache {path} "
+                                              "({error})").format(path=cache.path, error=local(cache.error)),
+                      _("add this user to group {group} (usermod -aG {group} $USER), then log in again").format(
+                          group=cache.group))
         elif not cache.can_lock:
             out.error("shared-cache-lock",
-                      f"this user cannot take a lock in the shared cache {cache.path} ({cache.error})",
-                      "a file system without locks (some NFS mounts) breaks huggingface_hub's downloads: "
-                      "use local disk")
+                      _("this user cannot take a lock in the shared cache {path} ({error})").format(
+                          path=cache.path, error=local(cache.error)),
+                      _("a file system without locks (some NFS mounts) breaks huggingface_hub's downloads: "
+                        "use local disk"))
         else:
-            free = f", {human_size(cache.free_bytes)} free" if cache.free_bytes is not None else ""
-            out.ok("shared-cache", f"shared cache {cache.path}: group {cache.group}, mode {cache.mode}, "
-                                   f"a file and a lock can be made{free}")
+            free = _(", {size} free").format(size=human_size(cache.free_bytes)) if cache.free_bytes is not None \
+                else ""
+            out.ok("shared-cache", _("shared cache {path}: group {group}, mode {mode}, a file and a lock can be "
+                                     "made{free}").format(path=cache.path, group=cache.group, mode=cache.mode,
+                                                          free=free))
             if cache.free_bytes is not None and cache.free_bytes < LOW_DISK:
-                out.warn("shared-cache-disk", f"shared cache {cache.path}: only {human_size(cache.free_bytes)} free",
-                         "free space, or ask the admin for a larger disk")
+                out.warn("shared-cache-disk", _("shared cache {path}: only {size} free").format(
+                    path=cache.path, size=human_size(cache.free_bytes)),
+                         _("free space, or ask the admin for a larger disk"))
     if facts.ca_bundle:
         if facts.ca_problem:
-            out.error("ca-bundle",
-                      f"CA bundle {facts.ca_bundle} {facts.ca_problem}: HTTPS through the lab's proxy fails",
-                      "ask the lab's admin for the CA file, or fix network.ca_bundle in the profile")
+            out.error("ca-bundle", _("CA bundle {path} {problem}: HTTPS through the lab's proxy fails").format(
+                path=facts.ca_bundle, problem=local(facts.ca_problem)),
+                      _("ask the lab's admin for the CA file, or fix network.ca_bundle in the profile"))
         else:
-            out.ok("ca-bundle", f"CA bundle {facts.ca_bundle} parses as PEM")
+            out.ok("ca-bundle", _("CA bundle {path} parses as PEM").format(path=facts.ca_bundle))
     return out.items
 
 

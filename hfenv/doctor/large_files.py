@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..i18n import N_, _
+from ..i18n import N_, _, local
 from .client import ClientFacts
 from .context import Context, Section
 from .endpoint import EndpointFacts
@@ -89,65 +89,72 @@ def _storage_host(out: Findings, reached: dict | None, answers: tuple[str, str],
         out.ok(answers[0], f"{answers[1]} ({reached.get('status')})")
     else:
         code, message, fix = fails
-        out.error(code, message(reached.get("detail")), fix)
+        out.error(code, message(local(reached.get("detail"))), fix)
 
 
 def judge_large_files(facts: dict, endpoint: str, official_url: str, client: dict) -> list[Finding]:
     out = Findings("large_files")
     if not facts.get("checked"):
-        out.info("skipped", facts.get("reason", "not checked"))
+        out.info("skipped", local(facts.get("reason")) or _("not checked"))
         return out.items
     what = facts["file"]
     kind = facts.get("kind")
     third_party = not is_official(endpoint, official_url)
     if kind in ("error", "http_error"):
-        out.warn("unknown", f"could not tell where large files come from: {endpoint} answered the HEAD of "
-                            f"{what} with: {facts.get('detail')}",
-                 "`hfenv doctor --download` still proves small files; try a large one with `hf download`")
+        out.warn("unknown", _("could not tell where large files come from: {endpoint} answered the HEAD of "
+                              "{file} with: {detail}").format(endpoint=endpoint, file=what,
+                                                              detail=local(facts.get("detail"))),
+                 _("`hfenv doctor --download` still proves small files; try a large one with `hf download`"))
         return out.items
     if not facts.get("commit"):
-        out.error("no-commit", f"{endpoint} answers {what} ({facts.get('status')}) without X-Repo-Commit: "
-                               "huggingface_hub refuses such an answer, so large files fail",
-                  "use an endpoint that answers like the Hub (`hfenv probe`)")
+        out.error("no-commit", _("{endpoint} answers {file} ({status}) without X-Repo-Commit: huggingface_hub "
+                                 "refuses such an answer, so large files fail").format(
+            endpoint=endpoint, file=what, status=facts.get("status")),
+                  _("use an endpoint that answers like the Hub (`hfenv probe`)"))
     size = facts.get("size")
     size_text = f" ({human_size(size)})" if isinstance(size, int) else ""
     if kind == "served":
-        out.ok("served-here", f"large files come from {facts['host']} itself: it answers {what}{size_text} "
-                              f"with {facts['status']}")
+        out.ok("served-here", _("large files come from {host} itself: it answers {file}{size} with {status}").format(
+            host=facts["host"], file=what, size=size_text, status=facts["status"]))
     else:
         host = facts["host"]
-        how = f"{endpoint} answers {what}{size_text} with a {facts['status']} redirect to {host}"
-        _storage_host(out, facts.get("reach"), ("redirect", f"large files come from {host}: {how}; {host} answers"),
-                      ("unreachable", lambda why: f"large files come from {host}, which cannot be reached: "
-                                                  f"{why} ({how})",
-                       f"{host} must be reachable from here (directly or through HTTPS_PROXY), or use an "
-                       "endpoint that serves large files itself"))
+        how = _("{endpoint} answers {file}{size} with a {status} redirect to {host}").format(
+            endpoint=endpoint, file=what, size=size_text, status=facts["status"], host=host)
+        _storage_host(out, facts.get("reach"),
+                      ("redirect", _("large files come from {host}: {how}; {host} answers").format(host=host, how=how)),
+                      ("unreachable", lambda why: _("large files come from {host}, which cannot be reached: {why} "
+                                                    "({how})").format(host=host, why=why, how=how),
+                       _("{host} must be reachable from here (directly or through HTTPS_PROXY), or use an "
+                         "endpoint that serves large files itself").format(host=host)))
         if third_party and _hf_storage(host):
-            out.info("hf-storage", f"this mirror hands large files to Hugging Face's own storage ({host}): "
-                                   "where huggingface.co is blocked, small files work but large ones fail")
+            out.info("hf-storage", _("this mirror hands large files to Hugging Face's own storage ({host}): "
+                                     "where huggingface.co is blocked, small files work but large ones fail").format(
+                host=host))
     if facts.get("xet"):
         use_xet = client.get("hf_xet") and not client.get("disable_xet")
         if client.get("hf_xet") and client.get("disable_xet"):
             _xet_decision(out, facts)
         elif not use_xet:
-            out.info("xet", "the file is Xet-backed; without hf_xet (or with HF_HUB_DISABLE_XET) "
-                            "huggingface_hub follows the redirect above")
+            out.info("xet", _("the file is Xet-backed; without hf_xet (or with HF_HUB_DISABLE_XET) "
+                              "huggingface_hub follows the redirect above"))
         elif facts.get("xet_error"):
-            out.error("xet-route", f"the file is Xet-backed, but its Xet route failed: {facts['xet_error']}; "
-                                  "hf_xet downloads will fail", "HF_HUB_DISABLE_XET=1 makes huggingface_hub use "
-                                                                "the plain redirect instead (`hfenv setup` writes "
-                                                                "it: --xet auto)")
+            out.error("xet-route", _("the file is Xet-backed, but its Xet route failed: {error}; hf_xet downloads "
+                                     "will fail").format(error=local(facts["xet_error"])),
+                      _("HF_HUB_DISABLE_XET=1 makes huggingface_hub use the plain redirect instead (`hfenv setup` "
+                        "writes it: --xet auto)"))
         elif facts.get("xet_host"):
             host = facts["xet_host"]
             _storage_host(out, facts.get("xet_reach"),
-                          ("xet-storage", "the file is Xet-backed: with hf_xet, huggingface_hub fetches its bytes "
-                                          f"through {host}, which answers"),
-                          ("xet-unreachable", lambda why: f"the file is Xet-backed and hf_xet fetches it through "
-                                                          f"{host}, which cannot be reached: {why}",
-                           f"make {host} reachable, or set HF_HUB_DISABLE_XET=1 to use the plain redirect "
-                           "(`hfenv setup` writes it when the redirect works: --xet auto)"))
+                          ("xet-storage", _("the file is Xet-backed: with hf_xet, huggingface_hub fetches its bytes "
+                                            "through {host}, which answers").format(host=host)),
+                          ("xet-unreachable", lambda why: _("the file is Xet-backed and hf_xet fetches it through "
+                                                            "{host}, which cannot be reached: {why}").format(
+                              host=host, why=why),
+                           _("make {host} reachable, or set HF_HUB_DISABLE_XET=1 to use the plain redirect "
+                             "(`hfenv setup` writes it when the redirect works: --xet auto)").format(host=host)))
             if third_party and _hf_storage(host):
-                out.info("xet-hf-storage", f"Xet storage ({host}) is Hugging Face's own, whatever the mirror")
+                out.info("xet-hf-storage", _("Xet storage ({host}) is Hugging Face's own, whatever the mirror").format(
+                    host=host))
     return out.items
 
 
@@ -156,19 +163,20 @@ def _xet_decision(out: Findings, facts: dict) -> None:
     """HF_HUB_DISABLE_XET is set (by `hfenv setup --xet`, or by hand) while hf_xet is installed:
     say whether the Xet route still needs avoiding."""
     reached = facts.get("xet_reach") or {}
-    host = facts.get("xet_host") or "the Xet storage"
-    plain = "huggingface_hub downloads Xet-backed files over the plain HTTP route above"
+    host = facts.get("xet_host") or _("the Xet storage")
+    plain = _("huggingface_hub downloads Xet-backed files over the plain HTTP route above")
     if facts.get("xet_error"):
-        out.ok("xet-disabled", f"HF_HUB_DISABLE_XET is set, and the Xet route fails here "
-                               f"({facts['xet_error']}): {plain}")
+        out.ok("xet-disabled", _("HF_HUB_DISABLE_XET is set, and the Xet route fails here ({error}): {plain}").format(
+            error=local(facts["xet_error"]), plain=plain))
     elif reached.get("reachable"):
-        out.info("xet-disabled-needlessly", f"HF_HUB_DISABLE_XET is set, but Xet storage {host} answers "
-                                            f"({reached.get('status')}): {plain}, more slowly than hf_xet would",
-                 "`hfenv setup` (--xet auto) removes it when it wrote it; else unset it")
+        out.info("xet-disabled-needlessly", _("HF_HUB_DISABLE_XET is set, but Xet storage {host} answers ({status}): "
+                                              "{plain}, more slowly than hf_xet would").format(
+            host=host, status=reached.get("status"), plain=plain),
+                 _("`hfenv setup` (--xet auto) removes it when it wrote it; else unset it"))
     else:
-        out.ok("xet-disabled", f"HF_HUB_DISABLE_XET is set, and Xet storage {host} cannot be reached "
-                               f"({reached.get('detail') or 'not checked'}): {plain} instead of hanging "
-                               "(what `hfenv setup --xet auto` decides)")
+        out.ok("xet-disabled", _("HF_HUB_DISABLE_XET is set, and Xet storage {host} cannot be reached ({why}): "
+                                 "{plain} instead of hanging (what `hfenv setup --xet auto` decides)").format(
+            host=host, why=local(reached.get("detail")) or _("not checked"), plain=plain))
 
 
 def gather(ctx: Context) -> dict:
@@ -176,9 +184,9 @@ def gather(ctx: Context) -> dict:
     if ctx.options.offline:
         return {"checked": False, "reason": _("not checked (--offline)")}
     if not checked.reachable:
-        return {"checked": False, "reason": "not checked: the endpoint is not usable" if client.usable_url
+        return {"checked": False, "reason": _("not checked: the endpoint is not usable") if client.usable_url
                 else checked.skip_reason}
-    ctx.say("hfenv: following a large file...")
+    ctx.say(_("hfenv: following a large file..."))
     # With hf_xet installed the Xet route is followed even when HF_HUB_DISABLE_XET is set, to say
     # whether that is still needed.
     use_xet = bool(client.answer.get("hf_xet"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from ..endpoints import CATALOG, ConfigError, Endpoint, name_for_url
-from ..i18n import N_, _
+from ..i18n import N_, Msg, _, local, ngettext
 
 # Where startup files set HF_ENDPOINT: one reader for doctor, detect and setup (hfenv.startup).
 from ..startup import StartupPlace, startup_places
@@ -21,7 +21,7 @@ class Setting:
     """One line that sets, exports or unsets HF_ENDPOINT."""
 
     where: str  # "file", "windows-user", "windows-machine"
-    label: str  # "~/.bashrc:3"
+    label: str  # "~/.bashrc:3" (a Msg for the Windows environment: English in --json, shown with local())
     value: str | None  # None: this line unsets it, or only exports it
     path: str | None = None
     line: int | None = None
@@ -67,12 +67,12 @@ def read_windows_environment(host) -> tuple[list[Setting], list[tuple[str, str]]
 
     settings, problems = [], []
     for where, (hive, key), label in (("windows-machine", persist.MACHINE_ENVIRONMENT,
-                                       "Windows machine environment"),
-                                      ("windows-user", persist.USER_ENVIRONMENT, "Windows user environment")):
+                                       Msg("Windows machine environment")),
+                                      ("windows-user", persist.USER_ENVIRONMENT, Msg("Windows user environment"))):
         try:
             found = host.read_value(hive, key, "HF_ENDPOINT")
         except OSError as exc:
-            problems.append((label, f"cannot read {hive}\\{key}: {exc}"))
+            problems.append((label, Msg("cannot read {key}: {reason}", key=f"{hive}\\{key}", reason=str(exc))))
             continue
         if found is not None:
             value = str(found[0])
@@ -82,7 +82,7 @@ def read_windows_environment(host) -> tuple[list[Setting], list[tuple[str, str]]
 
 
 def _labels(settings: list[Setting]) -> str:
-    return join(list(dict.fromkeys(s.label for s in settings)))
+    return join([local(label) for label in dict.fromkeys(s.label for s in settings)])
 
 
 def final_settings(settings: list[Setting]) -> list[Setting]:
@@ -149,20 +149,22 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
                  and not s.applies_to(shell)]
     values = list(dict.fromkeys([normalized(s.value) for s in winners.values()]
                                 + [normalized(s.value) for s in elsewhere]))
-    new_terminal = "open a new terminal" + (" (windows already open keep the old environment)"
-                                            if platform_system == "windows" else "")
-    where_shell = f"{shell}, your shell," if shell else "this shell"
+    new_terminal = (_("open a new terminal (windows already open keep the old environment)")
+                    if platform_system == "windows" else _("open a new terminal"))
+    this_shell = _("this shell")
+    where_shell = _("{shell}, your shell,").format(shell=shell) if shell else this_shell
 
-    def stale(value: str) -> tuple[str, str]:
-        """(level, fix) for this shell when new shells get `value`."""
+    def stale(value: str) -> tuple[str, str, bool]:
+        """(level, fix, whether the fix is a new terminal) for this shell when new shells get `value`."""
         if normalized(value) in unusable:
-            return "error", (f"new terminals would get {named(value, names)}, which is not usable from here "
-                             "(see the endpoint check): choose one that works with "
-                             "`hfenv setup --persist --endpoint NAME`")
-        fix = f"{new_terminal}, or run `{eval_hint(shell, value, saved, names)}` in this one"
+            return "error", _("new terminals would get {value}, which is not usable from here (see the endpoint "
+                              "check): choose one that works with `hfenv setup --persist --endpoint NAME`").format(
+                value=named(value, names)), False
+        fix = _("{new_terminal}, or run `{command}` in this one").format(
+            new_terminal=new_terminal, command=eval_hint(shell, value, saved, names))
         if saved is not None and normalized(saved.url) != normalized(value):
-            return "error", fix
-        return "warn", fix
+            return "error", fix, True
+        return "warn", fix, True
 
     def agreeing(won: Setting) -> list[Setting]:
         return [s for s in final_settings(settings) if s.applies_to(shell) and not s.dynamic
@@ -170,34 +172,38 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
 
     distinct = list(dict.fromkeys(winners.values()))
     if len({normalized(s.value) for s in distinct}) > 1:
-        listing = "; ".join(f"{s.label} sets {shown(s.value)}" for s in distinct)
-        users = ", ".join(f"{name or 'this shell'} {shown(s.value)}" for name, s in winners.items())
-        by_hand = [s.label for s in distinct if not s.in_block and s.where == "file"]
-        fix = "keep one: `hfenv setup --persist --endpoint NAME|URL` (with --shell for each shell you use) " \
-              "rewrites hfenv's blocks"
+        listing = "; ".join(_("{label} sets {value}").format(label=local(s.label), value=shown(s.value))
+                            for s in distinct)
+        users = ", ".join(f"{name or this_shell} {shown(s.value)}" for name, s in winners.items())
+        by_hand = [local(s.label) for s in distinct if not s.in_block and s.where == "file"]
+        fix = _("keep one: `hfenv setup --persist --endpoint NAME|URL` (with --shell for each shell you use) "
+                "rewrites hfenv's blocks")
         if by_hand:
-            fix += f"; lines outside hfenv's block ({', '.join(by_hand)}) must be edited by hand"
-        out.error("files-disagree", f"the startup files disagree: {listing}; new shells use different "
-                                    f"endpoints ({users})", fix)
+            fix += _("; lines outside hfenv's block ({labels}) must be edited by hand").format(
+                labels=", ".join(by_hand))
+        out.error("files-disagree", _("the startup files disagree: {listing}; new shells use different "
+                                      "endpoints ({users})").format(listing=listing, users=users), fix)
 
     if this is not None and this.dynamic:
-        out.info("computed", f"{this.label}, read last by {shell or 'this shell'}, computes HF_ENDPOINT when the shell "
-                             f"starts ({this.value}): doctor cannot compare it with this shell")
+        out.info("computed", _("{label}, read last by {shell}, computes HF_ENDPOINT when the shell starts "
+                               "({value}): doctor cannot compare it with this shell").format(
+            label=local(this.label), shell=shell or this_shell, value=this.value))
     elif process is None:
         if this is not None:
-            level, fix = stale(this.value)
-            out.add(level, "not-in-process", f"set in {_labels(agreeing(this))} but not in this shell: "
-                                             f"programs started here use {DEFAULT_ENDPOINT}, new "
-                                             f"terminals use {named(this.value, names)}", fix)
+            level, fix, _reopen = stale(this.value)
+            out.add(level, "not-in-process", _("set in {labels} but not in this shell: programs started here use "
+                                               "{default}, new terminals use {value}").format(
+                labels=_labels(agreeing(this)), default=DEFAULT_ENDPOINT, value=named(this.value, names)), fix)
         elif elsewhere or winners:
             others = [s for s in elsewhere + list(winners.values())]
-            names = sorted({n for s in others for n in s.shells}) or ["other programs"]
+            readers = sorted({n for s in others for n in s.shells}) or [_("other programs")]
             value = others[-1].value
-            out.error("other-shells-only", f"set for {', '.join(names)} ({_labels(others)}) but not for "
-                                           f"{where_shell} nor in this process: new {shell or 'terminals'} "
-                                           f"use {DEFAULT_ENDPOINT}, the others {shown(value)}",
-                      f"`hfenv setup --persist --shell {shell or 'NAME'} --endpoint {arg(value, shell)}` "
-                      "(or remove those lines if they are stale)")
+            out.error("other-shells-only", _("set for {readers} ({labels}) but not for {where} nor in this "
+                                             "process: new {shell} use {default}, the others {value}").format(
+                readers=", ".join(readers), labels=_labels(others), where=where_shell,
+                shell=shell or _("terminals"), default=DEFAULT_ENDPOINT, value=shown(value)),
+                      _("`hfenv setup --persist --shell {shell} --endpoint {value}` (or remove those lines if they "
+                        "are stale)").format(shell=shell or "NAME", value=arg(value, shell)))
         elif this_unexported is None:
             out.ok("unset", _("HF_ENDPOINT is set nowhere: every client uses the official Hub {url}").format(
                 url=DEFAULT_ENDPOINT))
@@ -209,31 +215,37 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
                      _("to keep it: {command}").format(command=keep))
         elif this is not None and normalized(this.value) != normalized(process):
             value = this.value
-            level, fix = stale(value)
-            if fix.startswith(new_terminal):
-                fix = (f"to use {named(value, names)} here: {new_terminal} or run "
-                       f"`{eval_hint(shell, value, saved, names)}`; to keep {shown(normalized(process))}: {keep}")
-            out.add(level, "process-differs", f"this shell has HF_ENDPOINT={shown(process)}, but {this.label}, "
-                                              f"read last by {shell or 'this shell'}, sets {shown(value)}: new "
-                                              f"terminals will use {named(value, names)}", fix)
+            level, fix, reopen = stale(value)
+            if reopen:
+                fix = _("to use {value} here: {new_terminal} or run `{command}`; to keep {process}: {keep}").format(
+                    value=named(value, names), new_terminal=new_terminal,
+                    command=eval_hint(shell, value, saved, names), process=shown(normalized(process)), keep=keep)
+            out.add(level, "process-differs", _("this shell has HF_ENDPOINT={process}, but {label}, read last by "
+                                                "{shell}, sets {value}: new terminals will use {named}").format(
+                process=shown(process), label=local(this.label), shell=shell or this_shell, value=shown(value),
+                named=named(value, names)), fix)
         elif this is None:
             only = _labels(elsewhere or list(winners.values()))
-            unexported = f"; {this_unexported.label} assigns it without exporting it" if this_unexported else ""
-            out.error("not-for-this-shell", f"this shell has HF_ENDPOINT={shown(process)}, but none of the "
-                                            f"startup files of {where_shell} exports it (only {only}{unexported}): "
-                                            f"new {shell or 'terminals'} use {DEFAULT_ENDPOINT}",
+            unexported = _("; {label} assigns it without exporting it").format(
+                label=local(this_unexported.label)) if this_unexported else ""
+            out.error("not-for-this-shell", _("this shell has HF_ENDPOINT={process}, but none of the startup files "
+                                              "of {where} exports it (only {only}{unexported}): new {shell} use "
+                                              "{default}").format(
+                process=shown(process), where=where_shell, only=only, unexported=unexported,
+                shell=shell or _("terminals"), default=DEFAULT_ENDPOINT),
                       f"`hfenv setup --persist --shell {shell or 'NAME'} "
                       f"--endpoint {arg(normalized(process), shell)}`")
         else:
-            out.ok("agree", f"{join(['this shell'] + [s.label for s in agreeing(this)])} agree: {shown(process)}")
+            out.ok("agree", _("{places} agree: {value}").format(
+                places=join([this_shell] + [local(s.label) for s in agreeing(this)]), value=shown(process)))
 
     for name, (_winner, unexported) in outcome.items():
         if unexported is not None:
             line = _export_line(unexported) if unexported.shells else None
-            out.warn("not-exported", f"{unexported.label} assigns HF_ENDPOINT={shown(unexported.value)} without "
-                                     f"exporting it: {name or 'the shell'} keeps it to itself, and the programs it "
-                                     "starts (python, hf, git) do not see it",
-                     f"write `{line}` instead" if line else "export it")
+            out.warn("not-exported", _("{label} assigns HF_ENDPOINT={value} without exporting it: {shell} keeps it "
+                                       "to itself, and the programs it starts (python, hf, git) do not see it").format(
+                label=local(unexported.label), value=shown(unexported.value), shell=name or _("the shell")),
+                     _("write `{line}` instead").format(line=line) if line else _("export it"))
     for setting in settings:
         if not setting.assigns or setting.dynamic or setting.exported is False:
             continue
@@ -241,14 +253,17 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
         later = [outcome[n][0] for n in readers]
         if readers and all(w is not setting and w is not None and w.path != setting.path
                            and normalized(w.value) != normalized(setting.value) for w in later):
-            out.info("overridden", f"{setting.label} sets {shown(setting.value)}, but "
-                                   f"{_labels([w for w in later if w is not None])}, read later, "
-                                   f"override{'s' if len({w.label for w in later}) == 1 else ''} it")
+            count = len({w.label for w in later})
+            out.info("overridden", ngettext("{label} sets {value}, but {later}, read later, overrides it",
+                                            "{label} sets {value}, but {later}, read later, override it", count).format(
+                label=local(setting.label), value=shown(setting.value),
+                later=_labels([w for w in later if w is not None])))
 
     for setting in settings:
         malformed = value_problem(setting.value) if setting.assigns and not setting.dynamic else None
         if malformed and malformed[0] == "error":
-            out.error("malformed", f"{setting.label} sets a malformed value: {malformed[1]}", malformed[2])
+            out.error("malformed", _("{label} sets a malformed value: {problem}").format(
+                label=local(setting.label), problem=malformed[1]), malformed[2])
     for setting in settings:
         out.add(*_describe(setting))
     multiple: dict[str, list[Setting]] = {}
@@ -257,10 +272,11 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
             multiple.setdefault(setting.path or setting.label, []).append(setting)
     for group in multiple.values():
         if len({s.value for s in group}) > 1:
-            out.warn("same-file-twice", f"{_labels(group)} assign HF_ENDPOINT more than once: the last one "
-                                        f"({group[-1].label}) wins", "keep one assignment")
+            out.warn("same-file-twice", _("{labels} assign HF_ENDPOINT more than once: the last one ({label}) "
+                                          "wins").format(labels=_labels(group), label=local(group[-1].label)),
+                     _("keep one assignment"))
     for label, problem in problems:
-        out.warn("unreadable", f"{label}: {problem}")
+        out.warn("unreadable", _("{label}: {problem}").format(label=local(label), problem=local(problem)))
 
     if saved_problem:
         # `hfenv shell` and `setup` stop on it (exit 1), so it needs action here too.
@@ -284,28 +300,32 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
 
 def _describe(setting: Setting) -> tuple[str, str, str, str | None]:
     """A detail line for one place (level, code, message, fix)."""
-    readers = ", ".join(setting.shells) if setting.shells else "every new program"
+    readers = ", ".join(setting.shells) if setting.shells else _("every new program")
+    label = local(setting.label)
     if setting.action == "unset":
-        return ("info", "unsets", f"{setting.label} unsets HF_ENDPOINT (read by {readers})", None)
+        return ("info", "unsets", _("{label} unsets HF_ENDPOINT (read by {readers})").format(
+            label=label, readers=readers), None)
     if setting.action == "export":
-        return ("info", "exports", f"{setting.label} exports HF_ENDPOINT, assigned before it (read by {readers})",
-                None)
+        return ("info", "exports", _("{label} exports HF_ENDPOINT, assigned before it (read by {readers})").format(
+            label=label, readers=readers), None)
     if setting.dynamic:
-        return ("info", "dynamic", f"{setting.label} computes HF_ENDPOINT when the shell starts "
-                                   f"({setting.value}); doctor cannot tell its value (read by {readers})", None)
-    exported = {True: "", False: ", not exported", None: ", exported only if an earlier line exports it"}[
+        return ("info", "dynamic", _("{label} computes HF_ENDPOINT when the shell starts ({value}); doctor cannot "
+                                     "tell its value (read by {readers})").format(
+            label=label, value=setting.value, readers=readers), None)
+    exported = {True: "", False: _(", not exported"), None: _(", exported only if an earlier line exports it")}[
         setting.exported]
     if setting.where == "file":
         if setting.in_block:
-            where = "hfenv's block"
+            where = _("hfenv's block")
         elif setting.hfenv_target:
-            where = "outside hfenv's block: `hfenv setup`/`reset` leave this line alone"
+            where = _("outside hfenv's block: `hfenv setup`/`reset` leave this line alone")
         else:
-            where = "a file hfenv does not manage"
+            where = _("a file hfenv does not manage")
         level = "ok" if setting.in_block else "info"
-        return (level, "place", f"{setting.label} ({where}; read by {readers}{exported}): {shown(setting.value)}",
-                None)
-    return ("ok", "place", f"{setting.label}: {shown(setting.value)} (every new program)", None)
+        return (level, "place", _("{label} ({where}; read by {readers}{exported}): {value}").format(
+            label=label, where=where, readers=readers, exported=exported, value=shown(setting.value)), None)
+    return ("ok", "place", _("{label}: {value} (every new program)").format(label=label, value=shown(setting.value)),
+            None)
 
 
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..i18n import N_, _
+from ..i18n import N_, _, local
 from .client import ClientFacts
 from .context import Context, Section
 from .report import Finding, Findings
@@ -74,7 +74,7 @@ def judge_network(facts: NetworkFacts, endpoint: str, client: dict) -> list[Find
                   "`pip install socksio`")
     for name, why in facts.unparsable.items():
         out.error("proxy-unparsable", _("{name} cannot be parsed ({why}); its value is not shown: requests "
-                                        "through it fail").format(name=name, why=why),
+                                        "through it fail").format(name=name, why=local(why)),
                   _("percent-encode the special characters of the password in {name}, or fix its host:port")
                   .format(name=name))
     ca = facts.ca

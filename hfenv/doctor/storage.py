@@ -79,7 +79,8 @@ def judge_storage(entries: list[CacheDir], home: PurePath) -> list[Finding]:
                      _("free space, or point {name} at a larger disk (`hfenv setup --cache-dir PATH`)").format(
                          name=entry.name))
         else:
-            out.ok("path", f"{entry.name} {shown} ({state}{free_text})")
+            out.ok("path", _("{name} {path} ({state}{free})").format(name=entry.name, path=shown, state=state,
+                                                                     free=free_text))
     return out.items
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from ..i18n import N_, _
+from ..i18n import N_, Msg, _, local
 from ..persist import third_party_token
 from .client import ClientFacts
 from .context import Context, Section
@@ -62,6 +62,34 @@ def _clean_token(text: str | None) -> str | None:
     return text.replace("\r", "").replace("\n", "").strip() or None
 
 
+# The fresh interpreter's words (client_script.py runs elsewhere: its answer is data), as Msgs to show.
+_FILE_SOURCE = "the token file "
+_FILE_PROBLEMS = {
+    "is not a regular file (a FIFO, a device or a directory)":
+        lambda path: Msg("{path} is not a regular file (a FIFO, a device or a directory)", path=path),
+    "is larger than 64 KiB": lambda path: Msg("{path} is larger than 64 KiB", path=path),
+}
+
+
+def _source_words(text):
+    """A token source named by client_script.py, as a Msg (its value: the same English text)."""
+    if not isinstance(text, str):
+        return text
+    if text.startswith(_FILE_SOURCE):
+        return Msg("the token file {path}", path=text[len(_FILE_SOURCE):])
+    if text == "an OIDC token exchange ($HF_OIDC_RESOURCE)":
+        return Msg("an OIDC token exchange ($HF_OIDC_RESOURCE)")
+    return text
+
+
+def _file_problem_words(text):
+    if isinstance(text, str):
+        for words, message in _FILE_PROBLEMS.items():
+            if text.endswith(" " + words):
+                return message(text[:-len(words) - 1])
+    return text
+
+
 def token_state(client: dict, env: Mapping[str, str]) -> TokenState:
     """The token in effect, from the fresh interpreter's answer (it applies huggingface_hub's own rules).
 
@@ -74,15 +102,16 @@ def token_state(client: dict, env: Mapping[str, str]) -> TokenState:
     value = None
     if source in ("$HF_TOKEN", "$HUGGING_FACE_HUB_TOKEN"):
         value = _clean_token(env.get(source[1:]))
-    elif source and source.startswith("the token file ") and client.get("token_path"):
+    elif source and source.startswith(_FILE_SOURCE) and client.get("token_path"):
         from ..files import read_text
 
         try:
             value = _clean_token(read_text(client["token_path"]))
         except OSError:
             value = None
-    return TokenState(list(client.get("token_present") or []), source, list(client.get("token_blank") or []),
-                      value, client.get("token_file_problem"))
+    present = [_source_words(s) for s in client.get("token_present") or []]
+    return TokenState(present, _source_words(source), list(client.get("token_blank") or []), value,
+                      _file_problem_words(client.get("token_file_problem")))
 
 
 def stored_secrets(env: Mapping[str, str], home: PurePath, token_path: str | None = None) -> tuple[str, ...]:
@@ -112,6 +141,7 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
                 check: dict | None, reason_unchecked: str | None) -> list[Finding]:
     out = Findings("token")
     host = host_of(endpoint)
+    shown_source = local(state.in_effect)
     if env.get("HF_OIDC_RESOURCE"):
         out.info("oidc", _("HF_OIDC_RESOURCE is set: huggingface_hub first exchanges a CI OIDC token, "
                            "before any stored token"))
@@ -122,7 +152,7 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
                _("replace it with a regular file: `hf auth login` writes one"))
         out.error("file-unreadable", _("the token file {problem}: huggingface_hub would hang or run "
                                        "out of memory reading it (hfenv did not read it)").format(
-            problem=state.file_problem), fix)
+            problem=local(state.file_problem)), fix)
         if state.in_effect is None:
             return out.items
     if state.blank and "$HUGGING_FACE_HUB_TOKEN" in state.sources and state.in_effect != "$HUGGING_FACE_HUB_TOKEN":
@@ -136,15 +166,15 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
         out.ok("none", _("no token is stored: public repos download without one; gated and private repos "
                          "need `hf auth login`"))
         return out.items
-    out.ok("present", _("a token is set, from {source} (its value is never shown)").format(source=state.in_effect))
+    out.ok("present", _("a token is set, from {source} (its value is never shown)").format(source=shown_source))
     if state.value is not None and len(state.value) < MIN_SECRET:
         out.warn("malformed", _("the token in {source} looks malformed: far shorter than a Hugging Face "
-                                "token (hf_ and 34 characters); it is never shown").format(source=state.in_effect),
+                                "token (hf_ and 34 characters); it is never shown").format(source=shown_source),
                  _("`hf auth login` with a token from https://huggingface.co/settings/tokens"))
     for other in state.sources:
         if other != state.in_effect and not (state.blank and other == "$HUGGING_FACE_HUB_TOKEN"):
-            out.info("shadowed", _("{other} holds a token too; {source} wins").format(other=other,
-                                                                                      source=state.in_effect))
+            out.info("shadowed", _("{other} holds a token too; {source} wins").format(
+                other=local(other), source=shown_source))
     third_party = not is_official(endpoint, official_url)
     if third_party:
         if truthy(env.get("HF_HUB_DISABLE_IMPLICIT_TOKEN")):
@@ -164,9 +194,9 @@ def judge_token(state: TokenState, endpoint: str, official_url: str, env: Mappin
         out.error("invalid", _("{host} refuses the token (401): huggingface_hub sends it with every request, "
                                "and with an invalid token even public downloads fail").format(host=host),
                   _("`hf auth login` with a fresh token (https://huggingface.co/settings/tokens), or remove "
-                    "{source}").format(source=state.in_effect))
+                    "{source}").format(source=shown_source))
     else:
-        detail = check.get("detail") or _("answered {status}").format(status=status)
+        detail = local(check.get("detail")) or _("answered {status}").format(status=status)
         out.warn("unchecked", _("could not check the token on {host}: {detail}").format(host=host, detail=detail))
     return out.items
 
@@ -190,7 +220,7 @@ def gather(ctx: Context) -> TokenFacts:
         facts.unchecked = _("validity not checked: the endpoint is not usable")
     elif facts.state.value is not None:
         if is_official(endpoint, options.official_url) or options.check_token:
-            ctx.say("hfenv: checking the token...")
+            ctx.say(_("hfenv: checking the token..."))
             facts.whoami = check_whoami(endpoint, facts.state.value, options.timeout, client.trust)
         else:
             facts.unchecked = _("validity not checked: that would send the token to {host}; "

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from ..endpoints import CATALOG, OFFICIAL, Endpoint, EndpointError, check_url
 from ..endpoints import is_official_url as is_official  # noqa: F401 (doctor's name for it)
+from ..i18n import _
 
 DEFAULT_ENDPOINT = CATALOG[OFFICIAL]
 
@@ -20,28 +21,33 @@ def normalized(value: str) -> str:
 
 
 def value_problem(raw: str) -> tuple[str, str, str] | None:
-    """(level, what is wrong, fix) for an HF_ENDPOINT value, or None when it is fine."""
+    """(level, what is wrong, fix) for an HF_ENDPOINT value, or None when it is fine (in the user's language:
+    made and shown by the same judge step)."""
     if raw == "":
-        return ("error", "it is set but empty: huggingface_hub then builds URLs without a host and every "
-                "download fails", "unset it (the official Hub is the default) or give a URL")
+        return ("error", _("it is set but empty: huggingface_hub then builds URLs without a host and every "
+                           "download fails"), _("unset it (the official Hub is the default) or give a URL"))
     if raw != raw.strip():
-        return ("error", f"{raw!r} has spaces around it: clients use the value verbatim, and a URL starting "
-                "or ending with a space does not work", f"write it without the spaces: {raw.strip()}")
+        return ("error", _("{value} has spaces around it: clients use the value verbatim, and a URL starting "
+                           "or ending with a space does not work").format(value=repr(raw)),
+                _("write it without the spaces: {value}").format(value=raw.strip()))
     if "://" not in raw:
         guess = f"https://{raw.rstrip('/')}"
-        return ("error", f"{raw!r} has no scheme: clients need a full URL", f"write {guess}")
+        return ("error", _("{value} has no scheme: clients need a full URL").format(value=repr(raw)),
+                _("write {url}").format(url=guess))
     slash = raw.endswith("/")
     try:
         url, warnings = check_url(raw)
     except EndpointError as exc:
-        return ("error", f"{raw!r} is not a usable endpoint URL: {exc}", "give a plain https:// URL "
-                "(`hfenv endpoints` lists the known ones)")
+        return ("error", _("{value} is not a usable endpoint URL: {reason}").format(value=repr(raw), reason=exc),
+                _("give a plain https:// URL (`hfenv endpoints` lists the known ones)"))
     if slash:
-        return ("error", f"{raw!r} ends with a slash: huggingface_hub drops it, but the datasets library "
-                "builds `//` URLs from it that mirrors answer with 404", f"write {url}")
+        return ("error", _("{value} ends with a slash: huggingface_hub drops it, but the datasets library "
+                           "builds `//` URLs from it that mirrors answer with 404").format(value=repr(raw)),
+                _("write {url}").format(url=url))
     if warnings:
-        return ("warn", f"{raw} uses plain http: traffic, and any token sent with it, travels unencrypted",
-                "use https:// if the endpoint offers it")
+        return ("warn", _("{value} uses plain http: traffic, and any token sent with it, travels "
+                          "unencrypted").format(value=raw),
+                _("use https:// if the endpoint offers it"))
     return None
 
 
@@ -58,7 +64,11 @@ def pretty_path(path, home: PurePath) -> str:
 
 
 def join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    """"a, b and c" (in the user's language)."""
+    listed = words[0]
+    for word in words[1:-1]:
+        listed = _("{listed}, {item}").format(listed=listed, item=word)
+    return listed if len(words) == 1 else _("{listed} and {last}").format(listed=listed, last=words[-1])
 
 
 def shown(value: str) -> str:
@@ -100,7 +110,7 @@ def eval_hint(shell: str | None, value: str | None, saved: Endpoint | None,
 def named(value: str, names: Mapping[str, str] | None) -> str:
     """An endpoint in a sentence: `hf-mirror (https://hf-mirror.com)` where it has a name."""
     name = (names or {}).get(normalized(value))
-    return f"{name} ({shown(value)})" if name else shown(value)
+    return _("{name} ({url})").format(name=name, url=shown(value)) if name else shown(value)
 
 
 def truthy(value: str | None) -> bool:
