@@ -29,6 +29,18 @@ Words = list[tuple[str, bool]]
 UNSET: Action = ("unset", None, False, None)
 
 
+def _(message: str) -> str:
+    """hfenv.i18n's `_`, imported only when a message is worded (the shells are on `hfenv shell`'s fast path)."""
+    from ..i18n import _ as translate
+
+    return translate(message)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it is defined (hfenv.i18n.N_, without importing it here)."""
+    return message
+
+
 class UnknownShell(ValueError):
     """A --shell value (or detected shell) hfenv does not know."""
 
@@ -82,20 +94,20 @@ def check_value(value: str) -> None:
     """Refuse what no shell line can carry: control characters and unencodable bytes."""
     for ch in value:
         if ch in CONTROL:
-            raise UnsafeValue(f"value contains a control character ({ord(ch):#04x})")
+            raise UnsafeValue(_("value contains a control character ({code})").format(code=f"{ord(ch):#04x}"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise UnsafeValue("value is not valid UTF-8 (undecodable bytes in a path?)") from None
+        raise UnsafeValue(_("value is not valid UTF-8 (undecodable bytes in a path?)")) from None
 
 
 def refuse_braces(value: str, who: str) -> None:
     check_value(value)
     if "{" in value or "}" in value:
-        raise UnsafeValue(
-            f"{who} brace-expand the words of an unquoted eval, which can run a value as code: "
-            "'{' and '}' cannot be carried safely"
-        )
+        raise UnsafeValue(_(
+            "{shells} brace-expand the words of an unquoted eval, which can run a value as code: "
+            "'{{' and '}}' cannot be carried safely"
+        ).format(shells=who))
 
 
 class Shell:
