@@ -33,6 +33,11 @@ _IPV6_RE = r"^\[[0-9A-Fa-f:.]+\]$"
 _PATH_RE = r"^(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*$"
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it is defined (hfenv.i18n.N_, without importing it here)."""
+    return message
+
+
 def _(message: str) -> str:
     """hfenv.i18n's `_`, imported only when a message is worded (this module is on `hfenv shell`'s fast path)."""
     from .i18n import _ as translate
@@ -251,12 +256,35 @@ def parse_config(data: bytes, path: Path) -> dict:
             path=path)) from None
     except ValueError as exc:
         raise ConfigError(_("{path} is not valid JSON ({reason}); fix or remove it").format(
-            path=path, reason=exc)) from None
+            path=path, reason=_json_reason(exc))) from None
     if not isinstance(config, dict):
         raise ConfigError(_("{path} does not hold a JSON object; fix or remove it").format(path=path))
     if json_depth(config) > MAX_CONFIG_DEPTH:
         raise ConfigError(_("{path} is nested too deeply to be hfenv's config; fix or remove it").format(path=path))
     return config
+
+
+# The json module's messages (its C scanner's too), so that the parser's reason is translated with ours.
+_JSON_MESSAGES = (
+    N_("Expecting value"), N_("Expecting property name enclosed in double quotes"), N_("Expecting ',' delimiter"),
+    N_("Expecting ':' delimiter"), N_("Extra data"), N_("Unterminated string starting at"),
+    N_("Invalid control character at"), N_("Invalid \\escape"), N_("Invalid \\uXXXX escape"),
+    N_("Illegal trailing comma before end of object"), N_("Illegal trailing comma before end of array"),
+)
+
+
+def _json_reason(exc: ValueError) -> str:
+    """Why json could not parse a config: its message (as str(exc) words it), or the byte that is not UTF-8."""
+    if isinstance(exc, UnicodeDecodeError):
+        return _("not UTF-8: byte {byte} at offset {offset}").format(byte=f"{exc.object[exc.start]:#04x}",
+                                                                      offset=exc.start)
+    import json
+
+    if isinstance(exc, json.JSONDecodeError):
+        message = _(exc.msg) if exc.msg in _JSON_MESSAGES else exc.msg
+        return _("{message}: line {line} column {column} (char {char})").format(
+            message=message, line=exc.lineno, column=exc.colno, char=exc.pos)
+    return str(exc)
 
 
 def json_depth(value) -> int:

@@ -33,11 +33,12 @@ class FileRefused(OSError):
     code that reports problems catches it to say why.
     """
 
-    def __init__(self, path, reason: str):
+    def __init__(self, path, reason: str, too_big: bool = False):
         super().__init__(reason)
         self.path = str(path)
         self.reason = reason
         self.strerror = reason
+        self.too_big = too_big  # a regular file over the cap (else: not a regular file)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
@@ -73,7 +74,7 @@ def read_regular(path, limit: int = SHARED_FILE_LIMIT) -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise FileRefused(path, _("{what}; hfenv reads regular files only").format(what=_kind(st.st_mode)))
         if st.st_size > limit:
-            raise FileRefused(path, _too_big(limit))
+            raise FileRefused(path, _too_big(limit), too_big=True)
         chunks, total = [], 0
         while total <= limit:
             chunk = os.read(fd, limit + 1 - total)
@@ -82,7 +83,7 @@ def read_regular(path, limit: int = SHARED_FILE_LIMIT) -> bytes:
             chunks.append(chunk)
             total += len(chunk)
         if total > limit:
-            raise FileRefused(path, _too_big(limit))
+            raise FileRefused(path, _too_big(limit), too_big=True)
         return b"".join(chunks)
     finally:
         os.close(fd)

@@ -143,8 +143,10 @@ def parse_profile(text: str, source: str) -> Profile:
         message = str(exc)
         match = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(match.group(1)) if match else None
+        if line is None and message.endswith("(at end of document)"):  # the file:line is its last line
+            line = max(1, len(text.splitlines()))
         raise ProfileError(source, line, None, _("not valid TOML: {reason}").format(
-            reason=re.sub(r' ?[(]at line.*[)]', '', message))) from None
+            reason=_toml_reason(re.sub(r" ?[(]at (?:line .*|end of document)[)]$", "", message)))) from None
 
     def bad(table: str | None, key: str | None, why: str) -> ProfileError:
         shown = key if table is None else (table if key is None else f"{table}.{key}")
@@ -229,6 +231,38 @@ def parse_profile(text: str, source: str) -> Profile:
         third_party=values.get("token.third_party", "allow"), git_route=values.get("git.route", False),
         modelscope=values.get("fallback.modelscope", False),
     )
+
+
+# tomllib's (and tomli's) messages, so that the parser's reason is translated with ours; others stay as written.
+_TOML_MESSAGES = (
+    N_("Cannot overwrite a value"), N_("Escaped character is not a Unicode scalar value"),
+    N_("Expected '=' after a key in a key/value pair"), N_("Expected ']' at the end of a table declaration"),
+    N_("Expected ']]' at the end of an array declaration"),
+    N_("Expected newline or end of document after a statement"), N_("Invalid date or datetime"),
+    N_("Invalid hex value"), N_("Invalid initial character for a key part"), N_("Invalid statement"),
+    N_("Invalid value"), N_("Unclosed array"), N_("Unclosed inline table"), N_("Unescaped '\\' in a string"),
+    N_("Unterminated string"),
+)
+_TOML_PATTERNS = (
+    (re.compile(r"^Cannot declare (?P<key>.+) twice$"), N_("Cannot declare {key} twice")),
+    (re.compile(r"^Duplicate inline table key (?P<key>.+)$"), N_("Duplicate inline table key {key}")),
+    (re.compile(r"^Found invalid character (?P<char>.+)$"), N_("Found invalid character {char}")),
+    (re.compile(r"^Illegal character (?P<char>.+)$"), N_("Illegal character {char}")),
+    (re.compile(r"^Cannot (?:mutate immutable|redefine) namespace (?P<key>.+)$"),
+     N_("Cannot change the table {key} again here")),
+    (re.compile(r"^Expected (?P<what>'.*')$"), N_("Expected {what}")),
+)
+
+
+def _toml_reason(message: str) -> str:
+    """The TOML parser's message in the user's language (as it is when hfenv does not know it)."""
+    if message in _TOML_MESSAGES:
+        return _(message)
+    for pattern, template in _TOML_PATTERNS:
+        match = pattern.match(message)
+        if match:
+            return _(template).format(**match.groupdict()) if _(template) != template else message
+    return message
 
 
 def _check_type(value, expected, fail) -> None:

@@ -74,7 +74,7 @@ class WriteError(Exception):
         self.path = Path(path)
         self.reason = reason
         self.unrestored = unrestored
-        message = f"{path}: {reason}"
+        message = _("{path}: {reason}").format(path=path, reason=reason)
         if unrestored:
             message += _("; could not restore {what}").format(what="; ".join(unrestored))
         super().__init__(message)
@@ -374,7 +374,8 @@ class FileStore:
         try:
             return read_regular(real, SHARED_FILE_LIMIT)
         except FileRefused as exc:
-            reason = _("{reason}; hfenv edits regular files only").format(reason=exc.reason)
+            reason = exc.reason if exc.too_big else _("{reason}; hfenv edits regular files only").format(
+                reason=exc.reason)
             raise WriteError(target.path, reason) from exc
         except OSError as exc:
             raise WriteError(target.path, _reason(exc)) from exc
