@@ -107,7 +107,7 @@ def refuse_braces(value: str, who: str) -> None:
         raise UnsafeValue(_(
             "{shells} brace-expand the words of an unquoted eval, which can run a value as code: "
             "'{{' and '}}' cannot be carried safely"
-        ).format(shells=who))
+        ).format(shells=_(who)))
 
 
 class Shell:

@@ -170,7 +170,7 @@ class Sh(Posix):
     def quote(self, value: str) -> str:
         # ksh and mksh brace-expand the words of an unquoted `eval $(...)`, which
         # can turn a quoted value into code, so braces are refused for this family.
-        refuse_braces(value, "ksh and mksh")
+        refuse_braces(value, N_("ksh and mksh"))
         return super().quote(value)
 
     system_readers = ("sh", "bash", "zsh")  # /etc/profile runs profile.d for each (zsh's through its zprofile)
