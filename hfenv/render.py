@@ -7,7 +7,6 @@ from functools import cache
 from pathlib import Path
 
 from .shells import Shell, UnsafeValue, check_value
-from .shells.base import _
 
 __all__ = [
     "UnsafeValue", "assignments", "unset_assignments", "render_shell_code", "render_lines",
@@ -60,7 +59,7 @@ def assignments(endpoint_url: str, cache_dir: str | None = None,
     if cache_dir is not None:
         check_value(cache_dir)
         if not cache_dir.strip():
-            raise UnsafeValue(_("--cache-dir is empty"))
+            raise UnsafeValue("--cache-dir is empty")
         pairs.append(("HF_HUB_CACHE", absolute_path(cache_dir)))
     if disable_xet:
         pairs.append((XET_VARIABLE, "1"))
@@ -82,8 +81,8 @@ def absolute_path(path: str) -> str:
     try:
         here = os.getcwd()
     except OSError:  # the working directory was deleted (or is unreadable)
-        raise UnsafeValue(_("{path} is relative, but the current directory no longer exists: "
-                            "give an absolute path (or cd somewhere first)").format(path=repr(path))) from None
+        raise UnsafeValue(f"{path!r} is relative, but the current directory no longer exists: "
+                          "give an absolute path (or cd somewhere first)") from None
     return os.path.join(here, path)
 
 
@@ -120,7 +119,7 @@ def render_git_rule(mirror_url: str) -> str:
     """The lines of git config that send https://huggingface.co/ to the mirror (setup --git)."""
     check_value(mirror_url)
     if any(ch in mirror_url for ch in '"\\'):
-        raise UnsafeValue(_("a git config subsection cannot hold quotes or backslashes here"))
+        raise UnsafeValue("a git config subsection cannot hold quotes or backslashes here")
     template = load_template("git.gitconfig")
     lines = [template["note"], template["section"].replace("{{mirror}}", mirror_url), template["entry"]]
     return "".join(line + "\n" for line in lines)
