@@ -41,6 +41,14 @@ def N_(message: str) -> str:
     return message
 
 
+def Msg(template: str, **kwargs) -> str:
+    """hfenv.i18n.Msg, imported when one is made: a message that is data (English as a str, the user's
+    language through hfenv.i18n.local), without loading hfenv.i18n for `hfenv shell`."""
+    from ..i18n import Msg as message
+
+    return message(template, **kwargs)
+
+
 class UnknownShell(ValueError):
     """A --shell value (or detected shell) hfenv does not know."""
 
@@ -72,7 +80,7 @@ class StartupFile(Record):
     """
 
     path: PurePath
-    why: str
+    why: str  # a Msg: `hfenv detect --json` shows it in English, its text in the user's language
     owned: bool = False
     at_start: bool = False
     newline: str = "\n"

@@ -9,6 +9,7 @@ from pathlib import Path, PurePath
 from .base import (
     N_,
     Action,
+    Msg,
     Platform,
     ProgramHost,
     Shell,
@@ -112,7 +113,7 @@ class Bash(Posix):
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         home = platform.home
         if platform.system == "macos" or platform.git_bash:
-            rc = StartupFile(home / ".bash_profile", N_("read by login shells (every new terminal here)"))
+            rc = StartupFile(home / ".bash_profile", Msg("read by login shells (every new terminal here)"))
             return [rc]
         login = first_existing(
             [home / ".bash_profile", home / ".bash_login", home / ".profile"], home / ".profile"
@@ -120,9 +121,9 @@ class Bash(Posix):
         # bash runs ~/.bashrc for `ssh host cmd` too, but Debian's (and Ubuntu's) starts
         # by returning when not interactive: only a block placed first is seen there.
         return [
-            StartupFile(home / ".bashrc", N_("read by interactive shells and by `ssh host command` "
+            StartupFile(home / ".bashrc", Msg("read by interactive shells and by `ssh host command` "
                         "(the block goes first, before any not-interactive `return`)"), at_start=True),
-            StartupFile(login, N_("read by login shells (bash -l, ssh logins, many job schedulers)")),
+            StartupFile(login, Msg("read by login shells (bash -l, ssh logins, many job schedulers)")),
         ]
 
     def other_startup_files(self, platform: Platform) -> list[PurePath]:
@@ -148,8 +149,8 @@ class Zsh(Posix):
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         base = self._base(platform)
         return [
-            StartupFile(base / ".zshrc", N_("read by interactive shells")),
-            StartupFile(base / ".zshenv", N_("read by every zsh, also zsh -c and zsh -lc")),
+            StartupFile(base / ".zshrc", Msg("read by interactive shells")),
+            StartupFile(base / ".zshenv", Msg("read by every zsh, also zsh -c and zsh -lc")),
         ]
 
     def other_startup_files(self, platform: Platform) -> list[PurePath]:
@@ -176,7 +177,7 @@ class Sh(Posix):
     system_readers = ("sh", "bash", "zsh")  # /etc/profile runs profile.d for each (zsh's through its zprofile)
 
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
-        return [StartupFile(platform.home / ".profile", N_("read by login shells"))]
+        return [StartupFile(platform.home / ".profile", Msg("read by login shells"))]
 
     def read_order(self, platform: Platform, root: Path) -> list[Path]:
         return system_profile(root) + [home_of(platform) / ".profile"]

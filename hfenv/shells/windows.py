@@ -7,7 +7,7 @@ import re
 from pathlib import PurePath, PureWindowsPath
 
 from ..blocks import Markers
-from .base import N_, Action, Platform, ProgramHost, Shell, StartupFile, UnsafeValue, Words, _, check_value
+from .base import Action, Msg, Platform, ProgramHost, Shell, StartupFile, UnsafeValue, Words, _, check_value
 
 # PowerShell treats these typographic quotes like ' inside single-quoted strings.
 PS_QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -37,7 +37,7 @@ class PowerShell(Shell):
         # Windows PowerShell 5.1 reads a BOM-less file in the ANSI code page.
         windows = platform.system == "windows"
         return [
-            StartupFile(p, N_("CurrentUserAllHosts profile"), newline="\r\n" if windows else "\n", bom=windows,
+            StartupFile(p, Msg("CurrentUserAllHosts profile"), newline="\r\n" if windows else "\n", bom=windows,
                         match_newline=True)
             for p in powershell_profiles(platform, host)
         ]
