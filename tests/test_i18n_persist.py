@@ -403,3 +403,13 @@ def test_windows_setx_failures_in_chinese_golden(windows, in_chinese, monkeypatc
     assert result.exit_code == 1
     assert result.stderr == "hfenv: 未做任何改动：HKCU\\Environment：setx 在 30 秒内没有结束\n"
     assert windows.registry == {}
+
+
+def test_a_startup_files_why_is_english_data_and_chinese_text(in_chinese, tmp_path):
+    """StartupFile.why is a Msg: `hfenv detect --json` and comparisons see English, local() the user's language."""
+    from hfenv.shells import SHELLS, Platform
+
+    why = SHELLS["zsh"].startup_files(Platform("linux", tmp_path))[1].why
+    assert why == "read by every zsh, also zsh -c and zsh -lc"
+    assert json.dumps({"why": why}) == '{"why": "read by every zsh, also zsh -c and zsh -lc"}'
+    assert i18n.local(why) == "每个 zsh 都会读取，包括 zsh -c 和 zsh -lc"
