@@ -28,12 +28,6 @@ POWERSHELL_TIMEOUT = 15.0
 SETX_TIMEOUT = 30.0
 
 
-def _(message: str) -> str:
-    from .i18n import _ as translate
-
-    return translate(message)
-
-
 class Host(Protocol):
     """What hfenv.persist asks of the machine."""
 
@@ -97,12 +91,10 @@ class SystemHost:
         try:
             done = subprocess.run(argv, capture_output=True, timeout=SETX_TIMEOUT, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise OSError(_("{program} did not finish within {seconds} s").format(
-                program=argv[0], seconds=f"{SETX_TIMEOUT:g}")) from None
+            raise OSError(f"{argv[0]} did not finish within {SETX_TIMEOUT:g} s") from None
         if done.returncode != 0:
             words = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
-            raise OSError(_("{program} failed ({code}): {words}").format(
-                program=argv[0], code=done.returncode, words=words or _("no message")))
+            raise OSError(f"{argv[0]} failed ({done.returncode}): {words or 'no message'}")
 
     def read_value(self, hive: str, key: str, name: str) -> tuple[str, int] | None:
         winreg = _winreg()
@@ -143,7 +135,7 @@ def _winreg():
     try:
         import winreg
     except ImportError:
-        raise OSError(_("the Windows registry is only reachable on Windows")) from None
+        raise OSError("the Windows registry is only reachable on Windows") from None
     return winreg
 
 

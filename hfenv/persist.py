@@ -49,7 +49,7 @@ from .blocks import Markers, find_block, render_block
 from .endpoints import Endpoint
 from .files import SMALL_FILE_LIMIT, read_regular
 from .host import REG_SZ, Host
-from .i18n import _, ngettext
+from .i18n import _, local, ngettext
 from .shells import SHELLS, Platform, Shell
 from .writers import FILES, Change, PrivateLock, Target, WriteError, plan_edits, reset_edit, setup_edit
 
@@ -585,13 +585,13 @@ class EnvironmentStore:
                 self.host.broadcast_environment_change()
         except OSError as exc:
             self._put_back(before, old_record)
-            raise WriteError(self.label, str(exc)) from None
+            raise WriteError(self.label, _os_reason(exc)) from None
 
         def undo() -> None:
             try:
                 self._put_back(before, old_record)
             except OSError as exc:
-                raise WriteError(self.label, str(exc)) from None
+                raise WriteError(self.label, _os_reason(exc)) from None
 
         return undo
 
@@ -601,7 +601,7 @@ class EnvironmentStore:
         try:
             return self.host.read_value(self.hive, self.env_key, name)
         except OSError as exc:
-            raise WriteError(self.label, str(exc)) from None
+            raise WriteError(self.label, _os_reason(exc)) from None
 
     def _put(self, name: str, value) -> None:
         """Give name the (data, type) value, or delete it for None."""
@@ -621,7 +621,7 @@ class EnvironmentStore:
         try:
             raw = self.host.read_value(self.hive, RECORD_KEY, RECORD_VALUE)
         except OSError as exc:
-            raise WriteError(self.label, str(exc)) from None
+            raise WriteError(self.label, _os_reason(exc)) from None
         if raw is None:
             return {}
         try:
@@ -642,6 +642,11 @@ class EnvironmentStore:
             self.host.write_value(self.hive, RECORD_KEY, RECORD_VALUE, text, REG_SZ)
         else:
             self.host.delete_value(self.hive, RECORD_KEY, RECORD_VALUE)
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why setx or the registry failed, in the user's language (hfenv.host words its errors as Msgs)."""
+    return local(exc.args[0]) if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
 
 
 def _ordered(names: Iterable[str]) -> list[str]:
