@@ -22,6 +22,13 @@ from __future__ import annotations
 
 from .record import Record
 
+
+def _(message: str) -> str:
+    """hfenv.i18n's `_`, imported only when a message is worded (this module is on `hfenv shell`'s fast path)."""
+    from .i18n import _ as translate
+
+    return translate(message)
+
 _BOM = b"\xef\xbb\xbf"
 UTF8_BOM = _BOM
 _TRAILING_SPACE = b" \t\r\f\v"
@@ -45,7 +52,8 @@ class BlockError(ValueError):
     def __init__(self, label: str, lines: tuple[int, ...], problem: str):
         self.label = label
         self.lines = lines
-        super().__init__(f"{label}: {problem}; fix the hfenv markers by hand, then run hfenv again")
+        super().__init__(_("{path}: {problem}; fix the hfenv markers by hand, then run hfenv again").format(
+            path=label, problem=problem))
 
 
 class _Span(Record):
@@ -82,28 +90,32 @@ def _scan(data: bytes, markers: Markers, label: str) -> _Span | None:
     if len(begins) > 1 or len(ends) > 1:
         raise BlockError(
             label, tuple(sorted(b_lines + e_lines)),
-            f"more than one hfenv block: {markers.begin!r} on {_on_lines(b_lines)}, "
-            f"{markers.end!r} on {_on_lines(e_lines)}",
+            _("more than one hfenv block: {begin} on {begin_lines}, {end} on {end_lines}").format(
+                begin=repr(markers.begin), begin_lines=_on_lines(b_lines),
+                end=repr(markers.end), end_lines=_on_lines(e_lines)),
         )
     if not ends:
-        raise BlockError(label, b_lines, f"{markers.begin!r} on line {b_lines[0]} has no closing {markers.end!r}")
+        raise BlockError(label, b_lines, _("{begin} on line {line} has no closing {end}").format(
+            begin=repr(markers.begin), line=b_lines[0], end=repr(markers.end)))
     if not begins:
-        raise BlockError(label, e_lines, f"{markers.end!r} on line {e_lines[0]} has no opening {markers.begin!r}")
-    (b_line, b_start, _, newline), (e_line, _, e_end, _) = begins[0], ends[0]
+        raise BlockError(label, e_lines, _("{end} on line {line} has no opening {begin}").format(
+            end=repr(markers.end), line=e_lines[0], begin=repr(markers.begin)))
+    (b_line, b_start, _end, newline), (e_line, _start, e_end, _nl) = begins[0], ends[0]
     if e_line < b_line:
         raise BlockError(
             label, (e_line, b_line),
-            f"{markers.end!r} on line {e_line} comes before {markers.begin!r} on line {b_line}",
+            _("{end} on line {end_line} comes before {begin} on line {begin_line}").format(
+                end=repr(markers.end), end_line=e_line, begin=repr(markers.begin), begin_line=b_line),
         )
     return _Span(b_start, e_end, newline)
 
 
 def _on_lines(numbers: tuple[int, ...]) -> str:
     if not numbers:
-        return "no line"
+        return _("no line")
     if len(numbers) == 1:
-        return f"line {numbers[0]}"
-    return "lines " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+        return _("line {line}").format(line=numbers[0])
+    return _("lines {lines} and {last}").format(lines=", ".join(map(str, numbers[:-1])), last=numbers[-1])
 
 
 def dominant_newline(data: bytes, default: bytes = b"\n") -> bytes:
@@ -136,7 +148,7 @@ def render_block(body: bytes, markers: Markers, newline: bytes = b"\n") -> bytes
         lines.pop()
     for line in lines:
         if _is_marker(line, markers.begin.encode("ascii")) or _is_marker(line, markers.end.encode("ascii")):
-            raise ValueError(f"the block body contains a marker line: {line!r}")
+            raise ValueError(_("the block body contains a marker line: {line}").format(line=repr(line)))
     out = [markers.begin.encode("ascii"), *lines, markers.end.encode("ascii")]
     return b"".join(line + newline for line in out)
 

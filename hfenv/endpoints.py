@@ -33,6 +33,11 @@ _IPV6_RE = r"^\[[0-9A-Fa-f:.]+\]$"
 _PATH_RE = r"^(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*$"
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it is defined (hfenv.i18n.N_, without importing it here)."""
+    return message
+
+
 def _(message: str) -> str:
     """hfenv.i18n's `_`, imported only when a message is worded (this module is on `hfenv shell`'s fast path)."""
     from .i18n import _ as translate
@@ -124,7 +129,7 @@ def check_url(text: str) -> tuple[str, list[str]]:
     url = f"{scheme}://{netloc.lower()}{path}".rstrip("/")
     warnings = []
     if scheme == "http":
-        warnings.append(f"{url} uses plain http: traffic (and any token) travels unencrypted")
+        warnings.append(_("{url} uses plain http: traffic (and any token) travels unencrypted").format(url=url))
     return url, warnings
 
 
@@ -251,12 +256,35 @@ def parse_config(data: bytes, path: Path) -> dict:
             path=path)) from None
     except ValueError as exc:
         raise ConfigError(_("{path} is not valid JSON ({reason}); fix or remove it").format(
-            path=path, reason=exc)) from None
+            path=path, reason=_json_reason(exc))) from None
     if not isinstance(config, dict):
         raise ConfigError(_("{path} does not hold a JSON object; fix or remove it").format(path=path))
     if json_depth(config) > MAX_CONFIG_DEPTH:
         raise ConfigError(_("{path} is nested too deeply to be hfenv's config; fix or remove it").format(path=path))
     return config
+
+
+# The json module's messages (its C scanner's too), so that the parser's reason is translated with ours.
+_JSON_MESSAGES = (
+    N_("Expecting value"), N_("Expecting property name enclosed in double quotes"), N_("Expecting ',' delimiter"),
+    N_("Expecting ':' delimiter"), N_("Extra data"), N_("Unterminated string starting at"),
+    N_("Invalid control character at"), N_("Invalid \\escape"), N_("Invalid \\uXXXX escape"),
+    N_("Illegal trailing comma before end of object"), N_("Illegal trailing comma before end of array"),
+)
+
+
+def _json_reason(exc: ValueError) -> str:
+    """Why json could not parse a config: its message (as str(exc) words it), or the byte that is not UTF-8."""
+    if isinstance(exc, UnicodeDecodeError):
+        return _("not UTF-8: byte {byte} at offset {offset}").format(byte=f"{exc.object[exc.start]:#04x}",
+                                                                      offset=exc.start)
+    import json
+
+    if isinstance(exc, json.JSONDecodeError):
+        message = _(exc.msg) if exc.msg in _JSON_MESSAGES else exc.msg
+        return _("{message}: line {line} column {column} (char {char})").format(
+            message=message, line=exc.lineno, column=exc.colno, char=exc.pos)
+    return str(exc)
 
 
 def json_depth(value) -> int:
@@ -288,59 +316,62 @@ def read_config(path: Path | None = None) -> UserConfig:
 
 
 def check_config(config: dict, path: Path) -> UserConfig:
-    def bad(key: str, why: str, fix: str = "fix or remove it") -> ConfigError:
-        return ConfigError(f"{path}: key {key!r} {why}; {fix}")
+    def bad(key: str, why: str, fix: str | None = None) -> ConfigError:
+        return ConfigError(_("{path}: key {key} {why}; {fix}").format(
+            path=path, key=repr(key), why=why, fix=fix or _("fix or remove it")))
 
     raw = config.get("endpoints", {})
     if not isinstance(raw, dict):
-        raise bad("endpoints", f"must be an object of NAME: URL, not {_json_type(raw)}")
+        raise bad("endpoints", _("must be an object of NAME: URL, not {type}").format(type=_json_type(raw)))
     mine: dict[str, str] = {}
     for name, url in raw.items():
         key = f"endpoints.{name}"
-        fix = f"fix it with `hfenv endpoints add {name} URL` or `hfenv endpoints remove {name}`"
         try:
             check_name(name)
         except EndpointError as exc:
-            raise bad(key, f"is not a valid name: {exc}", "fix or remove it") from None
+            raise bad(key, _("is not a valid name: {reason}").format(reason=exc)) from None
         if name in CATALOG:
-            raise bad(key, "redefines a built-in endpoint, which hfenv never does", "remove it")
+            raise bad(key, _("redefines a built-in endpoint, which hfenv never does"), _("remove it"))
+        fix = _("fix it with `hfenv endpoints add {name} URL` or `hfenv endpoints remove {name}`").format(name=name)
         if not isinstance(url, str):
-            raise bad(key, f"must be a URL string, not {_json_type(url)}", fix)
+            raise bad(key, _("must be a URL string, not {type}").format(type=_json_type(url)), fix)
         try:
             mine[name], _warnings = check_url(url)
         except EndpointError as exc:
-            raise bad(key, f"holds a URL hfenv refuses: {exc}", fix) from None
+            raise bad(key, _("holds a URL hfenv refuses: {reason}").format(reason=exc), fix) from None
     known = {**mine, **CATALOG}
     chosen = None
     if "chosen" in config:
         raw = config["chosen"]
-        fix = "choose again with `hfenv setup --endpoint NAME|URL`"
+        fix = _("choose again with `hfenv setup --endpoint NAME|URL`")
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not isinstance(raw.get("url"), str):
-            raise bad("chosen", f'must be an object {{"name": ..., "url": ...}} of strings, not {_json_type(raw)}'
-                      if not isinstance(raw, dict) else 'needs "name" and "url" strings', fix)
+            raise bad("chosen", _('must be an object {{"name": ..., "url": ...}} of strings, not {type}').format(
+                type=_json_type(raw)) if not isinstance(raw, dict) else _('needs "name" and "url" strings'), fix)
         try:
             url, _warnings = check_url(raw["url"])
         except EndpointError as exc:
-            raise bad("chosen.url", f"holds a URL hfenv refuses: {exc}", fix) from None
+            raise bad("chosen.url", _("holds a URL hfenv refuses: {reason}").format(reason=exc), fix) from None
         name = raw["name"]
         if name != name_for_url(url, {}):  # a bare URL's name is its host[:port]
             try:
                 check_name(name)
             except EndpointError as exc:
-                raise bad("chosen.name", f"is not a valid name: {exc}", fix) from None
+                raise bad("chosen.name", _("is not a valid name: {reason}").format(reason=exc), fix) from None
         if name in known and known[name] != url:
-            raise bad("chosen", f"says {name} is {url}, but {name} is {known[name]}", fix)
+            raise bad("chosen", _("says {name} is {url}, but {name} is {known}").format(
+                name=name, url=url, known=known[name]), fix)
         chosen = Endpoint(name, url)
         disable_xet = raw.get("disable_xet", False)
         if not isinstance(disable_xet, bool):
-            raise bad("chosen.disable_xet", f"must be true or false, not {_json_type(disable_xet)}", fix)
+            raise bad("chosen.disable_xet", _("must be true or false, not {type}").format(
+                type=_json_type(disable_xet)), fix)
         return UserConfig(mine, chosen, disable_xet)
     return UserConfig(mine, chosen)
 
 
 def _json_type(value) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
-             float: "a number", type(None): "null"}
+    names = {dict: _("an object"), list: _("a list"), str: _("a string"), bool: "true/false", int: _("a number"),
+             float: _("a number"), type(None): "null"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -406,8 +437,9 @@ def _endpoints_to_edit(config: dict, path: Path) -> dict:
     """The config's "endpoints" object for an edit (created when absent); any other type is damage."""
     endpoints = config.setdefault("endpoints", {})
     if not isinstance(endpoints, dict):
-        raise ConfigError(f"{path}: key 'endpoints' must be an object of NAME: URL, not {_json_type(endpoints)}; "
-                          "fix or remove it")
+        raise ConfigError(_("{path}: key {key} {why}; {fix}").format(
+            path=path, key=repr("endpoints"), fix=_("fix or remove it"),
+            why=_("must be an object of NAME: URL, not {type}").format(type=_json_type(endpoints))))
     return endpoints
 
 
@@ -427,9 +459,9 @@ def add_endpoint(name: str, url_or_name: str) -> tuple[Endpoint, list[str]]:
         chosen = config.get("chosen")
         if isinstance(chosen, dict) and chosen.get("name") == name and chosen.get("url") != endpoint.url:
             config["chosen"] = Endpoint(name, endpoint.url).as_dict()
-            warnings.append(f"the saved choice {name} now points at {endpoint.url} (`hfenv shell` uses it); "
-                            f"startup files that `hfenv setup --persist` wrote keep the old URL until you run "
-                            f"`hfenv setup --persist --endpoint {name}` again")
+            warnings.append(_("the saved choice {name} now points at {url} (`hfenv shell` uses it); "
+                              "startup files that `hfenv setup --persist` wrote keep the old URL until you run "
+                              "`hfenv setup --persist --endpoint {name}` again").format(name=name, url=endpoint.url))
 
     update_config(add)
     return Endpoint(name, endpoint.url), warnings
@@ -438,20 +470,20 @@ def add_endpoint(name: str, url_or_name: str) -> tuple[Endpoint, list[str]]:
 def remove_endpoint(name: str) -> str:
     """Remove a user endpoint; refused while it is the saved choice (hfenv shell would lose it)."""
     if name in CATALOG:
-        raise EndpointError(f"{name!r} is a built-in endpoint and cannot be removed")
+        raise EndpointError(_("{name} is a built-in endpoint and cannot be removed").format(name=repr(name)))
     path = config_path()
     removed = []
 
     def drop(config: dict) -> None:
         endpoints = _endpoints_to_edit(config, path)
         if name not in endpoints:
-            raise EndpointError(f"no user endpoint named {name!r}")
+            raise EndpointError(_("no user endpoint named {name}").format(name=repr(name)))
         chosen = config.get("chosen")
         if isinstance(chosen, dict) and chosen.get("name") == name:
-            raise ChoiceInUse(
-                f"{name!r} is the saved choice (`hfenv shell` uses it): choose another first with "
-                f"`hfenv setup --endpoint NAME` (add --persist to rewrite your startup files), then remove it"
-            )
+            raise ChoiceInUse(_(
+                "{name} is the saved choice (`hfenv shell` uses it): choose another first with "
+                "`hfenv setup --endpoint NAME` (add --persist to rewrite your startup files), then remove it"
+            ).format(name=repr(name)))
         removed[:] = [endpoints.pop(name)]
 
     update_config(drop)

@@ -19,6 +19,13 @@ SHARED_FILE_LIMIT = 4 * 1024 * 1024
 SMALL_FILE_LIMIT = 64 * 1024
 
 
+def _(message: str) -> str:
+    """hfenv.i18n's `_`, imported only when a message is worded (`hfenv shell` reads its config through here)."""
+    from .i18n import _ as translate
+
+    return translate(message)
+
+
 class FileRefused(OSError):
     """A file hfenv will not read: not a regular file, or larger than the cap.
 
@@ -26,11 +33,12 @@ class FileRefused(OSError):
     code that reports problems catches it to say why.
     """
 
-    def __init__(self, path, reason: str):
+    def __init__(self, path, reason: str, too_big: bool = False):
         super().__init__(reason)
         self.path = str(path)
         self.reason = reason
         self.strerror = reason
+        self.too_big = too_big  # a regular file over the cap (else: not a regular file)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
@@ -38,18 +46,22 @@ class FileRefused(OSError):
 
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
-        return "a directory"
+        return _("is a directory")
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
+        return _("is a FIFO (named pipe)")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+        return _("is a device")
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+        return _("is a socket")
+    return _("is not a regular file")
 
 
 def _size(n: int) -> str:
     return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 else f"{n // 1024} KiB"
+
+
+def _too_big(limit: int) -> str:
+    return _("is larger than {size}; hfenv does not read files that big here").format(size=_size(limit))
 
 
 def read_regular(path, limit: int = SHARED_FILE_LIMIT) -> bytes:
@@ -60,10 +72,9 @@ def read_regular(path, limit: int = SHARED_FILE_LIMIT) -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(path, f"is {_kind(st.st_mode)}; hfenv reads regular files only")
-        too_big = f"is larger than {_size(limit)}; hfenv does not read files that big here"
+            raise FileRefused(path, _("{what}; hfenv reads regular files only").format(what=_kind(st.st_mode)))
         if st.st_size > limit:
-            raise FileRefused(path, too_big)
+            raise FileRefused(path, _too_big(limit), too_big=True)
         chunks, total = [], 0
         while total <= limit:
             chunk = os.read(fd, limit + 1 - total)
@@ -72,7 +83,7 @@ def read_regular(path, limit: int = SHARED_FILE_LIMIT) -> bytes:
             chunks.append(chunk)
             total += len(chunk)
         if total > limit:
-            raise FileRefused(path, too_big)
+            raise FileRefused(path, _too_big(limit), too_big=True)
         return b"".join(chunks)
     finally:
         os.close(fd)
@@ -85,7 +96,7 @@ def read_start(path, size: int) -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(path, f"is {_kind(st.st_mode)}; hfenv reads regular files only")
+            raise FileRefused(path, _("{what}; hfenv reads regular files only").format(what=_kind(st.st_mode)))
         return os.read(fd, size)
     finally:
         os.close(fd)

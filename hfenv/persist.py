@@ -49,6 +49,7 @@ from .blocks import Markers, find_block, render_block
 from .endpoints import Endpoint
 from .files import SMALL_FILE_LIMIT, read_regular
 from .host import REG_SZ, Host
+from .i18n import _, local, ngettext
 from .shells import SHELLS, Platform, Shell
 from .writers import FILES, Change, PrivateLock, Target, WriteError, plan_edits, reset_edit, setup_edit
 
@@ -84,13 +85,17 @@ def home_problem(platform: Platform) -> str | None:
     var = "USERPROFILE" if platform.system == "windows" else "HOME"
     value = platform.env.get(var)
     if value is not None and not value:
-        return f"${var} is empty; set it to your home directory (an absolute path) and run hfenv again"
+        return _("${var} is empty; set it to your home directory (an absolute path) and run hfenv again").format(
+            var=var)
     if value is not None and not os.path.isabs(value):
-        return f"${var} is a relative path ({value!r}); set it to your home directory's absolute path"
+        return _("${var} is a relative path ({value}); set it to your home directory's absolute path").format(
+            var=var, value=repr(value))
     if not os.path.isabs(str(platform.home)):
-        return f"the home directory {str(platform.home)!r} is not an absolute path; set ${var}"
+        return _("the home directory {home} is not an absolute path; set ${var}").format(
+            home=repr(str(platform.home)), var=var)
     if not os.path.isdir(str(platform.home)):  # hfenv would create a home of its own there
-        return f"the home directory {platform.home} does not exist; set ${var} to your home directory"
+        return _("the home directory {home} does not exist; set ${var} to your home directory").format(
+            home=platform.home, var=var)
     return None
 
 
@@ -104,8 +109,8 @@ def setup_warnings(scope: Scope, platform: Platform, host: Host | None) -> list[
     """What setup should say before it writes: shells with no startup file to write here."""
     if not scope.user or platform.system == "windows":
         return []
-    return [f"{shell.name} has no startup file to write here; on Windows, setup --persist "
-            "writes the user environment, which it reads"
+    return [_("{shell} has no startup file to write here; on Windows, setup --persist "
+              "writes the user environment, which it reads").format(shell=shell.name)
             for shell in scope.shells if not shell.startup_files(platform, host)]
 
 
@@ -113,7 +118,8 @@ def system_problem(scope: Scope, changes: list[Change], platform: Platform) -> s
     """Why `setup --system` has nothing to do here (no machine-wide directory exists), or None."""
     if scope.system and platform.system != "windows" and not any(
             c.target.kind in ("system", "pam-environment") for c in changes):
-        return "--system: neither /etc/profile.d nor fish's system conf.d exists here; nothing machine-wide to write"
+        return _("--system: neither /etc/profile.d nor fish's system conf.d exists here; "
+                 "nothing machine-wide to write")
     return None
 
 
@@ -185,7 +191,8 @@ def pam_environment_target(root: Path) -> Target:
         for name, value in pairs:
             problem = pam_value_problem(value)
             if problem:
-                raise render.UnsafeValue(f"/etc/environment cannot carry {name}={value!r}: {problem}")
+                raise render.UnsafeValue(_("/etc/environment cannot carry {name}={value}: {problem}").format(
+                    name=name, value=repr(value), problem=problem))
         note = ("# Written by `hfenv setup --system` (pam_env reads NAME=value lines); "
                 "`hfenv reset --system` removes it.\n")
         return (note + "".join(f"{name}={value}\n" for name, value in pairs)).encode("utf-8")
@@ -197,16 +204,16 @@ def pam_value_problem(value: str) -> str | None:
     """Why pam_env cannot carry value as written, or None. pam_env strips quotes and whitespace,
     expands $ and @{...} in some versions and ends a value at #: none of them may appear."""
     if not value:
-        return "an empty value"
+        return _("an empty value")
     for ch in value:
         if ord(ch) < 0x20 or ord(ch) == 0x7F:
-            return "a control character"
+            return _("a control character")
         if ch.isspace():
-            return "whitespace (pam_env splits or strips it)"
+            return _("whitespace (pam_env splits or strips it)")
         if ch in "\"'`":
-            return "a quote (pam_env strips quotes)"
+            return _("a quote (pam_env strips quotes)")
         if ch in "$@\\#":
-            return f"{ch!r} (pam_env may expand or cut the value there)"
+            return _("{char} (pam_env may expand or cut the value there)").format(char=repr(ch))
     return None
 
 
@@ -408,9 +415,9 @@ def parse_record(data: bytes | None) -> tuple[list[dict], str | None]:
     try:
         record = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError):
-        return [], "is not valid JSON"
+        return [], _("it is not valid JSON")
     if not isinstance(record, dict) or not isinstance(record.get("targets"), list):
-        return [], "does not hold hfenv's record"
+        return [], _("it does not hold hfenv's record")
     entries, bad = [], 0
     for entry in record["targets"]:
         if (isinstance(entry, dict) and entry.get("kind") in RECORDED_KINDS and isinstance(entry.get("path"), str)
@@ -418,7 +425,8 @@ def parse_record(data: bytes | None) -> tuple[list[dict], str | None]:
             entries.append({"kind": entry["kind"], "path": entry["path"], "owned": entry.get("owned", False)})
         else:
             bad += 1
-    return entries, (f"has {bad} damaged entr{'y' if bad == 1 else 'ies'}" if bad else None)
+    return entries, (ngettext("it has {n} damaged entry", "it has {n} damaged entries", bad).format(n=bad)
+                     if bad else None)
 
 
 def load_record(platform: Platform) -> tuple[list[dict], str | None]:
@@ -427,9 +435,10 @@ def load_record(platform: Platform) -> tuple[list[dict], str | None]:
     try:
         data = FILES.read(Target("state", path))
     except WriteError as exc:
-        return [], f"ignoring hfenv's record {path}: {exc.reason}"
+        return [], _("ignoring hfenv's record {path}: {reason}").format(path=path, reason=exc.reason)
     entries, problem = parse_record(data)
-    return entries, (f"ignoring what is damaged in hfenv's record {path}: it {problem}" if problem else None)
+    return entries, (_("ignoring what is damaged in hfenv's record {path}: {problem}").format(
+        path=path, problem=problem) if problem else None)
 
 
 def _record_edit(platform: Platform, keep: list[Target], drop: list[Target]):
@@ -437,7 +446,7 @@ def _record_edit(platform: Platform, keep: list[Target], drop: list[Target]):
     target = Target("state", record_path(platform))
 
     def edit(old: bytes | None) -> bytes | None:
-        entries, _ = parse_record(old)
+        entries, _problem = parse_record(old)
         wanted = {_abs(t): {"kind": t.kind, "path": _abs(t), "owned": t.owned} for t in keep}
         gone = {_abs(t) for t in drop} - set(wanted)
         # In place, so that a setup that changes nothing leaves the record byte for byte.
@@ -458,7 +467,7 @@ def _abs(target: Target) -> str:
 def _recorded_targets(scope: Scope, platform: Platform, record: list[dict] | None) -> list[Target]:
     """Targets for the recorded files of the scope's shells (and git)."""
     if record is None:
-        record, _ = load_record(platform)
+        record, _problem = load_record(platform)
     names = {shell.name for shell in scope.shells} if scope.user else set()
     targets = []
     for entry in record:
@@ -576,13 +585,13 @@ class EnvironmentStore:
                 self.host.broadcast_environment_change()
         except OSError as exc:
             self._put_back(before, old_record)
-            raise WriteError(self.label, str(exc)) from None
+            raise WriteError(self.label, _os_reason(exc)) from None
 
         def undo() -> None:
             try:
                 self._put_back(before, old_record)
             except OSError as exc:
-                raise WriteError(self.label, str(exc)) from None
+                raise WriteError(self.label, _os_reason(exc)) from None
 
         return undo
 
@@ -592,7 +601,7 @@ class EnvironmentStore:
         try:
             return self.host.read_value(self.hive, self.env_key, name)
         except OSError as exc:
-            raise WriteError(self.label, str(exc)) from None
+            raise WriteError(self.label, _os_reason(exc)) from None
 
     def _put(self, name: str, value) -> None:
         """Give name the (data, type) value, or delete it for None."""
@@ -612,7 +621,7 @@ class EnvironmentStore:
         try:
             raw = self.host.read_value(self.hive, RECORD_KEY, RECORD_VALUE)
         except OSError as exc:
-            raise WriteError(self.label, str(exc)) from None
+            raise WriteError(self.label, _os_reason(exc)) from None
         if raw is None:
             return {}
         try:
@@ -623,7 +632,8 @@ class EnvironmentStore:
             k in render.VARIABLES and (v is None or (isinstance(v, list) and len(v) == 2)) for k, v in data.items()
         ):
             where = f"{self.hive}\\{RECORD_KEY}\\{RECORD_VALUE}"
-            raise WriteError(self.label, f"hfenv's record {where} is damaged; delete it and check HF_* by hand")
+            raise WriteError(self.label, _("hfenv's record {where} is damaged; delete it and check HF_* by hand")
+                             .format(where=where))
         return data
 
     def _save_record(self, record: dict) -> None:
@@ -632,6 +642,11 @@ class EnvironmentStore:
             self.host.write_value(self.hive, RECORD_KEY, RECORD_VALUE, text, REG_SZ)
         else:
             self.host.delete_value(self.hive, RECORD_KEY, RECORD_VALUE)
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why setx or the registry failed, in the user's language (hfenv.host words its errors as Msgs)."""
+    return local(exc.args[0]) if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
 
 
 def _ordered(names: Iterable[str]) -> list[str]:
@@ -644,7 +659,7 @@ def _parse_lines(data: bytes | None) -> dict[str, str]:
         return {}
     out = {}
     for line in data.decode("utf-8").splitlines():
-        name, _, value = line.partition("=")
+        name, _sep, value = line.partition("=")
         out[name] = value
     return out
 
@@ -681,9 +696,10 @@ def stored_tokens(env: Mapping[str, str], home: PurePath) -> list[str]:
 def third_party_token(url: str) -> tuple[str, str]:
     """SPEC 5's warning in its one wording, for setup and doctor: (what happens to the token, the fix)."""
     host = urlsplit(url).netloc or url
-    return (f"with HF_ENDPOINT={url}, every request, token included, goes to {host}, a third party",
-            "for public downloads: export HF_HUB_DISABLE_IMPLICIT_TOKEN=1 (the token is then sent only when a "
-            "program passes it explicitly)")
+    return (_("with HF_ENDPOINT={url}, every request, token included, goes to {host}, a third party").format(
+                url=url, host=host),
+            _("for public downloads: export HF_HUB_DISABLE_IMPLICIT_TOKEN=1 (the token is then sent only when a "
+              "program passes it explicitly)"))
 
 
 def token_warning(endpoint: Endpoint, env: Mapping[str, str], home: PurePath) -> str | None:
@@ -694,4 +710,5 @@ def token_warning(endpoint: Endpoint, env: Mapping[str, str], home: PurePath) ->
     if not sources:
         return None
     what, fix = third_party_token(endpoint.url)
-    return f"a Hugging Face token is stored ({', '.join(sources)}): {what}; {fix}"
+    return _("a Hugging Face token is stored ({sources}): {what}; {fix}").format(
+        sources=", ".join(sources), what=what, fix=fix)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .endpoints import CATALOG, EndpointError, check_name, check_url, is_official_url
+from .i18n import N_, _, local
 
 PROFILE_LIMIT = 64 * 1024
 FETCH_TIMEOUT = 10.0
@@ -46,7 +47,7 @@ SCHEMA: dict[str | None, dict[str, type | tuple]] = {
     "git": {"route": bool},
     "fallback": {"modelscope": bool},
 }
-_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list of strings", dict: "a table"}
+_TYPE_NAMES = {str: N_("a string"), bool: N_("true or false"), list: N_("a list of strings"), dict: N_("a table")}
 
 
 class ProfileError(ValueError):
@@ -142,8 +143,10 @@ def parse_profile(text: str, source: str) -> Profile:
         message = str(exc)
         match = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(match.group(1)) if match else None
-        raise ProfileError(source, line, None, f"not valid TOML: {re.sub(r' ?[(]at line.*[)]', '', message)}") \
-            from None
+        if line is None and message.endswith("(at end of document)"):  # the file:line is its last line
+            line = max(1, len(text.splitlines()))
+        raise ProfileError(source, line, None, _("not valid TOML: {reason}").format(
+            reason=_toml_reason(re.sub(r" ?[(]at (?:line .*|end of document)[)]$", "", message)))) from None
 
     def bad(table: str | None, key: str | None, why: str) -> ProfileError:
         shown = key if table is None else (table if key is None else f"{table}.{key}")
@@ -161,10 +164,10 @@ def parse_profile(text: str, source: str) -> Profile:
             values[name] = value
         elif name in SCHEMA:
             if not isinstance(value, dict):
-                raise bad(None, name, "must be a table ([" + name + "])")
+                raise bad(None, name, _("must be a table ([{name}])").format(name=name))
         else:
             known = ", ".join([*SCHEMA[None], *(f"[{t}]" for t in SCHEMA if t)])
-            raise bad(None, name, f"unknown key (known: {known})")
+            raise bad(None, name, _("unknown key (known: {known})").format(known=known))
 
     urls: dict[str, str] = {}
     for table in (t for t in SCHEMA if t):
@@ -177,27 +180,29 @@ def parse_profile(text: str, source: str) -> Profile:
                 values[f"{table}.{key}"] = value
             elif table == "endpoints":
                 if not isinstance(value, str):
-                    raise fail("must be a URL string (an endpoint's name = its URL)")
+                    raise fail(_("must be a URL string (an endpoint's name = its URL)"))
                 try:
                     check_name(key)
-                    url, _ = check_url(value)
+                    url, _warnings = check_url(value)
                 except EndpointError as exc:
                     raise fail(str(exc)) from None
                 urls[key] = url
             else:
-                raise fail(f"unknown key in [{table}] (known: {', '.join(SCHEMA[table])})")
+                raise fail(_("unknown key in [{table}] (known: {known})").format(
+                    table=table, known=", ".join(SCHEMA[table])))
 
     order = values.get("endpoints.order", [])
     for item in order:
         if not isinstance(item, str):
-            raise bad("endpoints", "order", "must be a list of endpoint names (strings)")
+            raise bad("endpoints", "order", _("must be a list of endpoint names (strings)"))
         if item not in urls and item not in CATALOG:
-            raise bad("endpoints", "order", f"names {item!r}, which is neither in the catalog "
-                                            f"({', '.join(CATALOG)}) nor defined in [endpoints]")
+            raise bad("endpoints", "order", _("names {name}, which is neither in the catalog "
+                                              "({catalog}) nor defined in [endpoints]").format(
+                                                  name=repr(item), catalog=", ".join(CATALOG)))
     if len(set(order)) != len(order):
-        raise bad("endpoints", "order", "names an endpoint twice")
+        raise bad("endpoints", "order", _("names an endpoint twice"))
     if order == [] and "endpoints.order" in values:
-        raise bad("endpoints", "order", "is empty; leave it out to use hfenv's usual candidates")
+        raise bad("endpoints", "order", _("is empty; leave it out to use hfenv's usual candidates"))
     _one_of(values, "endpoints.choose", CHOOSE_RULES, bad)
     _one_of(values, "network.xet", XET_MODES, bad)
     _one_of(values, "token.third_party", TOKEN_POLICIES, bad)
@@ -207,16 +212,16 @@ def parse_profile(text: str, source: str) -> Profile:
             continue
         table, name = key.split(".")
         if not path or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in path):
-            raise bad(table, name, "must be a non-empty path without control characters")
+            raise bad(table, name, _("must be a non-empty path without control characters"))
         if not (path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path) or path.startswith("\\\\")):
-            raise bad(table, name, f"{path!r} is relative: give an absolute path (every member's "
-                                   "shell starts in another directory)")
+            raise bad(table, name, _("{path} is relative: give an absolute path (every member's "
+                                     "shell starts in another directory)").format(path=repr(path)))
     for key in ("name", "contact"):
         value = values.get(key)
         if value is not None and any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-            raise bad(None, key, "must be one line without control characters")
+            raise bad(None, key, _("must be one line without control characters"))
     if values.get("cache.shared") and values.get("cache.hub") is None:
-        raise bad("cache", "shared", "needs [cache] hub = \"/absolute/path\" (which directory is shared?)")
+        raise bad("cache", "shared", _("needs [cache] hub = \"/absolute/path\" (which directory is shared?)"))
 
     return Profile(
         source=source, name=values.get("name"), contact=values.get("contact"), order=tuple(order), urls=urls,
@@ -228,22 +233,56 @@ def parse_profile(text: str, source: str) -> Profile:
     )
 
 
+# tomllib's (and tomli's) messages, so that the parser's reason is translated with ours; others stay as written.
+_TOML_MESSAGES = (
+    N_("Cannot overwrite a value"), N_("Escaped character is not a Unicode scalar value"),
+    N_("Expected '=' after a key in a key/value pair"), N_("Expected ']' at the end of a table declaration"),
+    N_("Expected ']]' at the end of an array declaration"),
+    N_("Expected newline or end of document after a statement"), N_("Invalid date or datetime"),
+    N_("Invalid hex value"), N_("Invalid initial character for a key part"), N_("Invalid statement"),
+    N_("Invalid value"), N_("Unclosed array"), N_("Unclosed inline table"), N_("Unescaped '\\' in a string"),
+    N_("Unterminated string"),
+)
+_TOML_PATTERNS = (
+    (re.compile(r"^Cannot declare (?P<key>.+) twice$"), N_("Cannot declare {key} twice")),
+    (re.compile(r"^Duplicate inline table key (?P<key>.+)$"), N_("Duplicate inline table key {key}")),
+    (re.compile(r"^Found invalid character (?P<char>.+)$"), N_("Found invalid character {char}")),
+    (re.compile(r"^Illegal character (?P<char>.+)$"), N_("Illegal character {char}")),
+    (re.compile(r"^Cannot (?:mutate immutable|redefine) namespace (?P<key>.+)$"),
+     N_("Cannot change the table {key} again here")),
+    (re.compile(r"^Expected (?P<what>'.*')$"), N_("Expected {what}")),
+)
+
+
+def _toml_reason(message: str) -> str:
+    """The TOML parser's message in the user's language (as it is when hfenv does not know it)."""
+    if message in _TOML_MESSAGES:
+        return _(message)
+    for pattern, template in _TOML_PATTERNS:
+        match = pattern.match(message)
+        if match:
+            return _(template).format(**match.groupdict()) if _(template) != template else message
+    return message
+
+
 def _check_type(value, expected, fail) -> None:
     # bool is an int in Python, and TOML's integers are not strings: compare exactly.
     if type(value) is not expected and not (expected is list and isinstance(value, list)):
-        raise fail(f"must be {_TYPE_NAMES[expected]}, not {_toml_type(value)}")
+        raise fail(_("must be {expected}, not {actual}").format(expected=_(_TYPE_NAMES[expected]),
+                                                                 actual=_toml_type(value)))
 
 
 def _toml_type(value) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
-            dict: "a table"}.get(type(value), "a date or time")
+    return _({bool: N_("a boolean"), int: N_("an integer"), float: N_("a float"), str: N_("a string"),
+              list: N_("an array"), dict: N_("a table")}.get(type(value), N_("a date or time")))
 
 
 def _one_of(values: dict, key: str, allowed: tuple[str, ...], bad) -> None:
     value = values.get(key)
     if value is not None and value not in allowed:
         table, name = key.split(".")
-        raise bad(table, name, f"{value!r} is not one of {', '.join(allowed)}")
+        raise bad(table, name, _("{value} is not one of {allowed}").format(value=repr(value),
+                                                                            allowed=", ".join(allowed)))
 
 
 # ---- what the profile implies (pure) -------------------------------------------------
@@ -319,17 +358,17 @@ def locate(flag: str | None = None, no_profile: bool = False, *, env: Mapping[st
     user, machine = user_profile_path(), machine_profile_path(root, env=env)
     looked = ((str(user), user.is_file()), (str(machine), machine.is_file()))
     if no_profile:
-        return Located(None, "--no-profile: every profile ignored", looked)
+        return Located(None, _("--no-profile: every profile ignored"), looked)
     if flag:
-        return Located(flag, "given with --profile", looked)
+        return Located(flag, _("given with --profile"), looked)
     if env.get("HFENV_PROFILE"):
-        return Located(env["HFENV_PROFILE"], "named by $HFENV_PROFILE", looked)
+        return Located(env["HFENV_PROFILE"], _("named by $HFENV_PROFILE"), looked)
     if os.path.lexists(user):
-        return Located(str(user), "the user's profile (config directory)", looked)
+        return Located(str(user), _("the user's profile (config directory)"), looked)
     if os.path.lexists(machine):
-        return Located(str(machine), "the machine's profile", looked)
-    return Located(None, "no profile: none given, $HFENV_PROFILE unset, and neither "
-                         f"{user} nor {machine} exists", looked)
+        return Located(str(machine), _("the machine's profile"), looked)
+    return Located(None, _("no profile: none given, $HFENV_PROFILE unset, and neither "
+                           "{user} nor {machine} exists").format(user=user, machine=machine), looked)
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -349,14 +388,14 @@ def read_local(path: str) -> str:
     try:
         data = read_regular(path, PROFILE_LIMIT)
     except FileNotFoundError:
-        raise ProfileError(path, None, None, "no such file") from None
+        raise ProfileError(path, None, None, _("no such file")) from None
     except OSError as exc:
-        raise ProfileError(path, None, None, f"cannot read it: {getattr(exc, 'reason', None) or exc.strerror or exc}") \
-            from None
+        raise ProfileError(path, None, None, _("cannot read it: {reason}").format(
+            reason=getattr(exc, 'reason', None) or exc.strerror or exc)) from None
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
-        raise ProfileError(path, data[:exc.start].count(b"\n") + 1, None, "is not UTF-8 text") from None
+        raise ProfileError(path, data[:exc.start].count(b"\n") + 1, None, _("is not UTF-8 text")) from None
 
 
 def copy_path(url: str) -> Path:
@@ -369,12 +408,12 @@ def copy_path(url: str) -> Path:
 
 def check_profile_url(url: str) -> str:
     try:
-        checked, _ = check_url(url)
+        checked, _warnings = check_url(url)
     except EndpointError as exc:
-        raise ProfileError(url, None, None, f"not a usable profile URL: {exc}") from None
+        raise ProfileError(url, None, None, _("not a usable profile URL: {reason}").format(reason=exc)) from None
     if not checked.startswith("https://"):
-        raise ProfileError(url, None, None, "a profile URL must use https:// (it decides where every "
-                                            "member's downloads and tokens go)")
+        raise ProfileError(url, None, None, _("a profile URL must use https:// (it decides where every "
+                                              "member's downloads and tokens go)"))
     return checked
 
 
@@ -390,21 +429,24 @@ def fetch(url: str, timeout: float = FETCH_TIMEOUT) -> str:
             answer, hop = hubcheck.follow(hubcheck.session("profile"), "GET", url, watch,
                                           body_cap=PROFILE_LIMIT + 1)
         except hubcheck.Failure as exc:
-            raise ProfileError(url, None, None, f"cannot fetch it ({exc.status}): {exc.detail}") from None
+            raise ProfileError(url, None, None, _("cannot fetch it ({status}): {detail}").format(
+                status=exc.status, detail=local(exc.detail))) from None
     if hop is not None:
-        raise ProfileError(url, None, None, f"redirected to another origin ({hubcheck.short_url(hop.url)}); "
-                                            "hfenv reads a profile only from the origin named")
+        raise ProfileError(url, None, None, _("redirected to another origin ({origin}); "
+                                              "hfenv reads a profile only from the origin named").format(
+                                                  origin=hubcheck.short_url(hop.url)))
     if answer.code != 200:
-        raise ProfileError(url, None, None, f"the server answered {answer.code} {answer.reason}".rstrip())
+        raise ProfileError(url, None, None, _("the server answered {code} {reason}").format(
+            code=answer.code, reason=answer.reason).rstrip())
     if len(answer.body) > PROFILE_LIMIT:
-        raise ProfileError(url, None, None, "is larger than 64 KiB; hfenv does not read profiles that big")
+        raise ProfileError(url, None, None, _("is larger than 64 KiB; hfenv does not read profiles that big"))
     length = answer.header("content-length")
     if length.isdigit() and int(length) != len(answer.body):
-        raise ProfileError(url, None, None, "the answer was cut short")
+        raise ProfileError(url, None, None, _("the answer was cut short"))
     try:
         return answer.body.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
-        raise ProfileError(url, None, None, "is not UTF-8 text") from None
+        raise ProfileError(url, None, None, _("is not UTF-8 text")) from None
 
 
 def save_copy(url: str, text: str) -> None:
@@ -430,17 +472,20 @@ def load(located: Located, *, use_copy_first: bool = False, allow_copy: bool = T
     url = check_profile_url(located.source)
     copy = copy_path(url)
     if use_copy_first and copy.is_file():
-        return Loaded(parse_profile(read_local(str(copy)), url), located, f"the local copy {copy} of {url}")
+        return Loaded(parse_profile(read_local(str(copy)), url), located,
+                      _("the local copy {copy} of {url}").format(copy=copy, url=url))
     try:
         text = fetcher(url)
     except ProfileError as exc:
         if not allow_copy or not copy.is_file():
             raise
-        note = (f"{url} could not be fetched ({exc.why}); used the local copy {copy}")
+        note = _("{url} could not be fetched ({why}); used the local copy {copy}").format(
+            url=url, why=exc.why, copy=copy)
         return Loaded(parse_profile(read_local(str(copy)), url), located, note)
     profile = parse_profile(text, url)
     save_copy(url, text)
-    return Loaded(profile, located, f"fetched from {url} (origin {url.split('/')[2]})")
+    return Loaded(profile, located, _("fetched from {url} (origin {origin})").format(
+        url=url, origin=url.split("/")[2]))
 
 
 # ---- init -----------------------------------------------------------------------------

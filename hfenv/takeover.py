@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import startup
+from .i18n import N_, _
 
 PREFIX = b"# hfenv take-over (hfenv reset restores this line): "
 # A line inside a block (`then ... fi`, a function) or after `&&`: ':' is a command that does nothing, so
@@ -76,17 +77,26 @@ class Override:
 def report(found: list[Override], home: str) -> tuple[list[str], list[str]]:
     """(lines that stop setup, warnings), each naming file:line, the line and the shells that read it."""
     stops, warnings = [], []
-    why = {"override": "", "manual": " (hfenv cannot comment it out alone: edit it by hand)",
-           "guarded": " (inside an if, a loop or a function, or after && or ||: it may run)",
-           "guarded-manual": (" (inside an if, a loop or a function, or after && or ||: it may run, and hfenv has "
-                              "no safe way to step it aside here (fish, tcsh and the like, or a line that does "
-                              "more): edit it by hand)"),
-           "conditional": " (it keeps hfenv's value when that is set; hfenv leaves it alone)",
-           "system": " (a machine-wide file: hfenv leaves it to the administrator)"}
     for item in found:
-        text = f"{item.label(home)}: `{item.text}`, read by {', '.join(item.shells)}{why[item.kind]}"
+        text = _(_REPORT[item.kind]).format(where=item.label(home), line=f"`{item.text}`",
+                                            shells=", ".join(item.shells))
         (stops if item.kind in STOPS else warnings).append(text)
     return stops, warnings
+
+
+# One message per kind of line, whole (a translation orders the parts as its language wants).
+_REPORT = {
+    "override": N_("{where}: {line}, read by {shells}"),
+    "manual": N_("{where}: {line}, read by {shells} (hfenv cannot comment it out alone: edit it by hand)"),
+    "guarded": N_("{where}: {line}, read by {shells} (inside an if, a loop or a function, or after && or ||: "
+                  "it may run)"),
+    "guarded-manual": N_("{where}: {line}, read by {shells} (inside an if, a loop or a function, or after && "
+                         "or ||: it may run, and hfenv has no safe way to step it aside here (fish, tcsh and the "
+                         "like, or a line that does more): edit it by hand)"),
+    "conditional": N_("{where}: {line}, read by {shells} (it keeps hfenv's value when that is set; hfenv leaves "
+                      "it alone)"),
+    "system": N_("{where}: {line}, read by {shells} (a machine-wide file: hfenv leaves it to the administrator)"),
+}
 
 
 STOPS = ("override", "manual", "guarded", "guarded-manual")  # kinds that stop setup
@@ -314,7 +324,7 @@ def with_take_over(edits: list, found: list[Override], pairs, changes) -> list:
     for target, edit in edits:
         key = os.path.realpath(str(target.path))
         if key in files:
-            path, syntax, markers, _ = files.pop(key)
+            path, syntax, markers, _rest = files.pop(key)
             edit = step(edit, syntax, target.markers, False)
         out.append((target, edit))
     extra = [(Target("take-over", Path(path), match_newline=False), step(None, syntax, None, True))
@@ -331,7 +341,7 @@ def with_restores(edits: list, shells, platform, host, root: Path | None = None)
     keys = {os.path.realpath(str(t.path)) for t, _ in edits}
     paths = []
     for shell in shells:
-        for place in _places(shell, platform, [t for t, _ in edits if t.kind == shell.name], root):
+        for place in _places(shell, platform, [t for t, _edit in edits if t.kind == shell.name], root):
             try:
                 holds = PREFIX in read_regular(place.path)
             except OSError:

@@ -74,7 +74,7 @@ class WriteError(Exception):
         self.path = Path(path)
         self.reason = reason
         self.unrestored = unrestored
-        message = f"{path}: {reason}"
+        message = _("{path}: {reason}").format(path=path, reason=reason)
         if unrestored:
             message += _("; could not restore {what}").format(what="; ".join(unrestored))
         super().__init__(message)
@@ -374,7 +374,8 @@ class FileStore:
         try:
             return read_regular(real, SHARED_FILE_LIMIT)
         except FileRefused as exc:
-            reason = _("{reason}; hfenv edits regular files only").format(reason=exc.reason)
+            reason = exc.reason if exc.too_big else _("{reason}; hfenv edits regular files only").format(
+                reason=exc.reason)
             raise WriteError(target.path, reason) from exc
         except OSError as exc:
             raise WriteError(target.path, _reason(exc)) from exc
@@ -435,14 +436,15 @@ class FileStore:
         directory = os.path.dirname(real)
         while not os.path.isdir(directory):
             if os.path.lexists(directory):
-                raise NotADirectoryError(errno.ENOTDIR, f"{directory} is not a directory")
+                raise NotADirectoryError(errno.ENOTDIR, _("{path} is not a directory").format(path=directory))
             missing.append(directory)
             parent = os.path.dirname(directory)
             if parent == directory:
                 break
             directory = parent
         if missing and os.path.islink(target.path):
-            raise FileNotFoundError(errno.ENOENT, f"symlink points into a missing directory {missing[-1]}")
+            raise FileNotFoundError(errno.ENOENT, _("symlink points into a missing directory {path}").format(
+                path=missing[-1]))
         created = []
         try:
             for directory in reversed(missing):
@@ -562,7 +564,8 @@ class _Lock:
                     raise WriteError(self.path, _reason(exc)) from exc
             if time.monotonic() >= deadline:
                 self._close()
-                raise WriteError(self.path, f"another hfenv still holds this lock after {self.timeout:g} s")
+                raise WriteError(self.path, _("another hfenv still holds this lock after {seconds} s").format(
+                    seconds=f"{self.timeout:g}"))
             time.sleep(0.01)
 
     def __exit__(self, *exc_info) -> None:
@@ -592,17 +595,18 @@ def _private_dir(directory: Path) -> None:
         pass
     st = os.lstat(directory)
     if stat.S_ISLNK(st.st_mode):
-        raise WriteError(directory, "is a symbolic link; the machine-wide lock's directory must be a real "
-                                    "directory that only root can write")
+        raise WriteError(directory, _("is a symbolic link; the machine-wide lock's directory must be a real "
+                                      "directory that only root can write"))
     if not stat.S_ISDIR(st.st_mode):
-        raise WriteError(directory, "is not a directory; the machine-wide lock needs one here")
+        raise WriteError(directory, _("is not a directory; the machine-wide lock needs one here"))
     if st.st_uid not in (0, os.geteuid()):
-        raise WriteError(directory, f"is owned by uid {st.st_uid}, not root; the machine-wide lock's "
-                                    "directory must be writable by root only (chown root, chmod 755)")
+        raise WriteError(directory, _("is owned by uid {uid}, not root; the machine-wide lock's "
+                                      "directory must be writable by root only (chown root, chmod 755)").format(
+                                          uid=st.st_uid))
     if st.st_mode & 0o022:
-        raise WriteError(directory, f"is writable by group or others (mode {stat.S_IMODE(st.st_mode):o}); "
-                                    "the machine-wide lock's directory must be writable by root only "
-                                    "(chmod 755)")
+        raise WriteError(directory, _("is writable by group or others (mode {mode}); "
+                                      "the machine-wide lock's directory must be writable by root only "
+                                      "(chmod 755)").format(mode=f"{stat.S_IMODE(st.st_mode):o}"))
 
 
 def _try_lock(fd: int) -> None:

@@ -23,6 +23,7 @@ from .base import (
     UnknownShell,
     UnsafeValue,
     Words,
+    _,
     check_value,
 )
 from .csh import Tcsh
@@ -66,4 +67,5 @@ def get(name_or_path: str) -> Shell:
     if key in ALIASES:
         return SHELLS[ALIASES[key]]
     known = ", ".join(list(SHELLS) + sorted(ALIASES))
-    raise UnknownShell(f"unknown shell {name_or_path!r}; pass --shell with one of: {known}")
+    raise UnknownShell(_("unknown shell {name}; pass --shell with one of: {known}").format(
+        name=repr(name_or_path), known=known))

@@ -29,6 +29,26 @@ Words = list[tuple[str, bool]]
 UNSET: Action = ("unset", None, False, None)
 
 
+def _(message: str) -> str:
+    """hfenv.i18n's `_`, imported only when a message is worded (the shells are on `hfenv shell`'s fast path)."""
+    from ..i18n import _ as translate
+
+    return translate(message)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it is defined (hfenv.i18n.N_, without importing it here)."""
+    return message
+
+
+def Msg(template: str, **kwargs) -> str:
+    """hfenv.i18n.Msg, imported when one is made: a message that is data (English as a str, the user's
+    language through hfenv.i18n.local), without loading hfenv.i18n for `hfenv shell`."""
+    from ..i18n import Msg as message
+
+    return message(template, **kwargs)
+
+
 class UnknownShell(ValueError):
     """A --shell value (or detected shell) hfenv does not know."""
 
@@ -60,7 +80,7 @@ class StartupFile(Record):
     """
 
     path: PurePath
-    why: str
+    why: str  # a Msg: `hfenv detect --json` shows it in English, its text in the user's language
     owned: bool = False
     at_start: bool = False
     newline: str = "\n"
@@ -82,20 +102,20 @@ def check_value(value: str) -> None:
     """Refuse what no shell line can carry: control characters and unencodable bytes."""
     for ch in value:
         if ch in CONTROL:
-            raise UnsafeValue(f"value contains a control character ({ord(ch):#04x})")
+            raise UnsafeValue(_("value contains a control character ({code})").format(code=f"{ord(ch):#04x}"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise UnsafeValue("value is not valid UTF-8 (undecodable bytes in a path?)") from None
+        raise UnsafeValue(_("value is not valid UTF-8 (undecodable bytes in a path?)")) from None
 
 
 def refuse_braces(value: str, who: str) -> None:
     check_value(value)
     if "{" in value or "}" in value:
-        raise UnsafeValue(
-            f"{who} brace-expand the words of an unquoted eval, which can run a value as code: "
-            "'{' and '}' cannot be carried safely"
-        )
+        raise UnsafeValue(_(
+            "{shells} brace-expand the words of an unquoted eval, which can run a value as code: "
+            "'{{' and '}}' cannot be carried safely"
+        ).format(shells=_(who)))
 
 
 class Shell:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePath
 
-from .base import Action, Platform, ProgramHost, Shell, StartupFile, Words, home_of, refuse_braces
+from .base import Action, Msg, Platform, ProgramHost, Shell, StartupFile, Words, home_of, refuse_braces
 
 
 class Tcsh(Shell):
@@ -59,7 +59,7 @@ class Tcsh(Shell):
         home = platform.home
         tcshrc, cshrc = home / ".tcshrc", home / ".cshrc"
         path = cshrc if os.path.lexists(cshrc) and not os.path.lexists(tcshrc) else tcshrc
-        return [StartupFile(path, "read by every tcsh")]
+        return [StartupFile(path, Msg("read by every tcsh"))]
 
     def other_startup_files(self, platform: Platform) -> list[PurePath]:
         return [platform.home / ".tcshrc", platform.home / ".cshrc"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Platform, ProgramHost, Shell, StartupFile, check_value, config_of, home_of
+from .base import Msg, Platform, ProgramHost, Shell, StartupFile, check_value, config_of, home_of
 
 
 class Elvish(Shell):
@@ -27,7 +27,7 @@ class Elvish(Shell):
 
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         path = platform.config_home() / "elvish" / "rc.elv"
-        return [StartupFile(path, "read by interactive elvish")]
+        return [StartupFile(path, Msg("read by interactive elvish"))]
 
     def read_order(self, platform: Platform, root: Path) -> list[Path]:
         return [config_of(platform) / "elvish" / "rc.elv", home_of(platform) / ".elvish" / "rc.elv"]

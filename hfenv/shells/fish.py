@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Action, Platform, ProgramHost, Shell, StartupFile, Words, check_value, config_of, listing
+from .base import Action, Msg, Platform, ProgramHost, Shell, StartupFile, Words, check_value, config_of, listing
 
 _LONG_OPTIONS = {"--export": "x", "--unexport": "u", "--erase": "e", "--local": "l", "--global": "g",
                  "--universal": "U"}
@@ -56,7 +56,7 @@ class Fish(Shell):
 
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         path = platform.config_home() / "fish" / "conf.d" / "hfenv.fish"
-        return [StartupFile(path, "fish runs every conf.d file at start", owned=True)]
+        return [StartupFile(path, Msg("fish runs every conf.d file at start"), owned=True)]
 
     def read_order(self, platform: Platform, root: Path) -> list[Path]:
         # fish runs the conf.d snippets of every directory together, sorted by file name, then config.fish.

@@ -7,7 +7,9 @@ import re
 from pathlib import Path, PurePath
 
 from .base import (
+    N_,
     Action,
+    Msg,
     Platform,
     ProgramHost,
     Shell,
@@ -111,7 +113,7 @@ class Bash(Posix):
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         home = platform.home
         if platform.system == "macos" or platform.git_bash:
-            rc = StartupFile(home / ".bash_profile", "read by login shells (every new terminal here)")
+            rc = StartupFile(home / ".bash_profile", Msg("read by login shells (every new terminal here)"))
             return [rc]
         login = first_existing(
             [home / ".bash_profile", home / ".bash_login", home / ".profile"], home / ".profile"
@@ -119,9 +121,9 @@ class Bash(Posix):
         # bash runs ~/.bashrc for `ssh host cmd` too, but Debian's (and Ubuntu's) starts
         # by returning when not interactive: only a block placed first is seen there.
         return [
-            StartupFile(home / ".bashrc", "read by interactive shells and by `ssh host command` "
-                        "(the block goes first, before any not-interactive `return`)", at_start=True),
-            StartupFile(login, "read by login shells (bash -l, ssh logins, many job schedulers)"),
+            StartupFile(home / ".bashrc", Msg("read by interactive shells and by `ssh host command` "
+                        "(the block goes first, before any not-interactive `return`)"), at_start=True),
+            StartupFile(login, Msg("read by login shells (bash -l, ssh logins, many job schedulers)")),
         ]
 
     def other_startup_files(self, platform: Platform) -> list[PurePath]:
@@ -147,8 +149,8 @@ class Zsh(Posix):
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
         base = self._base(platform)
         return [
-            StartupFile(base / ".zshrc", "read by interactive shells"),
-            StartupFile(base / ".zshenv", "read by every zsh, also zsh -c and zsh -lc"),
+            StartupFile(base / ".zshrc", Msg("read by interactive shells")),
+            StartupFile(base / ".zshenv", Msg("read by every zsh, also zsh -c and zsh -lc")),
         ]
 
     def other_startup_files(self, platform: Platform) -> list[PurePath]:
@@ -169,13 +171,13 @@ class Sh(Posix):
     def quote(self, value: str) -> str:
         # ksh and mksh brace-expand the words of an unquoted `eval $(...)`, which
         # can turn a quoted value into code, so braces are refused for this family.
-        refuse_braces(value, "ksh and mksh")
+        refuse_braces(value, N_("ksh and mksh"))
         return super().quote(value)
 
     system_readers = ("sh", "bash", "zsh")  # /etc/profile runs profile.d for each (zsh's through its zprofile)
 
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
-        return [StartupFile(platform.home / ".profile", "read by login shells")]
+        return [StartupFile(platform.home / ".profile", Msg("read by login shells"))]
 
     def read_order(self, platform: Platform, root: Path) -> list[Path]:
         return system_profile(root) + [home_of(platform) / ".profile"]

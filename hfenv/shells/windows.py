@@ -7,7 +7,7 @@ import re
 from pathlib import PurePath, PureWindowsPath
 
 from ..blocks import Markers
-from .base import Action, Platform, ProgramHost, Shell, StartupFile, UnsafeValue, Words, check_value
+from .base import Action, Msg, Platform, ProgramHost, Shell, StartupFile, UnsafeValue, Words, _, check_value
 
 # PowerShell treats these typographic quotes like ' inside single-quoted strings.
 PS_QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -37,7 +37,7 @@ class PowerShell(Shell):
         # Windows PowerShell 5.1 reads a BOM-less file in the ANSI code page.
         windows = platform.system == "windows"
         return [
-            StartupFile(p, "CurrentUserAllHosts profile", newline="\r\n" if windows else "\n", bom=windows,
+            StartupFile(p, Msg("CurrentUserAllHosts profile"), newline="\r\n" if windows else "\n", bom=windows,
                         match_newline=True)
             for p in powershell_profiles(platform, host)
         ]
@@ -94,7 +94,7 @@ class Cmd(Shell):
         check_value(value)
         for ch in '%"!':
             if ch in value:
-                raise UnsafeValue(f"cmd cannot carry {ch!r} in a value safely; use PowerShell")
+                raise UnsafeValue(_("cmd cannot carry {char} in a value safely; use PowerShell").format(char=repr(ch)))
         return value
 
     def eval_line(self, command: str = "hfenv shell") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Platform, ProgramHost, Shell, StartupFile, check_value, config_of, home_of
+from .base import Msg, Platform, ProgramHost, Shell, StartupFile, check_value, config_of, home_of
 
 
 class Xonsh(Shell):
@@ -26,7 +26,7 @@ class Xonsh(Shell):
                 re.compile(rf"^\${n}\s*=\s*(?P<value>.*)$"))
 
     def startup_files(self, platform: Platform, host: ProgramHost | None = None) -> list[StartupFile]:
-        return [StartupFile(platform.home / ".xonshrc", "read by interactive xonsh")]
+        return [StartupFile(platform.home / ".xonshrc", Msg("read by interactive xonsh"))]
 
     def read_order(self, platform: Platform, root: Path) -> list[Path]:
         return [config_of(platform) / "xonsh" / "rc.xsh", home_of(platform) / ".xonshrc"]
