@@ -9,7 +9,11 @@ path never shows help (it hands --help to click).
 
 from __future__ import annotations
 
-from .i18n import N_
+
+def N_(message: str) -> str:
+    """hfenv.i18n.N_'s twin: marks a help text for the catalog (cli.Option translates it where click shows
+    it). Defined here so that the fast path, which reads this module, imports nothing more."""
+    return message
 
 
 class Option:

@@ -6,7 +6,6 @@ import os
 from functools import cache
 from pathlib import Path
 
-from .i18n import Msg
 from .shells import Shell, UnsafeValue, check_value
 
 __all__ = [
@@ -29,6 +28,8 @@ def templates_dir() -> Path:
     for candidate in (here / "templates", here.parent / "templates"):
         if (candidate / "posix.sh").is_file():
             return candidate
+    from .i18n import Msg  # only when a message is worded: this module is on `hfenv shell`'s fast path
+
     raise FileNotFoundError(Msg("hfenv's templates/ directory is missing (looked beside {here})", here=str(here)))
 
 
@@ -60,6 +61,8 @@ def assignments(endpoint_url: str, cache_dir: str | None = None,
     if cache_dir is not None:
         check_value(cache_dir)
         if not cache_dir.strip():
+            from .i18n import Msg
+
             raise UnsafeValue(Msg("--cache-dir is empty"))
         pairs.append(("HF_HUB_CACHE", absolute_path(cache_dir)))
     if disable_xet:
@@ -82,6 +85,8 @@ def absolute_path(path: str) -> str:
     try:
         here = os.getcwd()
     except OSError:  # the working directory was deleted (or is unreadable)
+        from .i18n import Msg
+
         raise UnsafeValue(Msg("{path} is relative, but the current directory no longer exists: "
                               "give an absolute path (or cd somewhere first)", path=repr(path))) from None
     return os.path.join(here, path)
@@ -120,6 +125,8 @@ def render_git_rule(mirror_url: str) -> str:
     """The lines of git config that send https://huggingface.co/ to the mirror (setup --git)."""
     check_value(mirror_url)
     if any(ch in mirror_url for ch in '"\\'):
+        from .i18n import Msg
+
         raise UnsafeValue(Msg("a git config subsection cannot hold quotes or backslashes here"))
     template = load_template("git.gitconfig")
     lines = [template["note"], template["section"].replace("{{mirror}}", mirror_url), template["entry"]]

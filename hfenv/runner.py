@@ -13,8 +13,6 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from .i18n import Msg
-
 NOT_FOUND, NOT_EXECUTABLE = 127, 126
 
 
@@ -40,6 +38,8 @@ def command_environment(base: Mapping[str, str], pairs: Sequence[tuple[str, str 
 def cannot_start(command: str, exc: OSError) -> CannotStart:
     """The shell's answer to a failed exec: 127 for a missing command, 126 otherwise (its message a
     Msg: English as data, the user's language where cli shows it)."""
+    from .i18n import Msg  # only here: `hfenv run`'s fast path imports nothing it does not use
+
     if isinstance(exc, FileNotFoundError) and os.sep not in command and (os.altsep or os.sep) not in command:
         return CannotStart(NOT_FOUND, Msg("{command}: command not found", command=command))
     if isinstance(exc, FileNotFoundError):

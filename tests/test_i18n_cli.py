@@ -15,6 +15,7 @@ import json
 import os
 import string
 import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -356,3 +357,26 @@ def test_output_that_cannot_be_written_is_one_chinese_line(args):
 def test_profile_show_has_no_english_at_all(tmp_path):
     status, out, err = hfenv("profile", "show", "--root", str(tmp_path), env_extra=ZH)
     assert status == 0 and english_prose(out + err) == [], out
+
+
+@pytest.mark.parametrize("argv", [["shell", "--shell", "bash", "--endpoint", "hf-mirror"],
+                                  ["run", "--endpoint", "hf-mirror", "--", "true"]])
+def test_the_fast_path_loads_no_translation_machinery(argv, tmp_path):
+    """Help texts are N_-marked in options.py and messages are Msgs in render/runner, yet `hfenv shell`
+    and `hfenv run` with nothing to say import neither hfenv.i18n nor gettext."""
+    code = (
+        "import os, sys\n"
+        "def report(*_):\n"
+        "    print('LOADED', sorted(m for m in ('hfenv.i18n', 'gettext', 'hfenv.clicktext') if m in sys.modules))\n"
+        "    sys.stdout.flush()\n"
+        "    os._exit(0)\n"
+        "os.execvpe = report\n"
+        "os._exit = lambda status: report()\n"
+        f"sys.argv = ['hfenv', *{argv!r}]\n"
+        "from hfenv.fast import main\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "HFENV_LANG")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                          env={**env, "LANG": "zh_CN.UTF-8"})
+    assert "LOADED []" in done.stdout, (done.stdout, done.stderr)

@@ -134,7 +134,8 @@ def assert_speaks_chinese(console: Path, cwd: Path) -> None:
     # click's own words come from the shipped (or in-memory compiled) click catalog.
     done = subprocess.run([str(console), "shell", "--bogus"], capture_output=True, text=True, encoding="utf-8",
                           cwd=cwd, env=env)
-    assert done.returncode == 2 and "用法: hfenv shell" in done.stderr and "错误：没有 '--bogus' 这个选项。" in done.stderr
+    assert done.returncode == 2 and "用法: hfenv shell" in done.stderr, done.stderr
+    assert "错误：没有 '--bogus' 这个选项。" in done.stderr
 
 
 def test_editable_install_finds_templates(tmp_path):
