@@ -41,8 +41,97 @@ def reason(exc: BaseException) -> str:
 # ---- help in the user's language ----------------------------------------
 
 
+_WIDE = "\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+_NO_LINE_START = "，。、；：？！）」』》〉】”’"
+_NO_LINE_END = "（「『《〈【“‘"
+
+
+def _has_wide(text: str) -> bool:
+    import re
+
+    return re.search(f"[{_WIDE}]", text) is not None
+
+
+def _cells(text: str) -> int:
+    import re
+
+    return len(text) + len(re.findall(f"[{_WIDE}]", text))
+
+
+def wrap_cells(text: str, width: int, initial_indent: str = "", subsequent_indent: str = "") -> str:
+    """click.formatting.wrap_text for text holding Chinese: lines filled up to `width` terminal cells
+    (a Chinese character takes two, and a line may break between any two of them, not before
+    closing punctuation, which may hang past the width, nor after opening punctuation); paragraphs
+    are kept, and a paragraph starting with \\b keeps its lines."""
+    import re
+
+    # An opening bracket or quote travels with what follows it (a line does not end with one).
+    token = re.compile(f"[{_NO_LINE_END}]*(?:[{_WIDE}]|[^\\s{_WIDE}]+)|\\s+")
+    out = []
+    for paragraph in re.split(r"\n\s*\n", text.strip("\n")):
+        lines = paragraph.splitlines()
+        if lines and lines[0].strip() == "\b":
+            out.append("\n".join((initial_indent if i == 0 else subsequent_indent) + line.rstrip()
+                                  for i, line in enumerate(lines[1:])))
+            continue
+        words = " ".join(line.strip() for line in lines)
+        wrapped, line, spaced = [], initial_indent, False
+        for piece in token.findall(words):
+            if piece.isspace():
+                spaced = True
+                continue
+            gap = " " if spaced and line.strip() else ""
+            indent = initial_indent if not wrapped else subsequent_indent
+            fits = _cells(line) + len(gap) + _cells(piece) <= width or piece in _NO_LINE_START
+            if fits or line == indent:
+                line += gap + piece
+            else:
+                wrapped.append(line)
+                line = subsequent_indent + piece
+            spaced = False
+        wrapped.append(line)
+        out.append("\n".join(wrapped))
+    return "\n\n".join(out)
+
+
+class Formatter(click.HelpFormatter):
+    """click's help formatter; text holding Chinese is wrapped by terminal cells (wrap_cells)."""
+
+    def write_text(self, text: str) -> None:
+        if not _has_wide(text):
+            return super().write_text(text)
+        indent = " " * self.current_indent
+        self.write(wrap_cells(text, self.width, indent, indent))
+        self.write("\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        if not any(_has_wide(second) for _first, second in rows):
+            return super().write_dl(rows, col_max, col_spacing)
+        first_col = min(max(len(first) for first, _second in rows), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if len(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - len(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_cells(second, max(self.width - first_col - 2, 10)).splitlines() or [""]
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+class Context(click.Context):
+    formatter_class = Formatter
+
+
 class _TranslatedHelp:
     """A command's help, marked with N_() where it is declared, shown through _() when formatted."""
+
+    context_class = Context
 
     def help_text(self) -> str | None:
         return _(self.help) if self.help else self.help

@@ -380,3 +380,34 @@ def test_the_fast_path_loads_no_translation_machinery(argv, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,
                           env={**env, "LANG": "zh_CN.UTF-8"})
     assert "LOADED []" in done.stdout, (done.stdout, done.stderr)
+
+
+# ---- Chinese help wrapped by terminal cells ----
+
+def test_wrap_cells_fills_lines_by_terminal_cells_and_respects_punctuation():
+    from hfenv.cli import _cells, wrap_cells
+
+    text = ("不带 --system 或 --git 时，恢复检测到的 shell（或每个 --shell 指定的 shell）的启动文件，"
+            "位置以 hfenv 记录的 setup 写入位置为准。hfenv 自己保存的选择和端点会保留。")
+    for width in (20, 33, 50, 78):
+        lines = wrap_cells(text, width, "  ", "  ").splitlines()
+        # Closing punctuation may hang one character past the width (click keeps two columns spare).
+        assert all(_cells(line) <= width or (_cells(line) <= width + 2 and line[-1] in "，。；：）")
+                   for line in lines), (width, lines)
+        assert not any(line.strip()[0] in "，。、；：）" for line in lines)
+        assert not any(line.rstrip()[-1] in "（「" for line in lines)
+        assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
+    assert wrap_cells("\b\n  a  b\nc\n\n段落", 10) == "  a  b\nc\n\n段落"  # \b keeps its lines
+
+
+@pytest.mark.parametrize("command", [(), ("setup",), ("shell",), ("run",)])
+def test_english_help_is_clicks_own_wrapping(command, monkeypatch):
+    """The cell-aware formatter only touches text holding Chinese: English help is what click makes."""
+    from click.testing import CliRunner
+
+    from hfenv.cli import Formatter, main
+
+    mine = CliRunner().invoke(main, [*command, "--help"], terminal_width=60).output
+    monkeypatch.setattr(Formatter, "write_text", click.HelpFormatter.write_text)
+    monkeypatch.setattr(Formatter, "write_dl", click.HelpFormatter.write_dl)
+    assert CliRunner().invoke(main, [*command, "--help"], terminal_width=60).output == mine
