@@ -236,7 +236,10 @@ def click_options(declared: tuple[options.Option, ...]):
 
     def decorate(function):
         for o in reversed(declared):
-            function = option(o.flag, o.dest, metavar=o.metavar, help=o.help, is_flag=o.is_flag)(function)
+            # is_flag only when true: click 8.2+ reads an explicit is_flag=False as "the value may be
+            # left out", so `hfenv shell --shell bash --endpoint` would quietly take the default.
+            flag = {"is_flag": True} if o.is_flag else {}
+            function = option(o.flag, o.dest, metavar=o.metavar, help=o.help, **flag)(function)
         return function
 
     return decorate

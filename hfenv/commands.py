@@ -330,7 +330,7 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
         return
     headline = (_("Endpoint: {name} ({url}), saved as hfenv's default.") if save
                 else _("Endpoint: {name} ({url}).")).format(name=chosen.name, url=chosen.url)
-    _print_summary(f"{headline}\n{local(decision.reason)}.", changes)
+    _print_summary(headline + "\n" + _("{sentence}.").format(sentence=local(decision.reason)), changes)
     if shared is not None:
         state = "created" if shared["created"] else ("wrong" if shared["problem"] else "ok")
         label = _("shared cache, group {group}").format(group=shared["group"])

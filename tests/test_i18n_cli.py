@@ -193,6 +193,8 @@ USAGE_ERRORS = [
     (("shell", "--shel", "bash"), "没有 '--shel' 这个选项。"),
     (("nosuch",), "没有 'nosuch' 这个命令。"),
     (("probe", "--timeout"), "选项 '--timeout' 后面需要给出值。"),
+    (("shell", "--shell", "bash", "--endpoint"), "选项 '--endpoint' 后面需要给出值。"),
+    (("run", "--cache-dir"), "选项 '--cache-dir' 后面需要给出值。"),
     (("shell", "--shell", "bash", "extra"), "多余的参数（extra）"),
     (("setup", "--xet", "maybe"), "'--xet' 的值无效：'maybe' 不是可选值之一（'auto', 'on', 'off'）。"),
     (("doctor", "--timeout", "nan"), "'--timeout' 的值无效：'nan' 不是 0.1 到 3600 之间的秒数"),
@@ -229,6 +231,14 @@ def test_usage_errors_are_chinese(args, phrase):
         assert "错误：" in err and ("用法: hfenv" in err) == ("查看帮助。" in err)
     status, out, english = hfenv(*args, env_extra=EN)
     assert status == 2 and not has_cjk(out + english), english
+
+
+@pytest.mark.parametrize("args", [("shell", "--shell"), ("shell", "--shell", "bash", "--endpoint"),
+                                  ("run", "--endpoint")])
+def test_an_option_without_its_value_is_a_usage_error(args):
+    """Not the default quietly: click 8.2+ took an explicit is_flag=False as an optional value."""
+    status, out, err = hfenv(*args, env_extra=EN)
+    assert (status, out) == (2, "") and "requires an argument." in err, (status, out, err)
 
 
 def test_run_without_a_command_in_english_is_clicks_own():
