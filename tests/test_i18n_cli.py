@@ -421,3 +421,21 @@ def test_english_help_is_clicks_own_wrapping(command, monkeypatch):
     monkeypatch.setattr(Formatter, "write_text", click.HelpFormatter.write_text)
     monkeypatch.setattr(Formatter, "write_dl", click.HelpFormatter.write_dl)
     assert CliRunner().invoke(main, [*command, "--help"], terminal_width=60).output == mine
+
+
+# ---- messages worded in modules this file's commands call but do not own ----
+# Each case shows English prose today; flip it (remove the xfail) once that module is translated.
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, module", [
+    (("shell", "--shell", "bash", "--endpoint", "http://example.org"), "hfenv/endpoints.py (the plain-http warning)"),
+    (("endpoints", "remove", "hf"), "hfenv/endpoints.py (remove_endpoint: the built-in refusal)"),
+    (("endpoints", "remove", "nosuch"), "hfenv/endpoints.py (remove_endpoint: no such endpoint)"),
+    (("shell", "--shell", "nosuch", "--endpoint", "hf"), "hfenv/shells/__init__.py (get: unknown shell)"),
+    (("profile", "check", "/nonexistent/profile.toml"), "hfenv/profile.py (load: no such file)"),
+])
+def test_messages_from_other_modules(args, module):
+    status, out, err = hfenv(*args, env_extra=ZH)
+    if english_prose(out + err):
+        pytest.xfail(f"English from {module}: " + "; ".join(english_prose(out + err)))
+    assert status in (0, 2)
