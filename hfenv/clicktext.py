@@ -30,7 +30,8 @@ from . import i18n
 
 DOMAIN = "click"
 # click's modules that word messages hfenv's commands can show (help, usage errors, bad values,
-# completion scripts); they are imported here so that one imported later is covered too.
+# completion scripts). Those not imported yet are left alone (importing them costs time in every
+# `hfenv shell` that goes through click): a command that imports one later calls install() again.
 MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils",
            "shell_completion")
 _catalog_cache = None
@@ -78,15 +79,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def install() -> list[str]:
-    """Make click's modules look their messages up here; returns the modules changed (idempotent)."""
+    """Make click's loaded modules look their messages up here; returns the modules changed (idempotent)."""
     import gettext as stdlib
-    import importlib
 
     _originals.setdefault("gettext", stdlib.gettext)
     _originals.setdefault("ngettext", stdlib.ngettext)
     changed = []
     for name in MODULES:
-        module = sys.modules.get(f"click.{name}") or importlib.import_module(f"click.{name}")
+        module = sys.modules.get(f"click.{name}")
+        if module is None:
+            continue
         names = vars(module)
         if names.get("_") is stdlib.gettext:
             module._ = gettext

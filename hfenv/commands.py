@@ -657,7 +657,13 @@ COMPLETION_SHELLS = ("bash", "zsh", "fish")
 def completion(shell_name: str) -> None:
     from click.shell_completion import get_completion_class
 
+    from . import i18n
     from .cli import main
+
+    if i18n.language() == "zh-CN":  # shell_completion's own warnings (old Bash) too: hfenv/clicktext.py
+        from . import clicktext
+
+        clicktext.install()
 
     script = get_completion_class(shell_name)(main, {}, "hfenv", "_HFENV_COMPLETE").source()
     click.echo(script, nl=not script.endswith("\n"))

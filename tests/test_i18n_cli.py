@@ -146,9 +146,10 @@ def test_the_click_catalog_compiles_and_reads_back():
 
 def test_install_rebinds_only_clicks_lookups_and_follows_hfenvs_language(monkeypatch):
     import click.exceptions as exceptions
+    import click.shell_completion  # noqa: F401  (imported by `hfenv completion` before it installs again)
 
     changed = clicktext.install()
-    assert {"core", "exceptions", "formatting", "parser", "types", "decorators"} <= set(changed)
+    assert {"core", "exceptions", "formatting", "parser", "types", "decorators", "shell_completion"} <= set(changed)
     assert exceptions._ is clicktext.gettext and exceptions.ngettext is clicktext.ngettext
     assert gettext.gettext is not clicktext.gettext  # the standard library itself is untouched
     assert clicktext.install() == []  # once is enough
@@ -439,3 +440,17 @@ def test_messages_from_other_modules(args, module):
     if english_prose(out + err):
         pytest.xfail(f"English from {module}: " + "; ".join(english_prose(out + err)))
     assert status in (0, 2)
+
+
+def test_completion_installs_clicks_words_for_the_module_it_imports():
+    """install() leaves click modules not imported yet alone (a cost in every `hfenv shell`):
+    `hfenv completion`, which imports click.shell_completion, installs again after it."""
+    code = ("import sys\nsys.argv = ['hfenv', 'completion', 'bash']\nfrom hfenv.fast import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "import click.shell_completion as s, hfenv.clicktext as c\n"
+            "print('PATCHED', s._ is c.gettext, file=sys.stderr)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "HFENV_LANG")}
+    for lang, patched in (("zh_CN.UTF-8", True), ("C.UTF-8", False)):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                              env={**env, "LANG": lang, "PYTHONIOENCODING": "utf-8"})
+        assert f"PATCHED {patched}" in done.stderr, done.stderr
