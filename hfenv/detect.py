@@ -313,7 +313,8 @@ def format_detection(info: dict) -> str:
             state = _("exists") if item["exists"] else _("would be created")
             if item["owned"]:
                 state = _("{state}, owned by hfenv").format(state=state)
-            lines.append(f"  {item['path']}  ({state}; {local(item['why'])})")
+            lines.append("  " + _("{path}  ({state}; {why})").format(path=item["path"], state=state,
+                                                                     why=local(item["why"])))
     endpoint = info["hf_endpoint"]
     value = endpoint["value"]
     shown = value if value is not None else _("(unset)")
