@@ -14,20 +14,170 @@ import click
 from . import __version__, options
 from .endpoints import Endpoint, EndpointError
 from .fast import cannot_write_message, silence_stdout
-from .i18n import _
+from .i18n import N_, Msg, _, local
 
 # Exit statuses (SPEC 7, contract).
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_ENDPOINT = 0, 1, 2, 3
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> click.exceptions.Exit:
-    """Print a one-line reason to stderr and leave with `status`."""
-    click.echo(f"hfenv: {message}", err=True)
+    """Print a one-line reason to stderr and leave with `status` (a Msg is shown in the user's language)."""
+    click.echo(f"hfenv: {local(message)}", err=True)
     raise click.exceptions.Exit(status)
 
 
 def warn(message: str) -> None:
-    click.echo("hfenv: " + _("warning: {message}").format(message=message), err=True)
+    click.echo("hfenv: " + _("warning: {message}").format(message=local(message)), err=True)
+
+
+def reason(exc: BaseException) -> str:
+    """An exception's message for the user: a Msg it carries in the user's language, else str(exc)."""
+    args = getattr(exc, "args", ())
+    if len(args) == 1 and isinstance(args[0], Msg):
+        return args[0].local()
+    return local(str(exc))  # an exception whose __str__ gives a Msg (hubcheck's ProxyError, Ambiguous)
+
+
+# ---- help in the user's language ----------------------------------------
+
+
+_WIDE = "\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+_NO_LINE_START = "，。、；：？！）」』》〉】”’"
+_NO_LINE_END = "（「『《〈【“‘"
+
+
+def _has_wide(text: str) -> bool:
+    import re
+
+    return re.search(f"[{_WIDE}]", text) is not None
+
+
+def _cells(text: str) -> int:
+    import re
+
+    return len(text) + len(re.findall(f"[{_WIDE}]", text))
+
+
+def wrap_cells(text: str, width: int, initial_indent: str = "", subsequent_indent: str = "") -> str:
+    """click.formatting.wrap_text for text holding Chinese: lines filled up to `width` terminal cells
+    (a Chinese character takes two, and a line may break between any two of them, not before
+    closing punctuation, which may hang past the width, nor after opening punctuation); paragraphs
+    are kept, and a paragraph starting with \\b keeps its lines."""
+    import re
+
+    # An opening bracket or quote travels with what follows it (a line does not end with one).
+    token = re.compile(f"[{_NO_LINE_END}]*(?:[{_WIDE}]|[^\\s{_WIDE}]+)|\\s+")
+    out = []
+    for paragraph in re.split(r"\n\s*\n", text.strip("\n")):
+        lines = paragraph.splitlines()
+        if lines and lines[0].strip() == "\b":
+            out.append("\n".join((initial_indent if i == 0 else subsequent_indent) + line.rstrip()
+                                  for i, line in enumerate(lines[1:])))
+            continue
+        words = " ".join(line.strip() for line in lines)
+        wrapped, line, spaced = [], initial_indent, False
+        for piece in token.findall(words):
+            if piece.isspace():
+                spaced = True
+                continue
+            gap = " " if spaced and line.strip() else ""
+            indent = initial_indent if not wrapped else subsequent_indent
+            fits = _cells(line) + len(gap) + _cells(piece) <= width or piece in _NO_LINE_START
+            if fits or line == indent:
+                line += gap + piece
+            else:
+                wrapped.append(line)
+                line = subsequent_indent + piece
+            spaced = False
+        wrapped.append(line)
+        out.append("\n".join(wrapped))
+    return "\n\n".join(out)
+
+
+class Formatter(click.HelpFormatter):
+    """click's help formatter; text holding Chinese is wrapped by terminal cells (wrap_cells)."""
+
+    def write_text(self, text: str) -> None:
+        if not _has_wide(text):
+            return super().write_text(text)
+        indent = " " * self.current_indent
+        self.write(wrap_cells(text, self.width, indent, indent))
+        self.write("\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        if not any(_has_wide(second) for _first, second in rows):
+            return super().write_dl(rows, col_max, col_spacing)
+        first_col = min(max(len(first) for first, _second in rows), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if len(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - len(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_cells(second, max(self.width - first_col - 2, 10)).splitlines() or [""]
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+class Context(click.Context):
+    formatter_class = Formatter
+
+
+class _TranslatedHelp:
+    """A command's help, marked with N_() where it is declared, shown through _() when formatted."""
+
+    context_class = Context
+
+    def help_text(self) -> str | None:
+        return _(self.help) if self.help else self.help
+
+    def format_help_text(self, ctx, formatter):
+        original, self.help = self.help, self.help_text()
+        try:
+            super().format_help_text(ctx, formatter)
+        finally:
+            self.help = original
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        if self.short_help or not self.help:
+            return super().get_short_help_str(limit)
+        text = _(self.help)
+        if text == self.help:
+            return super().get_short_help_str(limit)
+        # A translation: its first sentence, whole (click's shortening splits on spaces).
+        first = text.partition("\n\n")[0].replace("\b\n", "").strip()
+        return first.partition("。")[0].replace("\n", "")
+
+
+class Command(_TranslatedHelp, click.Command):
+    pass
+
+
+class Group(_TranslatedHelp, click.Group):
+    command_class = Command
+
+
+class Option(click.Option):
+    """An option whose help (N_-marked where declared) is shown through _()."""
+
+    def get_help_record(self, ctx):
+        original = self.help
+        if original:
+            self.help = _(original)
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = original
+
+
+def option(*decls, **attrs):
+    """click.option with help in the user's language."""
+    return click.option(*decls, cls=Option, **attrs)
 
 
 def pick_shell(value: str | None):
@@ -38,7 +188,7 @@ def pick_shell(value: str | None):
             return shells.get(value)
         return detect.current_shell_entry()
     except shells.UnknownShell as exc:
-        fail(str(exc))
+        fail(reason(exc))
 
 
 def resolve_endpoint(text: str) -> Endpoint:
@@ -49,7 +199,7 @@ def resolve_endpoint(text: str) -> Endpoint:
     try:
         endpoint, warnings = resolve(text, known)
     except EndpointError as exc:
-        fail(f"--endpoint: {exc}")
+        fail(f"--endpoint: {reason(exc)}")
     for message in warnings:
         warn(message)
     return endpoint
@@ -62,7 +212,7 @@ def config_endpoints() -> dict[str, str]:
     try:
         return known_endpoints()
     except ConfigError as exc:
-        fail(str(exc), EXIT_FAILURE)
+        fail(reason(exc), EXIT_FAILURE)
 
 
 def load_profile(flag: str | None, no_profile: bool, *, root=None, fast: bool = False):
@@ -86,7 +236,10 @@ def click_options(declared: tuple[options.Option, ...]):
 
     def decorate(function):
         for o in reversed(declared):
-            function = click.option(o.flag, o.dest, metavar=o.metavar, help=o.help, is_flag=o.is_flag)(function)
+            # is_flag only when true: click 8.2+ reads an explicit is_flag=False as "the value may be
+            # left out", so `hfenv shell --shell bash --endpoint` would quietly take the default.
+            flag = {"is_flag": True} if o.is_flag else {}
+            function = option(o.flag, o.dest, metavar=o.metavar, help=o.help, **flag)(function)
         return function
 
     return decorate
@@ -103,7 +256,7 @@ LAZY_COMMANDS = {name: name for name in ("completion", "detect", "doctor", "endp
 LAZY_COMMANDS["profile"] = "profile_group"
 
 
-class Main(click.Group):
+class Main(Group):
     """The command group, plus one rule for every command: output that cannot be written
     (a full disk, a closed pipe) is one line on stderr and exit 1, not a traceback.
 
@@ -128,9 +281,15 @@ class Main(click.Group):
         self.finished = None
         if sys.stdout is None:  # started with stdout closed (`>&-`): what hfenv prints would vanish
             if sys.stderr is not None:
-                sys.stderr.write("hfenv: standard output is closed, so nothing hfenv prints can be read; "
-                                 "run it with stdout open\n")
+                sys.stderr.write("hfenv: " + _("standard output is closed, so nothing hfenv prints can be read; "
+                                               "run it with stdout open") + "\n")
             sys.exit(EXIT_FAILURE)
+        from . import i18n
+
+        if i18n.language() == "zh-CN":  # click's own words (Usage:, Error: ...) too: hfenv/clicktext.py
+            from . import clicktext
+
+            clicktext.install()
         try:
             return super().main(*args, **kwargs)
         except SystemExit as exc:
@@ -185,33 +344,29 @@ def _fileno(stream) -> int | None:
         return None
 
 
-@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="hfenv")
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]},
+             help=N_("Point Hugging Face clients at the fastest Hub endpoint that works."))
+@click.version_option(__version__, "--version", prog_name="hfenv", cls=Option, help=N_("Show the version and exit."))
 def main() -> None:
-    """Point Hugging Face clients at the fastest Hub endpoint that works."""
+    pass
 
 
 # ---- shell ---------------------------------------------------------------
 
 
-class _ShellCommand(click.Command):
+class _ShellCommand(Command):
     """`hfenv shell`, whose help lists every shell's eval line from hfenv.shells (imported only for --help)."""
 
-    def format_help_text(self, ctx, formatter):
+    def help_text(self) -> str | None:
         from .shells import eval_table
 
-        short, self.help = self.help, f"{self.help}\n\n\b\n{eval_table()}"
-        try:
-            super().format_help_text(ctx, formatter)
-        finally:
-            self.help = short
+        return f"{super().help_text()}\n\n\b\n{eval_table()}"
 
 
-@main.command(cls=_ShellCommand)
+@main.command(cls=_ShellCommand, help=N_("Print code that sets HF_ENDPOINT in the current shell."))
 @click_options(options.SHELL_OPTIONS)
 def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, unset: bool,
           profile_flag: str | None, no_profile: bool) -> None:
-    """Print code that sets HF_ENDPOINT in the current shell."""
     from . import render
 
     entry = pick_shell(shell_name)
@@ -224,7 +379,7 @@ def shell(shell_name: str | None, endpoint: str | None, cache_dir: str | None, u
     try:
         code = render.render_shell_code(entry, pairs)
     except render.UnsafeValue as exc:
-        fail(_("cannot write this for {shell}: {reason}").format(shell=entry.name, reason=exc))
+        fail(_("cannot write this for {shell}: {reason}").format(shell=entry.name, reason=reason(exc)))
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
         code.encode(encoding)
@@ -277,27 +432,21 @@ def profile_pairs(chosen: Endpoint, cache_dir: str | None, prof, *, fallback: bo
     try:
         return render.assignments(chosen.url, cache_dir, extra, disable_xet=disable_xet)
     except render.UnsafeValue as exc:
-        fail(f"--cache-dir: {exc}")
+        fail(f"--cache-dir: {reason(exc)}")
 
 
 # ---- run -------------------------------------------------------------------
 
 
-@main.command(context_settings={"allow_interspersed_args": False})
+@main.command(context_settings={"allow_interspersed_args": False}, help=N_(
+    "Run CMD with the variables `hfenv shell` would set.\n\n"
+    "\b\nhfenv run -- jupyter lab\nhfenv run --endpoint hf-mirror -- python train.py --epochs 3\n\n"
+    "CMD replaces hfenv (same PID) on Linux and macOS; on Windows hfenv waits and passes its exit code on. "
+    "Exit status: CMD's; 127 when CMD is not found, 126 when it cannot be run."))
 @click_options(options.RUN_OPTIONS)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARG]...")
 def run(endpoint: str | None, cache_dir: str | None, profile_flag: str | None, no_profile: bool,
         command: tuple[str, ...]) -> None:
-    """Run CMD with the variables `hfenv shell` would set.
-
-    \b
-    hfenv run -- jupyter lab
-    hfenv run --endpoint hf-mirror -- python train.py --epochs 3
-
-    CMD replaces hfenv (same PID) on Linux and macOS; on Windows hfenv waits and
-    passes its exit code on. Exit status: CMD's; 127 when CMD is not found, 126
-    when it cannot be run.
-    """
     import os
 
     from . import runner
@@ -307,7 +456,7 @@ def run(endpoint: str | None, cache_dir: str | None, profile_flag: str | None, n
     try:
         status = runner.run_command(command, env)
     except runner.CannotStart as exc:
-        fail(str(exc), exc.status)
+        fail(reason(exc), exc.status)
     raise click.exceptions.Exit(status)
 
 
@@ -321,7 +470,7 @@ def default_endpoint(prof=None) -> tuple[Endpoint, bool, bool]:
     try:
         config = read_config()
     except ConfigError as exc:
-        fail(str(exc), EXIT_FAILURE)
+        fail(reason(exc), EXIT_FAILURE)
     if config.chosen is not None:
         return config.chosen, False, config.disable_xet
     report = cached_or_new_probe(prof)
@@ -390,12 +539,11 @@ def run_probe(candidates: list[Endpoint], **kwargs):
     """The probe, or a one-line message (exit 2) when a proxy variable it needs cannot be parsed."""
     from . import probe as probe_mod
     from .hubcheck import ProxyError
-    from .i18n import local
 
     try:
         return probe_mod.run_probe(candidates, **kwargs)
     except ProxyError as exc:
-        fail(local(str(exc)))
+        fail(reason(exc))
 
 
 def all_candidates(extra: tuple[str, ...] = (), only: bool = False,
@@ -409,7 +557,7 @@ def all_candidates(extra: tuple[str, ...] = (), only: bool = False,
         try:
             endpoint, warnings = parse_candidate(text, known)
         except EndpointError as exc:
-            fail(f"--candidate {text!r}: {exc}")
+            fail(f"--candidate {text!r}: {reason(exc)}")
         for message in warnings:
             warn(message)
         # A later --candidate replaces an earlier one of the same name or URL.

@@ -17,19 +17,23 @@ from .cli import (
     EXIT_NO_ENDPOINT,
     EXIT_OK,
     EXIT_USAGE,
+    Command,
+    Group,
     all_candidates,
     cached_or_new_probe,
     fail,
     load_profile,
+    option,
     pick_shell,
     profile_options,
     profile_pairs,
+    reason,
     resolve_endpoint,
     run_probe,
     warn,
 )
 from .endpoints import Endpoint, EndpointError
-from .i18n import _, use_english
+from .i18n import N_, _, local, use_english
 
 
 class Seconds(click.ParamType):
@@ -54,10 +58,10 @@ class Seconds(click.ParamType):
 # ---- detect --------------------------------------------------------------
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.command(cls=Command, help=N_(
+    "Show the OS, the shell, its startup files and the current HF_ENDPOINT."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the result as JSON."))
 def detect(as_json: bool) -> None:
-    """Show the OS, the shell, its startup files and the current HF_ENDPOINT."""
     if as_json:
         use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import detect as detect_mod
@@ -72,35 +76,34 @@ def detect(as_json: bool) -> None:
 # ---- doctor ----------------------------------------------------------------
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True,
-              help='Print the findings as JSON (schema: the README section "hfenv doctor").')
-@click.option("--offline", is_flag=True, help="Make no network request at all.")
-@click.option("--download", is_flag=True,
-              help="Also fetch one tiny file with huggingface_hub into a temporary cache (the end-to-end proof).")
-@click.option("--check-token", is_flag=True,
-              help="Check the token's validity on a third-party endpoint too (this sends the token there).")
-@click.option("--timeout", type=Seconds(), default=5.0, show_default=True, metavar="SECONDS",
-              help="Time limit of each network check.")
-@click.option("--python", "python", metavar="PATH",
-              help="Ask this Python what huggingface_hub will use (default: the one running hfenv).")
-@click.option("--shell", "shell_name", metavar="NAME", help="The shell you use (default: detected).")
-@click.option("--candidate", "candidates", multiple=True, metavar="NAME=URL",
-              help="Probe this endpoint too when the current one is not usable (repeatable).")
-@click.option("--only", is_flag=True, help="Probe only the --candidate endpoints when looking for another one.")
+@click.command(cls=Command, help=N_(
+    "Show where HF_ENDPOINT is set and what Hugging Face clients here will really do.\n"
+    "\n"
+    "Exit status 0 when nothing needs action (warnings alone do not count), "
+    "1 when something breaks downloads or leaves shells disagreeing."))
+@option("--json", "as_json", is_flag=True,
+        help=N_('Print the findings as JSON (schema: the README section "hfenv doctor").'))
+@option("--offline", is_flag=True, help=N_("Make no network request at all."))
+@option("--download", is_flag=True,
+        help=N_("Also fetch one tiny file with huggingface_hub into a temporary cache (the end-to-end proof)."))
+@option("--check-token", is_flag=True,
+        help=N_("Check the token's validity on a third-party endpoint too (this sends the token there)."))
+@option("--timeout", type=Seconds(), default=5.0, show_default=True, metavar="SECONDS",
+        help=N_("Time limit of each network check."))
+@option("--python", "python", metavar="PATH",
+        help=N_("Ask this Python what huggingface_hub will use (default: the one running hfenv)."))
+@option("--shell", "shell_name", metavar="NAME", help=N_("The shell you use (default: detected)."))
+@option("--candidate", "candidates", multiple=True, metavar="NAME=URL",
+        help=N_("Probe this endpoint too when the current one is not usable (repeatable)."))
+@option("--only", is_flag=True, help=N_("Probe only the --candidate endpoints when looking for another one."))
 def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, timeout: float,
            python: str | None, shell_name: str | None, candidates: tuple[str, ...], only: bool) -> None:
-    """Show where HF_ENDPOINT is set and what Hugging Face clients here will really do.
-
-    Exit status 0 when nothing needs action (warnings alone do not count),
-    1 when something breaks downloads or leaves shells disagreeing.
-    """
     if as_json:
         use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import doctor as doctor_mod
 
     if only and not candidates:
-        fail("--only needs at least one --candidate")
+        fail(_("--only needs at least one --candidate"))
     entry = pick_shell(shell_name) if shell_name is not None else None
     # Progress lines go through the report's redaction inside diagnose() too.
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() and not as_json else None
@@ -122,30 +125,30 @@ def doctor(as_json: bool, offline: bool, download: bool, check_token: bool, time
 # ---- probe ---------------------------------------------------------------
 
 
-@click.command()
-@click.option("--candidate", "candidates", multiple=True, metavar="NAME=URL",
-              help="Add a candidate for this run (repeatable).")
-@click.option("--only", is_flag=True, help="Probe only the --candidate endpoints given.")
-@click.option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
-              help="Time budget for the whole probe.")
-@click.option("--samples", type=click.IntRange(min=1, max=20), default=None, metavar="N",
-              help="Measurements per candidate; the median is reported.")
-@click.option("--all", "wait_all", is_flag=True,
-              help="Wait for every candidate within the budget instead of deciding early.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.command(cls=Command, help=N_(
+    "Probe the Hub and its mirrors, and choose the fastest usable one.\n"
+    "\n"
+    "With a lab profile: its candidates (plus each --candidate), chosen by its rule."))
+@option("--candidate", "candidates", multiple=True, metavar="NAME=URL",
+        help=N_("Add a candidate for this run (repeatable)."))
+@option("--only", is_flag=True, help=N_("Probe only the --candidate endpoints given."))
+@option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
+        help=N_("Time budget for the whole probe."))
+@option("--samples", type=click.IntRange(min=1, max=20), default=None, metavar="N",
+        help=N_("Measurements per candidate; the median is reported."))
+@option("--all", "wait_all", is_flag=True,
+        help=N_("Wait for every candidate within the budget instead of deciding early."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the result as JSON."))
 @profile_options
 def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, samples: int | None,
           wait_all: bool, as_json: bool, profile_flag: str | None, no_profile: bool) -> None:
-    """Probe the Hub and its mirrors, and choose the fastest usable one.
-
-    With a lab profile: its candidates (plus each --candidate), chosen by its rule."""
     if as_json:
         use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import probe as probe_mod
     from .cli import by_profile_rule, profile_candidates, trust_profile_ca
 
     if only and not candidates:
-        fail("--only needs at least one --candidate")
+        fail(_("--only needs at least one --candidate"))
     prof = load_profile(profile_flag, no_profile).profile
     chosen = all_candidates(candidates, only, base=profile_candidates(prof))
     trust_profile_ca(prof)
@@ -165,30 +168,30 @@ def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, sample
 # ---- endpoints -----------------------------------------------------------
 
 
-@click.group(invoke_without_command=True)
+@click.group(cls=Group, invoke_without_command=True, help=N_(
+    "List the known endpoints; add or remove your own."))
 @click.pass_context
 def endpoints(ctx: click.Context) -> None:
-    """List the known endpoints; add or remove your own."""
     if ctx.invoked_subcommand is None:
         from .endpoints import CATALOG, ConfigError, user_endpoints
 
         try:
             mine = user_endpoints()
         except ConfigError as exc:
-            fail(str(exc), EXIT_FAILURE)
+            fail(reason(exc), EXIT_FAILURE)
         for name, url in CATALOG.items():
             click.echo(f"{name:<16} {url}  " + _("(built-in)"))
         for name, url in sorted(mine.items()):
             click.echo(f"{name:<16} {url}")
 
 
-@endpoints.command("add")
+@endpoints.command("add", help=N_(
+    "Add (or replace) your own endpoint NAME at URL.\n"
+    "\n"
+    "When NAME is the saved choice, the choice follows it to the new URL."))
 @click.argument("name")
 @click.argument("url")
 def endpoints_add(name: str, url: str) -> None:
-    """Add (or replace) your own endpoint NAME at URL.
-
-    When NAME is the saved choice, the choice follows it to the new URL."""
     from .endpoints import ConfigError, add_endpoint
     from .writers import WriteError
 
@@ -196,21 +199,21 @@ def endpoints_add(name: str, url: str) -> None:
     try:
         endpoint, warnings = add_endpoint(name, url)
     except EndpointError as exc:
-        fail(str(exc))
+        fail(reason(exc))
     except (ConfigError, WriteError) as exc:
-        fail(str(exc), EXIT_FAILURE)
+        fail(reason(exc), EXIT_FAILURE)
     for message in warnings:
         warn(message)
     forget_probe_result()
     click.echo(_("added {name} = {url}").format(name=endpoint.name, url=endpoint.url))
 
 
-@endpoints.command("remove")
+@endpoints.command("remove", help=N_(
+    "Remove your own endpoint NAME.\n"
+    "\n"
+    "Refused (exit 1) while NAME is the saved choice: choose another with `hfenv setup` first."))
 @click.argument("name")
 def endpoints_remove(name: str) -> None:
-    """Remove your own endpoint NAME.
-
-    Refused (exit 1) while NAME is the saved choice: choose another with `hfenv setup` first."""
     from .endpoints import ConfigError, remove_endpoint
     from .writers import WriteError
 
@@ -218,9 +221,9 @@ def endpoints_remove(name: str) -> None:
     try:
         url = remove_endpoint(name)
     except EndpointError as exc:
-        fail(str(exc))
+        fail(reason(exc))
     except (ConfigError, WriteError) as exc:
-        fail(str(exc), EXIT_FAILURE)
+        fail(reason(exc), EXIT_FAILURE)
     forget_probe_result()
     click.echo(_("removed {name} ({url})").format(name=name, url=url))
 
@@ -240,36 +243,35 @@ def forget_probe_result() -> None:
 
 # ---- setup and reset -------------------------------------------------------
 
-_SHELL_HELP = "Shell whose startup files to use (repeatable; default: the detected shell)."
-_SYSTEM_HELP = ("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and fish's conf.d, "
+_SHELL_HELP = N_("Shell whose startup files to use (repeatable; default: the detected shell).")
+_SYSTEM_HELP = N_("Machine-wide, for shared servers: /etc/profile.d/hfenv.sh and fish's conf.d, "
                 "or the Windows machine environment. Needs root/admin.")
 
 
-@click.command()
-@click.option("--persist", is_flag=True, help="Also write it where new shells and programs will see it.")
-@click.option("--endpoint", metavar="NAME|URL", help="Endpoint to use (default: a fresh probe result, else a probe).")
-@click.option("--shell", "shell_names", multiple=True, metavar="NAME", help=_SHELL_HELP)
-@click.option("--cache-dir", metavar="PATH", help="Also set HF_HUB_CACHE to PATH (HF_HOME, and so the token, stay).")
-@click.option("--dry-run", is_flag=True, help="Print a unified diff of every change; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Report what was done as JSON on stdout.")
-@click.option("--system", is_flag=True, help=_SYSTEM_HELP)
-@click.option("--git", "use_git", is_flag=True,
-              help="Route `git clone https://huggingface.co/...` through the mirror (git's url.<mirror>.insteadOf).")
-@click.option("--take-over", is_flag=True,
-              help="Comment out lines in startup files that would override hfenv's block (reset puts them back).")
-@click.option("--root", type=click.Path(exists=True, file_okay=False), metavar="DIR",
-              help="With --system: write the machine-wide files under DIR instead of / (image builds, chroots).")
-@click.option("--xet", type=click.Choice(("auto", "on", "off")), default=None,
-              help="HF_HUB_DISABLE_XET=1 in the block: auto when Xet storage cannot be reached but plain "
-                   "HTTP works; on never; off always. Default: the lab profile's network.xet, else auto.")
+@click.command(cls=Command, help=N_(
+    "Choose the endpoint, save the choice, and with --persist write it for good.\n"
+    "\n"
+    "Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git)."))
+@option("--persist", is_flag=True, help=N_("Also write it where new shells and programs will see it."))
+@option("--endpoint", metavar="NAME|URL", help=N_("Endpoint to use (default: a fresh probe result, else a probe)."))
+@option("--shell", "shell_names", multiple=True, metavar="NAME", help=_SHELL_HELP)
+@option("--cache-dir", metavar="PATH", help=N_("Also set HF_HUB_CACHE to PATH (HF_HOME, and so the token, stay)."))
+@option("--dry-run", is_flag=True, help=N_("Print a unified diff of every change; write nothing."))
+@option("--json", "as_json", is_flag=True, help=N_("Report what was done as JSON on stdout."))
+@option("--system", is_flag=True, help=_SYSTEM_HELP)
+@option("--git", "use_git", is_flag=True,
+        help=N_("Route `git clone https://huggingface.co/...` through the mirror (git's url.<mirror>.insteadOf)."))
+@option("--take-over", is_flag=True,
+        help=N_("Comment out lines in startup files that would override hfenv's block (reset puts them back)."))
+@option("--root", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+        help=N_("With --system: write the machine-wide files under DIR instead of / (image builds, chroots)."))
+@option("--xet", type=click.Choice(("auto", "on", "off")), default=None,
+        help=N_("HF_HUB_DISABLE_XET=1 in the block: auto when Xet storage cannot be reached but plain "
+        "HTTP works; on never; off always. Default: the lab profile's network.xet, else auto."))
 @profile_options
 def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cache_dir: str | None,
           dry_run: bool, as_json: bool, system: bool, use_git: bool, take_over: bool, root: str | None,
           xet: str | None, profile_flag: str | None, no_profile: bool) -> None:
-    """Choose the endpoint, save the choice, and with --persist write it for good.
-
-    Never prompts. Undo what it wrote with `hfenv reset` (same --shell, --system, --git).
-    """
     if as_json:
         use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import persist as persist_mod
@@ -308,7 +310,7 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     except render.UnsafeValue as exc:
         fail(_("cannot write this value: {reason}").format(reason=exc))
     except (BlockError, WriteError, ConfigError) as exc:
-        fail(str(exc), EXIT_FAILURE)
+        fail(reason(exc), EXIT_FAILURE)
     problem = persist_mod.system_problem(scope, changes, platform)
     if problem:
         fail(problem, EXIT_FAILURE)
@@ -322,40 +324,39 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, chosen, save, variables=pairs,
                                 shared=shared)
     if dry_run or as_json:
-        click.echo(f"hfenv: {decision.reason}", err=True)
+        click.echo(f"hfenv: {local(decision.reason)}", err=True)
         if as_json:
             _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=True)
         return
     headline = (_("Endpoint: {name} ({url}), saved as hfenv's default.") if save
                 else _("Endpoint: {name} ({url}).")).format(name=chosen.name, url=chosen.url)
-    _print_summary(f"{headline}\n{decision.reason}.", changes)
+    _print_summary(headline + "\n" + _("{sentence}.").format(sentence=local(decision.reason)), changes)
     if shared is not None:
         state = "created" if shared["created"] else ("wrong" if shared["problem"] else "ok")
         label = _("shared cache, group {group}").format(group=shared["group"])
-        click.echo(f"  {state:<9}  {shared['path']}  [{label}]")
+        click.echo(f"  {_action_column(state)}  {shared['path']}  [{label}]")
     _print_hints(chosen_shells or _detected_shells(), cache_dir, changes, err=False)
 
 
-@click.command()
-@click.option("--shell", "shell_names", multiple=True, metavar="NAME", help=_SHELL_HELP)
-@click.option("--dry-run", is_flag=True, help="Print a unified diff of every change; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Report what was done as JSON on stdout.")
-@click.option("--system", is_flag=True, help="Remove the machine-wide settings. Needs root/admin.")
-@click.option("--git", "use_git", is_flag=True, help="Remove hfenv's url.<mirror>.insteadOf rule from git.")
-@click.option("--all", "everything", is_flag=True,
-              help="Everything setup ever wrote: every shell's files, every recorded file, git, "
-                   "and the machine's files when run as root/admin.")
-@click.option("--root", type=click.Path(exists=True, file_okay=False), metavar="DIR",
-              help="With --system: remove the machine-wide files under DIR instead of / (image builds, chroots).")
+@click.command(cls=Command, help=N_(
+    "Remove exactly what `hfenv setup` wrote.\n"
+    "\n"
+    "Without --system or --git it resets the startup files of the detected shell (or "
+    "of each --shell given), wherever hfenv's record says setup wrote them. "
+    "hfenv's own saved choice and endpoints are kept. --all removes everything "
+    "(before uninstalling hfenv)."))
+@option("--shell", "shell_names", multiple=True, metavar="NAME", help=_SHELL_HELP)
+@option("--dry-run", is_flag=True, help=N_("Print a unified diff of every change; write nothing."))
+@option("--json", "as_json", is_flag=True, help=N_("Report what was done as JSON on stdout."))
+@option("--system", is_flag=True, help=N_("Remove the machine-wide settings. Needs root/admin."))
+@option("--git", "use_git", is_flag=True, help=N_("Remove hfenv's url.<mirror>.insteadOf rule from git."))
+@option("--all", "everything", is_flag=True,
+        help=N_("Everything setup ever wrote: every shell's files, every recorded file, git, "
+                   "and the machine's files when run as root/admin."))
+@option("--root", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+        help=N_("With --system: remove the machine-wide files under DIR instead of / (image builds, chroots)."))
 def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bool, use_git: bool,
           everything: bool, root: str | None) -> None:
-    """Remove exactly what `hfenv setup` wrote.
-
-    Without --system or --git it resets the startup files of the detected shell (or
-    of each --shell given), wherever hfenv's record says setup wrote them.
-    hfenv's own saved choice and endpoints are kept. --all removes everything
-    (before uninstalling hfenv).
-    """
     if as_json:
         use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import persist as persist_mod
@@ -379,7 +380,7 @@ def reset(shell_names: tuple[str, ...], dry_run: bool, as_json: bool, system: bo
         record = _load_record(platform, scope)
         changes = persist_mod.plan_reset(scope, platform, host, record=record)
     except (BlockError, WriteError) as exc:
-        fail(str(exc), EXIT_FAILURE)
+        fail(reason(exc), EXIT_FAILURE)
     changes = _apply_or_preview(changes, scope, platform, dry_run, as_json, None, False)
     if not (dry_run or as_json):
         _print_summary(_("Removed what hfenv setup wrote:") if any(c.changed for c in changes)
@@ -397,15 +398,15 @@ def _take_over(changes, scope, chosen, pairs, platform, host, save: bool, take_o
     found = takeover.overrides(scope.shells, changes, pairs, platform, host)
     stops, warnings = takeover.report(found, str(platform.home))
     for line in warnings:
-        warn(_("may override hfenv's block: {line}").format(line=line))
+        warn(_("may override hfenv's block: {line}").format(line=local(line)))
     manual = [o for o in found if o.kind in takeover.MANUAL]
     if stops and (not take_over or manual):
         click.echo("hfenv: " + _("these lines run after hfenv's block and would override it in new shells:"), err=True)
         for line in stops:
-            click.echo(f"  {line}", err=True)
-        fix = ("edit the lines marked above by hand" if take_over else
-               "delete them, or run setup again with --take-over: hfenv comments them out "
-               "and `hfenv reset` puts them back (--dry-run shows the change)")
+            click.echo(f"  {local(line)}", err=True)
+        fix = (_("edit the lines marked above by hand") if take_over else
+               _("delete them, or run setup again with --take-over: hfenv comments them out "
+                 "and `hfenv reset` puts them back (--dry-run shows the change)"))
         fail(_("nothing was changed; {fix}").format(fix=fix), EXIT_FAILURE)
     if not stops:
         return changes
@@ -516,7 +517,7 @@ def _shared_cache(prof, system: bool, dry_run: bool, platform) -> dict | None:
     facts = sharedcache.gather(path)
     problem = sharedcache.judge(facts)
     if problem:
-        warn(_("shared cache {path}: {problem}").format(path=path, problem=problem))
+        warn(_("shared cache {path}: {problem}").format(path=path, problem=local(problem)))
     return sharedcache.report(path, facts, created=created, problem=problem)
 
 
@@ -576,10 +577,10 @@ def _apply_or_preview(changes, scope, platform, dry_run: bool, as_json: bool, en
         try:
             changes = apply(changes, persist_mod.lock_paths(scope, platform, saves_choice=saves_choice))
         except WriteError as exc:
-            fail(_("nothing was changed: {reason}").format(reason=exc) if not exc.unrestored else str(exc),
+            fail(_("nothing was changed: {reason}").format(reason=reason(exc)) if not exc.unrestored else reason(exc),
                  EXIT_FAILURE)
         except (BlockError, ConfigError) as exc:
-            fail(str(exc), EXIT_FAILURE)
+            fail(reason(exc), EXIT_FAILURE)
     if as_json:
         report = _report(endpoint, changes, variables)
         if shared is not None:
@@ -602,10 +603,27 @@ def _report(endpoint, changes, variables=None) -> dict:
     return report
 
 
+# What a change did, as setup/reset's text output shows it (--json keeps the English word).
+ACTION_WORDS = {"created": N_("created"), "updated": N_("updated"), "unchanged": N_("unchanged"),
+                "removed": N_("removed"), "wrong": N_("wrong"), "ok": N_("ok")}
+
+
+def _action_column(action: str) -> str:
+    """The action word in the user's language, padded to 9 terminal cells."""
+    word = _(ACTION_WORDS[action]) if action in ACTION_WORDS else action
+    return word + " " * max(0, 9 - _cells(word))
+
+
+def _cells(text: str) -> int:
+    from .detect import _cells as cells
+
+    return cells(text)
+
+
 def _print_summary(headline: str, changes) -> None:
     click.echo(headline)
     for change in changes:
-        click.echo(f"  {change.action:<9}  {change.target.path}  [{change.target.kind}]")
+        click.echo(f"  {_action_column(change.action)}  {change.target.path}  [{change.target.kind}]")
 
 
 def _print_hints(entries, cache_dir: str | None, changes, err: bool) -> None:
@@ -628,19 +646,24 @@ def _print_hints(entries, cache_dir: str | None, changes, err: bool) -> None:
 COMPLETION_SHELLS = ("bash", "zsh", "fish")
 
 
-@click.command()
+@click.command(cls=Command, help=N_(
+    "Print the script that lets your shell complete hfenv's commands and options.\n"
+    "\n"
+    "\b\n"
+    'bash  eval "$(hfenv completion bash)"                  in ~/.bashrc\n'
+    'zsh   eval "$(hfenv completion zsh)"                   in ~/.zshrc, after compinit\n'
+    "fish  hfenv completion fish > ~/.config/fish/completions/hfenv.fish"))
 @click.argument("shell_name", metavar="bash|zsh|fish", type=click.Choice(COMPLETION_SHELLS))
 def completion(shell_name: str) -> None:
-    """Print the script that lets your shell complete hfenv's commands and options.
-
-    \b
-    bash  eval "$(hfenv completion bash)"                  in ~/.bashrc
-    zsh   eval "$(hfenv completion zsh)"                   in ~/.zshrc, after compinit
-    fish  hfenv completion fish > ~/.config/fish/completions/hfenv.fish
-    """
     from click.shell_completion import get_completion_class
 
+    from . import i18n
     from .cli import main
+
+    if i18n.language() == "zh-CN":  # shell_completion's own warnings (old Bash) too: hfenv/clicktext.py
+        from . import clicktext
+
+        clicktext.install()
 
     script = get_completion_class(shell_name)(main, {}, "hfenv", "_HFENV_COMPLETE").source()
     click.echo(script, nl=not script.endswith("\n"))
@@ -649,17 +672,18 @@ def completion(shell_name: str) -> None:
 # ---- profile -----------------------------------------------------------------------
 
 
-@click.group("profile")
+@click.group("profile", cls=Group, help=N_(
+    "The lab profile: one file an admin writes, that every member's setup follows."))
 def profile_group() -> None:
-    """The lab profile: one file an admin writes, that every member's setup follows."""
+    pass
 
 
-@profile_group.command("init")
+@profile_group.command("init", help=N_(
+    "Write a commented template to PATH (default: your config directory's profile.toml).\n"
+    "\n"
+    "Never over an existing file (exit 1 naming it)."))
 @click.argument("path", required=False, metavar="[PATH]")
 def profile_init(path: str | None) -> None:
-    """Write a commented template to PATH (default: your config directory's profile.toml).
-
-    Never over an existing file (exit 1 naming it)."""
     import os
     from pathlib import Path
 
@@ -681,43 +705,43 @@ def profile_init(path: str | None) -> None:
     click.echo(_("wrote {path}; edit it, then run `hfenv profile check {path}`").format(path=target))
 
 
-@profile_group.command("check")
+@profile_group.command("check", help=N_(
+    "Validate a profile (default: the one in effect) and print its effective settings.\n"
+    "\n"
+    "Exit 0 when it is valid, 2 naming file, line and key when it is not."))
 @click.argument("source", required=False, metavar="[PATH|URL]")
-@click.option("--json", "as_json", is_flag=True, help="Print the effective settings as JSON.")
+@option("--json", "as_json", is_flag=True, help=N_("Print the effective settings as JSON."))
 def profile_check(source: str | None, as_json: bool) -> None:
-    """Validate a profile (default: the one in effect) and print its effective settings.
-
-    Exit 0 when it is valid, 2 naming file, line and key when it is not."""
     if as_json:
         use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from . import profile as profile_mod
 
     located = profile_mod.locate(source)
     if located.source is None:
-        fail(_("no profile to check ({why})").format(why=located.why))
+        fail(_("no profile to check ({why})").format(why=local(located.why)))
     try:
         loaded = profile_mod.load(located, allow_copy=False)
     except profile_mod.ProfileError as exc:
-        fail(str(exc))
+        fail(reason(exc))
     settings = loaded.profile.effective()
     if as_json:
         click.echo(json.dumps({"source": located.source, "why": located.why, "settings": settings}, indent=2,
                               ensure_ascii=False))
         return
-    click.echo(_("{source}: valid").format(source=located.source) + ("" if source else f" ({located.why})"))
+    click.echo(_("{source}: valid").format(source=located.source) + ("" if source else f" ({local(located.why)})"))
     if loaded.note:
-        click.echo(f"  {loaded.note}")
+        click.echo(f"  {local(loaded.note)}")
     click.echo(_settings_text(settings))
 
 
-@profile_group.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
-@click.option("--profile", "profile_flag", metavar="PATH|URL", help="Use this profile instead of the usual places.")
-@click.option("--no-profile", is_flag=True, help="Ignore every profile.")
-@click.option("--root", type=click.Path(file_okay=False), metavar="DIR",
-              help="Look for the machine's profile under DIR instead of /.")
+@profile_group.command("show", help=N_(
+    "Which profile is in effect, and why: every place looked at, first found wins."))
+@option("--json", "as_json", is_flag=True, help=N_("Print it as JSON."))
+@option("--profile", "profile_flag", metavar="PATH|URL", help=N_("Use this profile instead of the usual places."))
+@option("--no-profile", is_flag=True, help=N_("Ignore every profile."))
+@option("--root", type=click.Path(file_okay=False), metavar="DIR",
+        help=N_("Look for the machine's profile under DIR instead of /."))
 def profile_show(as_json: bool, profile_flag: str | None, no_profile: bool, root: str | None) -> None:
-    """Which profile is in effect, and why: every place looked at, first found wins."""
     if as_json:
         use_english()  # JSON is for scripts: its messages stay English (SPEC 9)
     from pathlib import Path
@@ -731,22 +755,24 @@ def profile_show(as_json: bool, profile_flag: str | None, no_profile: bool, root
             loaded = profile_mod.load(located)
             settings, note = loaded.profile.effective(), loaded.note
         except profile_mod.ProfileError as exc:
-            problem = str(exc)
+            problem = reason(exc)
     order = [("--profile", profile_flag, bool(profile_flag)),
              ("$HFENV_PROFILE", os.environ.get("HFENV_PROFILE") or None, bool(os.environ.get("HFENV_PROFILE")))]
-    order += [(label, path, exists) for label, (path, exists) in zip(("user", "machine"), located.looked)]
+    order += [(label, path, exists) for label, (path, exists) in zip((N_("user"), N_("machine")), located.looked)]
     if as_json:
         click.echo(json.dumps({
             "source": located.source, "why": located.why, "note": note, "problem": problem, "settings": settings,
             "looked": [{"place": label, "value": value, "present": present} for label, value, present in order],
         }, indent=2, ensure_ascii=False))
     else:
-        click.echo(_("in effect: {source} ({why})").format(source=located.source or _("none"), why=located.why))
+        click.echo(_("in effect: {source} ({why})").format(source=located.source or _("none"),
+                                                            why=local(located.why)))
         for label, value, present in order:
-            mark = "present" if present else "absent"
-            click.echo(f"  {label:<15} {value or '-'}  [{mark}]")
+            mark = _("present") if present else _("absent")
+            shown = _(label) if label in ("user", "machine") else label
+            click.echo(f"  {shown}{' ' * max(1, 16 - _cells(shown))}{value or '-'}  [{mark}]")
         if note:
-            click.echo(f"  {note}")
+            click.echo(f"  {local(note)}")
         if settings is not None:
             click.echo(_settings_text(settings))
     if problem:
@@ -767,20 +793,19 @@ def _settings_text(settings: dict) -> str:
 # ---- onboard ---------------------------------------------------------------
 
 
-@click.command()
+@click.command(cls=Command, help=N_(
+    "Write the lab's onboarding page (Markdown) from the profile in effect.\n"
+    "\n"
+    "\b\n"
+    "hfenv onboard -o ONBOARDING.md\n"
+    "hfenv onboard --lang zh-CN --os linux,windows -o ONBOARDING.zh-CN.md"))
 @profile_options
-@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default=None,
-              help="Page language (default: HFENV_LANG, else zh-CN when LC_ALL/LC_MESSAGES/LANG starts with zh).")
-@click.option("--os", "os_list", metavar="LIST", default=None, help="linux,macos,windows (default: all three).")
-@click.option("-o", "--output", metavar="FILE", default=None, help="Write the page to FILE (atomically), not stdout.")
+@option("--lang", type=click.Choice(["en", "zh-CN"]), default=None,
+        help=N_("Page language (default: HFENV_LANG, else zh-CN when LC_ALL/LC_MESSAGES/LANG starts with zh)."))
+@option("--os", "os_list", metavar="LIST", default=None, help=N_("linux,macos,windows (default: all three)."))
+@option("-o", "--output", metavar="FILE", default=None, help=N_("Write the page to FILE (atomically), not stdout."))
 def onboard(profile_flag: str | None, no_profile: bool, lang: str | None, os_list: str | None,
             output: str | None) -> None:
-    """Write the lab's onboarding page (Markdown) from the profile in effect.
-
-    \b
-    hfenv onboard -o ONBOARDING.md
-    hfenv onboard --lang zh-CN --os linux,windows -o ONBOARDING.zh-CN.md
-    """
     import stat
 
     from . import onboard as page
@@ -789,7 +814,7 @@ def onboard(profile_flag: str | None, no_profile: bool, lang: str | None, os_lis
     try:
         oses = page.parse_oses(os_list)
     except ValueError as exc:
-        fail(str(exc))
+        fail(reason(exc))
     loaded = load_profile(profile_flag, no_profile)
     url = loaded.located.source if loaded.profile is not None and loaded.located.is_url else None
     text = page.build_page(loaded.profile, lang or page.default_lang(), oses, profile_url=url)
@@ -807,4 +832,4 @@ def onboard(profile_flag: str | None, no_profile: bool, lang: str | None, os_lis
     try:
         write_atomic(output, text.encode("utf-8"))
     except WriteError as exc:
-        fail(f"-o {output}: {exc}", EXIT_FAILURE)
+        fail(f"-o {output}: {reason(exc)}", EXIT_FAILURE)

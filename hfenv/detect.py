@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import shells
 from .endpoints import CATALOG, OFFICIAL
+from .i18n import N_, Msg, _, local
 from .shells import Platform, Shell, UnknownShell
 
 
@@ -140,7 +141,7 @@ def process_shell(max_depth: int = 10) -> tuple[str, str] | None:
     from .files import read_regular
 
     pid = os.getppid()
-    for _ in range(max_depth):
+    for _step in range(max_depth):
         if pid <= 1:
             return None
         base = f"/proc/{pid}"
@@ -190,16 +191,16 @@ def detect_shell(env: Mapping[str, str] | None = None) -> tuple[str | None, str 
             entry = shells.get(name)
         except UnknownShell:
             entry = None
-            reasons.append(f"parent process is {name}")
+            reasons.append(Msg("parent process is {name}", name=name))
         found = process_shell()
         if found and (entry is None or found[0] != entry.name):
-            return found[0], found[1], "parent process's command line"
+            return found[0], found[1], Msg("parent process's command line")
         if entry is not None:
-            return entry.name, path, "parent process (shellingham)"
+            return entry.name, path, Msg("parent process (shellingham)")
     except Exception as exc:  # shellingham raises its own ShellDetectionFailure, or OSError
         found = process_shell()
         if found:
-            return found[0], found[1], "parent process's command line"
+            return found[0], found[1], Msg("parent process's command line")
         reasons.append(f"shellingham: {exc.__class__.__name__}")
     candidates = []
     if env.get("SHELL"):
@@ -213,14 +214,22 @@ def detect_shell(env: Mapping[str, str] | None = None) -> tuple[str | None, str 
         try:
             return shells.get(value).name, value, source
         except UnknownShell:
-            reasons.append(f"{source} is {value}")
-    return None, None, "; ".join(reasons) or "no hints"
+            reasons.append(Msg("{source} is {value}", source=source, value=value))
+    return None, None, _joined(reasons) or Msg("no hints")
+
+
+def _joined(parts: list) -> str:
+    """parts joined with "; ", keeping Msgs (so the reasons show in the user's language)."""
+    joined = ""
+    for part in parts:
+        joined = part if not joined else joined + Msg("; ") + part
+    return joined
 
 
 def current_shell_entry(env: Mapping[str, str] | None = None) -> Shell:
-    name, _, how = detect_shell(env)
+    name, _path, how = detect_shell(env)
     if name is None:
-        raise UnknownShell(f"could not tell which shell this is ({how}); pass --shell NAME")
+        raise UnknownShell(Msg("could not tell which shell this is ({how}); pass --shell NAME", how=how))
     return shells.get(name)
 
 
@@ -242,8 +251,8 @@ def endpoint_sources(entry: Shell | None, plat: Platform, host=None, root: Path 
         problems = [{"path": path, "problem": problem} for path, problem in found]
     return {
         "value": value,
-        "source": "environment of this process" if value is not None
-        else f"not set (huggingface_hub uses {CATALOG[OFFICIAL]})",
+        "source": Msg("environment of this process") if value is not None
+        else Msg("not set (huggingface_hub uses {url})", url=CATALOG[OFFICIAL]),
         "startup_files": files,
         "problems": problems,
     }
@@ -271,27 +280,49 @@ def detect(env: Mapping[str, str] | None = None) -> dict:
     }
 
 
+def _cells(text: str) -> int:
+    """Terminal columns `text` takes (a Chinese character takes two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def format_detection(info: dict) -> str:
+    """`hfenv detect`'s text, in the user's language (labels aligned in terminal cells)."""
     os_ = info["os"]
     shell = info["shell"]
-    lines = [f"OS:          {os_['name']}" + (" (WSL)" if os_["wsl"] else "")]
+    labels = {key: _(text) for key, text in (("os", N_("OS:")), ("shell", N_("Shell:")),
+                                             ("this", N_("This shell:")), ("endpoint", "HF_ENDPOINT:"))}
+    width = max(_cells(label) for label in labels.values()) + 1
+
+    def row(key: str, value: str) -> str:
+        label = labels[key]
+        return label + " " * (width - _cells(label)) + value
+
+    lines = [row("os", os_["name"] + (" (WSL)" if os_["wsl"] else ""))]
     if shell["name"]:
-        lines.append(f"Shell:       {shell['name']} ({shell['path']}; from {shell['detected_by']})")
-        lines.append(f"This shell:  {shell['eval']}")
+        lines.append(row("shell", _("{name} ({path}; from {how})").format(
+            name=shell["name"], path=shell["path"], how=local(shell["detected_by"]))))
+        lines.append(row("this", shell["eval"]))
     else:
-        lines.append(f"Shell:       unknown ({shell['detected_by']}); pass --shell NAME to other commands")
+        lines.append(row("shell", _("unknown ({how}); pass --shell NAME to other commands").format(
+            how=local(shell["detected_by"]))))
     if info["startup_files"]:
-        lines.append("setup --persist writes:")
+        lines.append(_("setup --persist writes:"))
         for item in info["startup_files"]:
-            state = "exists" if item["exists"] else "would be created"
-            owner = ", owned by hfenv" if item["owned"] else ""
-            lines.append(f"  {item['path']}  ({state}{owner}; {item['why']})")
+            state = _("exists") if item["exists"] else _("would be created")
+            if item["owned"]:
+                state = _("{state}, owned by hfenv").format(state=state)
+            lines.append("  " + _("{path}  ({state}; {why})").format(path=item["path"], state=state,
+                                                                     why=local(item["why"])))
     endpoint = info["hf_endpoint"]
     value = endpoint["value"]
-    lines.append(f"HF_ENDPOINT: {value if value is not None else '(unset)'}  [{endpoint['source']}]")
+    shown = value if value is not None else _("(unset)")
+    lines.append(row("endpoint", f"{shown}  [{local(endpoint['source'])}]"))
     for item in endpoint["startup_files"]:
-        where = "hfenv's block" if item["in_block"] else item["action"]
+        where = _("hfenv's block") if item["in_block"] else item["action"]
         lines.append(f"  {item['path']}:{item['line']} ({where}): {item['text']}")
     for item in endpoint["problems"]:
-        lines.append(f"  not read: {item['path']}: {item['problem']}")
+        lines.append("  " + _("not read: {path}: {problem}").format(path=item["path"],
+                                                                     problem=local(item["problem"])))
     return "\n".join(lines)

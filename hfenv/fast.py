@@ -205,7 +205,9 @@ def run(cmd: list[str], pairs) -> None:
 
 def cannot_write_message(exc: OSError) -> str:
     """The one line for output that cannot be written (a full disk, a closed pipe); both paths use it."""
-    return f"hfenv: cannot write the output: {exc.strerror or exc}"
+    from .i18n import _
+
+    return "hfenv: " + _("cannot write the output: {reason}").format(reason=exc.strerror or exc)
 
 
 def silence_stdout() -> None:

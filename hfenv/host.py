@@ -19,6 +19,8 @@ import subprocess
 import sys
 from typing import Protocol
 
+from .i18n import Msg
+
 # Registry value types (winreg.REG_SZ, winreg.REG_EXPAND_SZ), named here so that
 # callers and fakes need not import winreg.
 REG_SZ = 1
@@ -91,10 +93,12 @@ class SystemHost:
         try:
             done = subprocess.run(argv, capture_output=True, timeout=SETX_TIMEOUT, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise OSError(f"{argv[0]} did not finish within {SETX_TIMEOUT:g} s") from None
+            raise OSError(Msg("{program} did not finish within {seconds} s", program=argv[0],
+                              seconds=f"{SETX_TIMEOUT:g}")) from None
         if done.returncode != 0:
             words = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
-            raise OSError(f"{argv[0]} failed ({done.returncode}): {words or 'no message'}")
+            raise OSError(Msg("{program} failed ({status}): {words}", program=argv[0], status=done.returncode,
+                              words=words or Msg("no message")))
 
     def read_value(self, hive: str, key: str, name: str) -> tuple[str, int] | None:
         winreg = _winreg()
@@ -135,7 +139,7 @@ def _winreg():
     try:
         import winreg
     except ImportError:
-        raise OSError("the Windows registry is only reachable on Windows") from None
+        raise OSError(Msg("the Windows registry is only reachable on Windows")) from None
     return winreg
 
 

@@ -3,9 +3,17 @@
 hfenv/cli.py generates the click options of both commands from these tuples, and
 hfenv/fast.py reads the same tuples to recognise the few command lines it may answer
 before click is imported, so the two cannot disagree on a name or on which option is a flag.
+The help texts are N_-marked here and translated where click shows them (cli.Option); the fast
+path never shows help (it hands --help to click).
 """
 
 from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """hfenv.i18n.N_'s twin: marks a help text for the catalog (cli.Option translates it where click shows
+    it). Defined here so that the fast path, which reads this module, imports nothing more."""
+    return message
 
 
 class Option:
@@ -24,15 +32,15 @@ class Option:
         return f"Option({self.flag!r} -> {self.dest})"
 
 
-SHELL = Option("--shell", "shell_name", "NAME", "Shell to emit code for (default: detected).")
-ENDPOINT = Option("--endpoint", "endpoint", "NAME|URL", "Endpoint to set (default: saved choice, else a probe).")
-CACHE_DIR = Option("--cache-dir", "cache_dir", "PATH", "Also set HF_HUB_CACHE to PATH.")
-UNSET = Option("--unset", "unset", None, "Emit code that removes the variables instead.", is_flag=True)
+SHELL = Option("--shell", "shell_name", "NAME", N_("Shell to emit code for (default: detected)."))
+ENDPOINT = Option("--endpoint", "endpoint", "NAME|URL", N_("Endpoint to set (default: saved choice, else a probe)."))
+CACHE_DIR = Option("--cache-dir", "cache_dir", "PATH", N_("Also set HF_HUB_CACHE to PATH."))
+UNSET = Option("--unset", "unset", None, N_("Emit code that removes the variables instead."), is_flag=True)
 
 PROFILE = Option("--profile", "profile_flag", "PATH|URL",
-                 "Follow this lab profile (default: $HFENV_PROFILE, your config dir's, the machine's).",
+                 N_("Follow this lab profile (default: $HFENV_PROFILE, your config dir's, the machine's)."),
                  click_only=True)
-NO_PROFILE = Option("--no-profile", "no_profile", None, "Ignore every lab profile.", is_flag=True, click_only=True)
+NO_PROFILE = Option("--no-profile", "no_profile", None, N_("Ignore every lab profile."), is_flag=True, click_only=True)
 PROFILE_OPTIONS = (PROFILE, NO_PROFILE)
 
 # In the order `--help` lists them.

@@ -28,7 +28,9 @@ def templates_dir() -> Path:
     for candidate in (here / "templates", here.parent / "templates"):
         if (candidate / "posix.sh").is_file():
             return candidate
-    raise FileNotFoundError(f"hfenv's templates/ directory is missing (looked beside {here})")
+    from .i18n import Msg  # only when a message is worded: this module is on `hfenv shell`'s fast path
+
+    raise FileNotFoundError(Msg("hfenv's templates/ directory is missing (looked beside {here})", here=str(here)))
 
 
 @cache
@@ -59,7 +61,9 @@ def assignments(endpoint_url: str, cache_dir: str | None = None,
     if cache_dir is not None:
         check_value(cache_dir)
         if not cache_dir.strip():
-            raise UnsafeValue("--cache-dir is empty")
+            from .i18n import Msg
+
+            raise UnsafeValue(Msg("--cache-dir is empty"))
         pairs.append(("HF_HUB_CACHE", absolute_path(cache_dir)))
     if disable_xet:
         pairs.append((XET_VARIABLE, "1"))
@@ -81,8 +85,10 @@ def absolute_path(path: str) -> str:
     try:
         here = os.getcwd()
     except OSError:  # the working directory was deleted (or is unreadable)
-        raise UnsafeValue(f"{path!r} is relative, but the current directory no longer exists: "
-                          "give an absolute path (or cd somewhere first)") from None
+        from .i18n import Msg
+
+        raise UnsafeValue(Msg("{path} is relative, but the current directory no longer exists: "
+                              "give an absolute path (or cd somewhere first)", path=repr(path))) from None
     return os.path.join(here, path)
 
 
@@ -119,7 +125,9 @@ def render_git_rule(mirror_url: str) -> str:
     """The lines of git config that send https://huggingface.co/ to the mirror (setup --git)."""
     check_value(mirror_url)
     if any(ch in mirror_url for ch in '"\\'):
-        raise UnsafeValue("a git config subsection cannot hold quotes or backslashes here")
+        from .i18n import Msg
+
+        raise UnsafeValue(Msg("a git config subsection cannot hold quotes or backslashes here"))
     template = load_template("git.gitconfig")
     lines = [template["note"], template["section"].replace("{{mirror}}", mirror_url), template["entry"]]
     return "".join(line + "\n" for line in lines)

@@ -36,12 +36,15 @@ def command_environment(base: Mapping[str, str], pairs: Sequence[tuple[str, str 
 
 
 def cannot_start(command: str, exc: OSError) -> CannotStart:
-    """The shell's answer to a failed exec: 127 for a missing command, 126 otherwise."""
+    """The shell's answer to a failed exec: 127 for a missing command, 126 otherwise (its message a
+    Msg: English as data, the user's language where cli shows it)."""
+    from .i18n import Msg  # only here: `hfenv run`'s fast path imports nothing it does not use
+
     if isinstance(exc, FileNotFoundError) and os.sep not in command and (os.altsep or os.sep) not in command:
-        return CannotStart(NOT_FOUND, f"{command}: command not found")
+        return CannotStart(NOT_FOUND, Msg("{command}: command not found", command=command))
     if isinstance(exc, FileNotFoundError):
-        return CannotStart(NOT_FOUND, f"{command}: No such file or directory")
-    return CannotStart(NOT_EXECUTABLE, f"{command}: {exc.strerror or exc}")
+        return CannotStart(NOT_FOUND, Msg("{command}: No such file or directory", command=command))
+    return CannotStart(NOT_EXECUTABLE, Msg("{command}: {reason}", command=command, reason=exc.strerror or str(exc)))
 
 
 def exec_posix(argv: Sequence[str], env: Mapping[str, str]) -> None:

@@ -115,6 +115,7 @@ def test_wheel_install_finds_templates(tmp_path):
     # The Chinese catalog is compiled in the build: the wheel ships the .mo (not the .po), and it speaks.
     assert "hfenv/locale/zh_CN/LC_MESSAGES/hfenv.mo" in shipped
     assert "hfenv/locale/zh_CN/LC_MESSAGES/hfenv.po" not in shipped
+    assert "hfenv/locale/zh_CN/LC_MESSAGES/click.mo" in shipped  # click's own words (hfenv/clicktext.py)
     assert_speaks_chinese(console, tmp_path)
 
     # The onboarding page's words (hfenv/onboard_text.py) ship too, in both languages.
@@ -130,6 +131,11 @@ def assert_speaks_chinese(console: Path, cwd: Path) -> None:
     done = subprocess.run([str(console), "endpoints", "add", "lab", "notaurl"], capture_output=True,
                           text=True, encoding="utf-8", cwd=cwd, env=env)
     assert done.returncode == 2 and "既不是内置端点名，也不是 URL" in done.stderr, done.stderr
+    # click's own words come from the shipped (or in-memory compiled) click catalog.
+    done = subprocess.run([str(console), "shell", "--bogus"], capture_output=True, text=True, encoding="utf-8",
+                          cwd=cwd, env=env)
+    assert done.returncode == 2 and "用法: hfenv shell" in done.stderr, done.stderr
+    assert "错误：没有 '--bogus' 这个选项。" in done.stderr
 
 
 def test_editable_install_finds_templates(tmp_path):
