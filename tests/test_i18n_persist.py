@@ -394,8 +394,6 @@ def test_windows_setx_failures_in_chinese_golden(windows, in_chinese, monkeypatc
     monkeypatch.setattr(host.subprocess, "run", failing)
     result = run("setup", "--persist", "--shell", "cmd", "--endpoint", "hf-mirror")
     assert result.exit_code == 1
-    if "setx failed (1)" in result.stderr:  # the same pattern as tests/test_i18n_cli.py's
-        pytest.xfail("hfenv/host.py words setx's failure as a Msg in the fast-path owner's branch")
     assert result.stderr == ("hfenv: 未做任何改动：HKCU\\Environment：setx 失败（1）："
                              "ERROR: Access to the registry path is denied.\n")
     setx_words = ("ERROR: Access to the registry path is denied.",)  # setx's own output, quoted
