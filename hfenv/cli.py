@@ -191,11 +191,14 @@ def pick_shell(value: str | None):
         fail(reason(exc))
 
 
-def resolve_endpoint(text: str) -> Endpoint:
+def resolve_endpoint(text: str, prof=None) -> Endpoint:
+    """--endpoint's value: a name (the catalog's, the lab profile's, yours) or a URL."""
     from .endpoints import CATALOG, resolve
 
-    # A catalog name needs no config file: the fast path of `hfenv shell`.
-    known = CATALOG if text in CATALOG else config_endpoints()
+    if prof is not None and text in prof.urls:  # a name the lab profile defines (it wins, as in its order)
+        known = {text: prof.urls[text]}
+    else:  # a catalog name needs no config file: the fast path of `hfenv shell`
+        known = CATALOG if text in CATALOG else config_endpoints()
     try:
         endpoint, warnings = resolve(text, known)
     except EndpointError as exc:
@@ -402,7 +405,7 @@ def environment_pairs(endpoint: str | None, cache_dir: str | None, loaded=None) 
 
     prof = loaded.profile if loaded is not None else None
     if endpoint is not None:
-        chosen, fallback, saved_xet = resolve_endpoint(endpoint), False, False
+        chosen, fallback, saved_xet = resolve_endpoint(endpoint, prof), False, False
     else:
         chosen, fallback, saved_xet = default_endpoint(prof)
     mode = "auto"
@@ -547,12 +550,14 @@ def run_probe(candidates: list[Endpoint], **kwargs):
 
 
 def all_candidates(extra: tuple[str, ...] = (), only: bool = False,
-                   base: list[Endpoint] | None = None) -> list[Endpoint]:
-    """The known endpoints (or `base`, a profile's candidates), plus each --candidate; only those with `only`."""
+                   base: list[Endpoint] | None = None, prof=None) -> list[Endpoint]:
+    """The known endpoints (or `base`, a profile's candidates), plus each --candidate; only those with `only`.
+    A --candidate may name an endpoint the lab profile `prof` defines."""
     from .endpoints import parse_candidate
 
     known = config_endpoints()
     candidates = [] if only else list(base) if base else [Endpoint(n, u) for n, u in known.items()]
+    known = {**known, **(prof.urls if prof is not None else {})}
     for text in extra:
         try:
             endpoint, warnings = parse_candidate(text, known)

@@ -150,7 +150,7 @@ def probe(candidates: tuple[str, ...], only: bool, timeout: float | None, sample
     if only and not candidates:
         fail(_("--only needs at least one --candidate"))
     prof = load_profile(profile_flag, no_profile).profile
-    chosen = all_candidates(candidates, only, base=profile_candidates(prof))
+    chosen = all_candidates(candidates, only, base=profile_candidates(prof), prof=prof)
     trust_profile_ca(prof)
     kwargs = {k: v for k, v in (("timeout", timeout), ("samples", samples)) if v is not None}
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else None
@@ -287,7 +287,7 @@ def setup(persist: bool, endpoint: str | None, shell_names: tuple[str, ...], cac
     prof = load_profile(profile_flag, no_profile).profile
     use_git = use_git or (prof is not None and prof.git_route)
     if endpoint is not None:
-        chosen, fallback = resolve_endpoint(endpoint), False
+        chosen, fallback = resolve_endpoint(endpoint, prof), False
         found = _cached_large_files(chosen)
     else:
         chosen, fallback, found = _probed_endpoint(prof)

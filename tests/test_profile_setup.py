@@ -158,6 +158,21 @@ def test_probe_follows_the_profiles_candidates_and_rule(tmp_path, serve):
     assert [r["name"] for r in data["results"]] == ["x"]
 
 
+def test_a_name_the_profile_defines_is_an_endpoint_for_every_command(tmp_path, serve):
+    hub = serve("hub")
+    lab = write_profile(tmp_path, f'[endpoints]\nlab = "{hub.url}"\n')  # defined, in no order
+    code = run("shell", "--shell", "bash", "--endpoint", "lab", "--profile", str(lab))
+    assert code.exit_code == 0 and code.stdout == f"export HF_ENDPOINT='{hub.url}';\n", code.stderr
+    code = run("shell", "--shell", "bash", "--endpoint", "lab", env={"HFENV_PROFILE": str(lab)})
+    assert code.stdout == f"export HF_ENDPOINT='{hub.url}';\n", code.stderr
+    done = run("setup", "--endpoint", "lab", "--profile", str(lab), "--dry-run", "--json")
+    assert done.exit_code == 0 and json.loads(done.stdout)["endpoint"] == {"name": "lab", "url": hub.url}
+    data = json.loads(run("probe", "--profile", str(lab), "--only", "--candidate", "lab", "--json").stdout)
+    assert [(r["name"], r["url"], r["status"]) for r in data["results"]] == [("lab", hub.url, "ok")]
+    # Without the profile the name means nothing: a usage error, as before.
+    assert run("shell", "--shell", "bash", "--endpoint", "lab", "--no-profile").exit_code == 2
+
+
 def test_first_skips_what_is_not_usable(tmp_path, serve):
     hub = serve("hub")
     lab = write_profile(tmp_path, f'[endpoints]\norder = ["gone", "lab"]\ngone = "{dead_url()}"\n'
