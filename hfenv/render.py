@@ -82,6 +82,11 @@ def absolute_path(path: str) -> str:
     path = os.path.expanduser(path)
     if os.path.isabs(path) or PureWindowsPath(path).is_absolute():  # C:\... for cmd and PowerShell
         return path
+    if _starts_with_a_variable(path):
+        from .i18n import Msg
+
+        raise UnsafeValue(Msg("{path} starts with a variable nothing expanded (it was quoted, or came from a "
+                              "file): give the path itself, e.g. ~/hf-cache or /data/hf-cache", path=repr(path)))
     try:
         here = os.getcwd()
     except OSError:  # the working directory was deleted (or is unreadable)
@@ -90,6 +95,15 @@ def absolute_path(path: str) -> str:
         raise UnsafeValue(Msg("{path} is relative, but the current directory no longer exists: "
                               "give an absolute path (or cd somewhere first)", path=repr(path))) from None
     return os.path.join(here, path)
+
+
+def _starts_with_a_variable(path: str) -> bool:
+    """'$HOME/x', '${HOME}/x', '%USERPROFILE%\\x', '$env:USERPROFILE\\x': a variable no shell expanded,
+    which would otherwise become a directory named '$HOME' under the working directory."""
+    head = path.replace("\\", "/").split("/", 1)[0]
+    if head.startswith("%") and head.endswith("%") and len(head) > 2:
+        return True
+    return head.startswith("$") and len(head) > 1
 
 
 def unset_assignments() -> list[tuple[str, str | None]]:
