@@ -435,7 +435,7 @@ def profile_pairs(chosen: Endpoint, cache_dir: str | None, prof, *, fallback: bo
     try:
         return render.assignments(chosen.url, cache_dir, extra, disable_xet=disable_xet)
     except render.UnsafeValue as exc:
-        fail(f"--cache-dir: {reason(exc)}")
+        fail(_("--cache-dir: {reason}").format(reason=reason(exc)))
 
 
 # ---- run -------------------------------------------------------------------

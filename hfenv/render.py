@@ -63,7 +63,7 @@ def assignments(endpoint_url: str, cache_dir: str | None = None,
         if not cache_dir.strip():
             from .i18n import Msg
 
-            raise UnsafeValue(Msg("--cache-dir is empty"))
+            raise UnsafeValue(Msg("the path is empty"))
         pairs.append(("HF_HUB_CACHE", absolute_path(cache_dir)))
     if disable_xet:
         pairs.append((XET_VARIABLE, "1"))

@@ -58,7 +58,7 @@ def judge_network(facts: NetworkFacts, endpoint: str, client: dict) -> list[Find
     else:
         out.ok("bypass", _("requests to {host} bypass the proxy (NO_PROXY)").format(host=host_of(endpoint)))
     for name, value in variables.items():
-        out.info("variable", f"{name}={value}")
+        out.info("variable", f"{name}={local(value)}")
     lowered: dict[str, set] = {}
     for name, value in variables.items():
         lowered.setdefault(name.lower(), set()).add(value)
@@ -95,7 +95,7 @@ def judge_network(facts: NetworkFacts, endpoint: str, client: dict) -> list[Find
                                     "instead: a certificate trusted only through it is not trusted by "
                                     "huggingface_hub, nor by hfenv's checks").format(
                 names=", ".join(ignored), version=version, client=trust.client,
-                reads=" or ".join(trust.variables)),
+                reads=_(" or ").join(trust.variables)),
                      f"export {trust.advice}={ca[ignored[0]]}")
         elif ca:
             used = (_("certificates: huggingface_hub {version} ({client}) trusts {source}; set: {values}")

@@ -1,0 +1,316 @@
+"""The sweep: a Chinese user runs every command and subcommand of hfenv, in many states (fresh home,
+after setup for each shell, damaged files, a URL profile that goes away, garbage proxies, a Hub that
+answers 500/503/404/HTML, a cached probe), and no English prose reaches them.
+
+Real `hfenv` subprocesses under LANG=zh_CN.UTF-8 in the sandbox HOME of conftest; loopback servers
+only, proxies pinned to a dead loopback port (NO_PROXY covers loopback). Every run is bounded by a
+timeout; the corpus is a fixed list. `english_prose` (tests/i18n_extract.py) finds three English words
+in a row outside code, quotes, URLs, paths, options and VARIABLES.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from i18n_extract import english_prose
+
+from conftest import hfenv_cmd
+from hubserver import dead_url, server_tls
+
+pytestmark = pytest.mark.slow
+
+SHELLS = ("bash", "zsh", "fish", "tcsh", "powershell")
+# Text hfenv quotes from elsewhere, untranslated on purpose.
+QUOTED = (
+    "Connection refused",        # the OS's words for ECONNREFUSED, quoted in a detail
+    "unable to get local issuer certificate",   # OpenSSL's verify message
+    "self-signed certificate in certificate chain",  # OpenSSL's verify message
+    "Internal Server Error", "Service Unavailable", "Not Found",  # the server's HTTP reason phrase
+    "Wi-Fi login",               # the portal page's <title>, quoted as the server sent it
+    "Please log in",             # the portal page's body, quoted as the server sent it
+    "No such file or directory",  # the OS's strerror, quoted after the path it is about
+    "Missing dependencies for SOCKS support.",  # requests' own words for a socks:// proxy, quoted
+    "HTTP Error 503 thrown while requesting HEAD",  # huggingface_hub's words, shown as "huggingface_hub 的原话"
+    # The comment setup writes in a startup file's block: file content that a --dry-run diff shows.
+    "# Managed by hfenv: `hfenv setup` changes it, `hfenv reset` removes it.",
+    "linux,macos,windows",       # onboard --os's choices: names, not prose
+)
+# Lists of shell names (unknown-shell errors, `shell --help`'s table) are names, not prose.
+SHELL_NAMES = re.compile(r"\b(?:" + "|".join(sorted(
+    ("bash", "zsh", "sh", "fish", "tcsh", "xonsh", "elvish", "powershell", "cmd", "ash", "busybox", "csh", "dash",
+     "ksh", "ksh93", "mksh", "pwsh"), key=len, reverse=True)) + r")\b")
+
+
+class Sweep:
+    """Runs hfenv commands under a Chinese locale and keeps every line with English prose."""
+
+    def __init__(self, home: Path, base_env: dict):
+        self.home, self.base_env = home, base_env
+        self.found: list[str] = []
+        self.runs = 0
+
+    def __call__(self, *args, env: dict | None = None, allowed=(), stdin: str | None = None,
+                 check_stdout: bool = True):
+        run_env = {k: v for k, v in os.environ.items()
+                   if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "HFENV_LANG", "LANGUAGE")}
+        run_env.update({"PYTHONIOENCODING": "utf-8", "LANG": "zh_CN.UTF-8", **self.base_env, **(env or {})})
+        for key, value in list(run_env.items()):
+            if value is None:
+                del run_env[key]
+        done = subprocess.run([*hfenv_cmd(), *args], capture_output=True, env=run_env, timeout=60,
+                              input=(stdin or "").encode())
+        self.runs += 1
+        out = done.stdout.decode("utf-8", "replace")
+        err = done.stderr.decode("utf-8", "replace")
+        assert "Traceback" not in err, (args, err)
+        text = SHELL_NAMES.sub(" ", (out if check_stdout else "") + "\n" + err)
+        for line in english_prose(text, allowed=(*QUOTED, *allowed)):
+            self.found.append(f"hfenv {' '.join(args)}: {line}")
+        return done.returncode, out, err
+
+    def check(self):
+        assert self.runs, "nothing ran"
+        unique = list(dict.fromkeys(self.found))
+        assert not unique, f"{len(unique)} English lines under LANG=zh_CN.UTF-8:\n" + "\n".join(unique)
+
+
+@pytest.fixture
+def sweep(isolated_home):
+    blackhole = dead_url()
+    return Sweep(isolated_home, {"HTTP_PROXY": blackhole, "HTTPS_PROXY": blackhole, "ALL_PROXY": blackhole,
+                                 "NO_PROXY": "127.0.0.1,localhost"})
+
+
+def config_dir(home: Path) -> Path:
+    return home / ".config" / "hfenv"
+
+
+def cache_dir(home: Path) -> Path:
+    return home / ".cache" / "hfenv"
+
+
+# ---- help, usage errors, a fresh home ----
+
+def test_every_help_and_usage_error_in_chinese(sweep):
+    sweep()
+    sweep("--help")
+    for command in ("setup", "reset", "shell", "run", "probe", "doctor", "detect", "endpoints", "profile",
+                    "onboard", "completion"):
+        sweep(command, "--help")
+        sweep(command, "--no-such-option")
+    for group, subs in (("endpoints", ("list", "add", "remove")), ("profile", ("init", "check", "show"))):
+        sweep(group)
+        sweep(group, "nope")
+        for sub in subs:
+            sweep(group, sub, "--help")
+    sweep("nope")
+    sweep("shell", "--shell", "nosh")
+    sweep("shell", "--shell", "bash", "--endpoint", "nowhere")
+    sweep("shell", "--shell", "bash", "--endpoint", "ftp://x")
+    sweep("shell", "--shell", "bash", "--endpoint", "http://")
+    sweep("shell", "--shell", "bash", "--cache-dir", "")
+    sweep("shell", "--shell", "bash", "--cache-dir", "$HOME/hf")
+    sweep("shell", "--shell", "bash", "--cache-dir", "rel/dir")
+    sweep("shell", "--shell", "bash", "--profile", "/nonexistent.toml")
+    sweep("shell", "--shell", "bash", "--profile", "http://127.0.0.1:9/p.toml")
+    sweep("shell", "--shell", "bash", "--unset")
+    sweep("run")
+    sweep("run", "--", "no-such-program-hfenv")
+    sweep("run", "--endpoint", "hf", "--", "true")
+    sweep("probe", "--timeout", "-1")
+    sweep("probe", "--timeout", "abc")
+    sweep("probe", "--samples", "0")
+    sweep("probe", "--candidate", "bad")
+    sweep("probe", "--only")
+    sweep("probe", "--only", "--candidate", "x=notaurl")
+    sweep("doctor", "--timeout", "0")
+    sweep("doctor", "--python", "/nonexistent/python")
+    sweep("doctor", "--shell", "nosh")
+    sweep("setup", "--endpoint", "nowhere")
+    sweep("setup", "--xet", "maybe")
+    sweep("setup", "--root", "rel")
+    sweep("setup", "--cache-dir", "", "--endpoint", "hf")
+    sweep("setup", "--persist", "--shell", "nosh", "--endpoint", "hf")
+    sweep("reset", "--shell", "nosh")
+    sweep("reset")
+    sweep("reset", "--all", "--dry-run")
+    sweep("detect")
+    sweep("endpoints", "list")
+    sweep("endpoints", "add")
+    sweep("endpoints", "add", "lab", "notaurl")
+    sweep("endpoints", "add", "hf", "https://127.0.0.1:1")
+    sweep("endpoints", "add", "lab", "http://127.0.0.1:1")
+    sweep("endpoints", "add", "lab", "http://127.0.0.1:1")
+    sweep("endpoints", "list")
+    sweep("endpoints", "remove", "nope")
+    sweep("endpoints", "remove", "hf")
+    sweep("endpoints", "remove", "lab")
+    sweep("profile", "show")
+    sweep("profile", "check")
+    sweep("profile", "check", "/nonexistent.toml")
+    sweep("profile", "check", "http://127.0.0.1:9/p.toml")
+    target = sweep.home / "lab.toml"
+    sweep("profile", "init", str(target))
+    sweep("profile", "init", str(target))
+    sweep("profile", "check", str(target))
+    sweep("onboard", "-o", str(sweep.home / "page.md"))
+    sweep("onboard", "--os", "beos")
+    sweep("onboard", "--lang", "xx")
+    sweep("completion", check_stdout=False)
+    sweep("completion", "nosh")
+    for shell in ("bash", "zsh", "fish"):
+        sweep("completion", shell, check_stdout=False)
+    sweep.check()
+
+
+# ---- after setup, for every shell ----
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_setup_and_what_follows_in_chinese(sweep, serve, shell):
+    hub = serve("hub")
+    sweep("setup", "--endpoint", hub.url, "--dry-run", "--shell", shell, "--persist")
+    sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist")
+    sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist")  # again: nothing changes
+    sweep("shell", "--shell", shell, check_stdout=False)
+    sweep("shell", "--shell", shell, "--unset", check_stdout=False)
+    sweep("detect")
+    sweep("doctor", "--offline", "--shell", shell)
+    sweep("doctor", "--shell", shell, "--only", "--candidate", f"lab={hub.url}", "--timeout", "5")
+    sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist", "--cache-dir", str(sweep.home / "hf"),
+          "--xet", "off", "--git")
+    sweep("reset", "--shell", shell, "--dry-run")
+    sweep("reset", "--shell", shell)
+    sweep("reset", "--shell", shell)
+    sweep.check()
+
+
+# ---- damaged files ----
+
+def test_damaged_config_state_and_probe_cache_in_chinese(sweep, serve):
+    hub = serve("hub")
+    home = sweep.home
+    sweep("setup", "--endpoint", hub.url, "--shell", "bash", "--persist")
+    sweep("probe", "--only", "--candidate", f"lab={hub.url}", "--timeout", "5")
+    for name, data in (("config.json", b"{not json"), ("state.json", b"\xff\xfe garbage"),
+                       ("config.json", b'{"endpoints": 5}'), ("state.json", b'{"version": 99}'),
+                       ("state.json", b"[]")):
+        for where in (config_dir(home), home / ".local" / "state" / "hfenv"):
+            if (where / name).exists() or where == config_dir(home):
+                where.mkdir(parents=True, exist_ok=True)
+                (where / name).write_bytes(data)
+        probe_cache = cache_dir(home) / "probe.json"
+        probe_cache.parent.mkdir(parents=True, exist_ok=True)
+        probe_cache.write_bytes(b"{broken")
+        sweep("shell", "--shell", "bash", check_stdout=False)
+        sweep("setup", "--shell", "bash", "--dry-run")
+        sweep("endpoints", "list")
+        sweep("endpoints", "add", "lab", hub.url)
+        sweep("detect")
+        sweep("doctor", "--offline", "--shell", "bash")
+        sweep("reset", "--dry-run")
+        sweep("reset")
+        sweep("probe", "--only", "--candidate", f"lab={hub.url}", "--timeout", "5")
+    sweep.check()
+
+
+# ---- probe twice; the cached choice ----
+
+def test_a_cached_probe_result_in_chinese(sweep, serve):
+    hub = serve("hub")
+    sweep("probe", "--only", "--candidate", f"lab={hub.url}", "--timeout", "5")
+    sweep("probe", "--only", "--candidate", f"lab={hub.url}", "--timeout", "5", "--all")
+    sweep("setup", "--shell", "bash", "--dry-run")
+    sweep("setup", "--shell", "bash")
+    sweep("shell", "--shell", "bash", check_stdout=False)
+    sweep("run", "--", "true")
+    hub.stop()
+    sweep("setup", "--shell", "bash", "--dry-run")
+    sweep("shell", "--shell", "bash", check_stdout=False)
+    sweep("doctor", "--offline")
+    sweep.check()
+
+
+# ---- a Hub that fails ----
+
+@pytest.mark.parametrize("mode, options", [
+    ("status", {"status": 500}), ("status", {"status": 503}), ("status", {"status": 404}), ("portal", {}),
+    ("garbage", {}), ("reset", {}), ("redirect", {"redirect_to": "https://elsewhere.example"}),
+])
+def test_a_failing_hub_in_chinese(sweep, serve, mode, options):
+    bad = serve(mode, **options)
+    sweep("probe", "--only", "--candidate", f"lab={bad.url}", "--timeout", "3")
+    sweep("probe", "--only", "--candidate", f"lab={bad.url}", "--timeout", "3", "--all")
+    sweep("setup", "--endpoint", bad.url, "--shell", "bash", "--dry-run")
+    sweep("doctor", "--only", "--candidate", f"lab={bad.url}", "--timeout", "3")
+    sweep("profile", "check", f"{bad.url}/p.toml")
+    sweep.check()
+
+
+def test_download_and_tokens_in_chinese(sweep, serve):
+    hub = serve("hub")
+    sweep("setup", "--endpoint", hub.url, "--shell", "bash", "--persist")
+    sweep("doctor", "--download", "--check-token", "--timeout", "10",
+          env={"HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_notreal"})
+    bad = serve("status", status=503)
+    sweep("doctor", "--download", "--timeout", "5", env={"HF_ENDPOINT": bad.url})
+    sweep.check()
+
+
+# ---- proxies set to garbage ----
+
+@pytest.mark.parametrize("proxy", ["garbage", "http://", "socks5://127.0.0.1:9", "http://[::1"])
+def test_garbage_proxies_in_chinese(sweep, proxy):
+    env = {"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "ALL_PROXY": proxy, "NO_PROXY": None}
+    sweep("probe", "--timeout", "3", env=env)
+    sweep("setup", "--shell", "bash", "--dry-run", env=env)
+    sweep("doctor", "--timeout", "3", env=env)
+    sweep("shell", "--shell", "bash", env=env, check_stdout=False)
+    sweep.check()
+
+
+# ---- lab profiles: a file, and a URL that goes away ----
+
+def test_profile_file_and_url_that_goes_away_in_chinese(sweep, serve, tls_ca, ca_bundle):
+    from hubserver import HUB_FILES
+
+    lab = sweep.home / "lab.toml"
+    lab.write_text('name = "Vision Lab"\n[endpoints]\nlab = "https://127.0.0.1:1"\n', encoding="utf-8")
+    for args in (("profile", "check", str(lab)), ("profile", "show", "--profile", str(lab)),
+                 ("shell", "--shell", "bash", "--profile", str(lab)),
+                 ("setup", "--profile", str(lab), "--endpoint", "hf", "--dry-run"),
+                 ("onboard", "--profile", str(lab), "-o", str(sweep.home / "p.md"))):
+        sweep(*args, check_stdout=args[0] != "shell")
+    bad = sweep.home / "bad.toml"
+    for text in ('[network]\noffline = "yes"\n', "name = \n", "[nope]\n", "\xff"):
+        bad.write_bytes(text.encode("latin-1"))
+        sweep("profile", "check", str(bad))
+        sweep("shell", "--shell", "bash", "--profile", str(bad))
+    trust = {"SSL_CERT_FILE": str(ca_bundle), "REQUESTS_CA_BUNDLE": str(ca_bundle)}
+    hub = serve("hub", tls=server_tls(tls_ca), files={**HUB_FILES, "lab/p": {"p.toml": b'name = "Lab"\n'}})
+    url = f"{hub.url}/lab/p/resolve/main/p.toml"
+    sweep("profile", "check", url, env=trust)
+    sweep("profile", "show", "--profile", url, env=trust)
+    sweep("setup", "--profile", url, "--endpoint", "hf", "--dry-run", env=trust)
+    hub.stop()
+    _code, out, err = sweep("setup", "--profile", url, "--endpoint", "hf", "--dry-run", env=trust)
+    note = out + err
+    assert "（无法获取（" not in note and "(无法获取" not in note, note
+    sweep("profile", "show", "--profile", url, env=trust)
+    sweep("profile", "check", url, env=trust)
+    sweep("shell", "--shell", "bash", "--profile", url, env=trust, check_stdout=False)
+    sweep("doctor", "--offline", env={**trust, "HFENV_PROFILE": url})
+    sweep.check()
+
+
+def test_json_stays_english_in_the_sweep(sweep, serve):
+    hub = serve("hub")
+    for args in (("probe", "--only", "--candidate", f"lab={hub.url}", "--json"), ("detect", "--json"),
+                 ("setup", "--endpoint", hub.url, "--dry-run", "--json"), ("doctor", "--offline", "--json")):
+        _code, out, _err = sweep(*args, check_stdout=False)
+        json.loads(out)
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in out), args
