@@ -292,7 +292,7 @@ def format_detection(info: dict) -> str:
     os_ = info["os"]
     shell = info["shell"]
     labels = {key: _(text) for key, text in (("os", N_("OS:")), ("shell", N_("Shell:")),
-                                             ("this", N_("This shell:")), ("endpoint", "HF_ENDPOINT:"))}
+                                             ("this", N_("This shell:")), ("endpoint", N_("HF_ENDPOINT:")))}
     width = max(_cells(label) for label in labels.values()) + 1
 
     def row(key: str, value: str) -> str:
@@ -321,7 +321,8 @@ def format_detection(info: dict) -> str:
     lines.append(row("endpoint", f"{shown}  [{local(endpoint['source'])}]"))
     for item in endpoint["startup_files"]:
         where = _("hfenv's block") if item["in_block"] else item["action"]
-        lines.append(f"  {item['path']}:{item['line']} ({where}): {item['text']}")
+        lines.append("  " + _("{path}:{line} ({where}): {text}").format(path=item["path"], line=item["line"],
+                                                                          where=where, text=item["text"]))
     for item in endpoint["problems"]:
         lines.append("  " + _("not read: {path}: {problem}").format(path=item["path"],
                                                                      problem=local(item["problem"])))

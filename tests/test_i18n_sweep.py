@@ -46,6 +46,9 @@ SHELL_NAMES = re.compile(r"\b(?:" + "|".join(sorted(
      "ksh", "ksh93", "mksh", "pwsh"), key=len, reverse=True)) + r")\b")
 
 
+NESTED = re.compile(r"（[^（）]*（[^（）]*）[^（）]*）")  # brackets in brackets read badly in Chinese
+
+
 class Sweep:
     """Runs hfenv commands under a Chinese locale and keeps every line with English prose."""
 
@@ -113,7 +116,8 @@ def test_every_help_and_usage_error_in_chinese(sweep):
     sweep("shell", "--shell", "bash", "--endpoint", "nowhere")
     sweep("shell", "--shell", "bash", "--endpoint", "ftp://x")
     sweep("shell", "--shell", "bash", "--endpoint", "http://")
-    sweep("shell", "--shell", "bash", "--cache-dir", "")
+    _code, _out, err = sweep("shell", "--shell", "bash", "--endpoint", "hf", "--cache-dir", "")
+    assert err.count("--cache-dir") == 1 and "--cache-dir：路径为空" in err, err  # the option named once
     sweep("shell", "--shell", "bash", "--cache-dir", "$HOME/hf")
     sweep("shell", "--shell", "bash", "--cache-dir", "rel/dir")
     sweep("shell", "--shell", "bash", "--profile", "/nonexistent.toml")
@@ -178,7 +182,8 @@ def test_setup_and_what_follows_in_chinese(sweep, serve, shell):
     sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist")  # again: nothing changes
     sweep("shell", "--shell", shell, check_stdout=False)
     sweep("shell", "--shell", shell, "--unset", check_stdout=False)
-    sweep("detect")
+    _code, out, _err = sweep("detect")
+    assert not NESTED.search(out) and "依据：" in out, out
     sweep("doctor", "--offline", "--shell", shell)
     sweep("doctor", "--shell", shell, "--only", "--candidate", f"lab={hub.url}", "--timeout", "5")
     sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist", "--cache-dir", str(sweep.home / "hf"),
@@ -246,7 +251,9 @@ def test_a_failing_hub_in_chinese(sweep, serve, mode, options):
     sweep("probe", "--only", "--candidate", f"lab={bad.url}", "--timeout", "3")
     sweep("probe", "--only", "--candidate", f"lab={bad.url}", "--timeout", "3", "--all")
     sweep("setup", "--endpoint", bad.url, "--shell", "bash", "--dry-run")
-    sweep("doctor", "--only", "--candidate", f"lab={bad.url}", "--timeout", "3")
+    _code, out, _err = sweep("doctor", "--only", "--candidate", f"lab={bad.url}", "--timeout", "3")
+    probed = [line for line in out.splitlines() if "测试了 lab" in line]
+    assert probed and not any(re.search(r"[a-z_]+[;,] ", line) for line in probed), probed  # ；， in Chinese
     sweep("profile", "check", f"{bad.url}/p.toml")
     sweep.check()
 
@@ -268,7 +275,8 @@ def test_garbage_proxies_in_chinese(sweep, proxy):
     env = {"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "ALL_PROXY": proxy, "NO_PROXY": None}
     sweep("probe", "--timeout", "3", env=env)
     sweep("setup", "--shell", "bash", "--dry-run", env=env)
-    sweep("doctor", "--timeout", "3", env=env)
+    _code, out, _err = sweep("doctor", "--timeout", "3", env=env)
+    assert not NESTED.search(out), [line for line in out.splitlines() if NESTED.search(line)]
     sweep("shell", "--shell", "bash", env=env, check_stdout=False)
     sweep.check()
 

@@ -168,8 +168,8 @@ def judge(ctx: Context, facts: EndpointFacts) -> list[Finding]:
             level = "ok" if result.ok else "info"
             out.add(level, "alternative", _("probed {name} ({url}): {status}").format(
                 name=result.name, url=result.url, status=result.status)
-                + (f", {result.latency_ms:.0f} ms" if result.latency_ms else "")
-                + (f"; {local(result.detail)}" if result.detail else ""))
+                + (_(", {ms} ms").format(ms=f"{result.latency_ms:.0f}") if result.latency_ms else "")
+                + (_("; {detail}").format(detail=local(result.detail)) if result.detail else ""))
     if not chosen and not facts.also_works:
         out.error("nothing-usable", _("no Hugging Face endpoint is usable from here: not the Hub, not a mirror"),
                   _("fix the network (proxy, captive portal), or use ModelScope"))
