@@ -322,3 +322,58 @@ def test_json_stays_english_in_the_sweep(sweep, serve):
         _code, out, _err = sweep(*args, check_stdout=False)
         json.loads(out)
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in out), args
+
+
+# ---- startup files that already set HF_ENDPOINT; take-over; a state that lies ----
+
+def test_conflicting_startup_files_and_take_over_in_chinese(sweep, serve):
+    hub = serve("hub")
+    home = sweep.home
+    (home / ".bashrc").write_text("export HF_ENDPOINT=https://old.example\nif true; then\n"
+                                  "  export HF_ENDPOINT=https://guarded.example\nfi\n", encoding="utf-8")
+    (home / ".zshrc").write_text("export HF_ENDPOINT=https://old.example HF_HUB_CACHE=/x\n", encoding="utf-8")
+    fish = home / ".config" / "fish" / "config.fish"
+    fish.parent.mkdir(parents=True, exist_ok=True)
+    fish.write_text("set -gx HF_ENDPOINT https://old.example\n", encoding="utf-8")
+    for shell in ("bash", "zsh", "fish"):
+        sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist")
+        sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist", "--take-over", "--dry-run")
+        sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist", "--take-over")
+    sweep("detect")
+    sweep("doctor", "--offline", "--shell", "bash", env={"HF_ENDPOINT": "https://old.example"})
+    (home / ".bashrc").write_text("# hand-edited\n", encoding="utf-8")  # the block the state names is gone
+    sweep("reset", "--dry-run")
+    sweep("reset")
+    (home / ".zshrc").write_text("# >>> hfenv >>>\nexport HF_ENDPOINT=x\n", encoding="utf-8")  # a broken block
+    sweep("setup", "--endpoint", hub.url, "--shell", "zsh", "--persist")
+    sweep("reset", "--shell", "zsh")
+    sweep("detect")
+    sweep.check()
+
+
+def test_a_full_profile_with_fallback_and_tokens_in_chinese(sweep, serve):
+    hub = serve("hub")
+    lab = sweep.home / "lab.toml"
+    lab.write_text(f'name = "Vision Lab"\ncontact = "admin@lab.example"\n[endpoints]\norder = ["lab", "dead"]\n'
+                   f'lab = "{hub.url}"\ndead = "http://127.0.0.1:9"\nchoose = "first"\n[cache]\n'
+                   f'hub = "{sweep.home / "shared"}"\nshared = true\n[network]\nxet = "off"\noffline = true\n'
+                   '[token]\nthird_party = "never"\n[git]\nroute = true\n[fallback]\nmodelscope = true\n',
+                   encoding="utf-8")
+    profile_env = {"HFENV_PROFILE": str(lab)}
+    sweep("profile", "show", env=profile_env)
+    sweep("profile", "check", str(lab))
+    sweep("probe", "--timeout", "3", env=profile_env)
+    sweep("setup", "--shell", "bash", "--persist", "--dry-run", env=profile_env)
+    sweep("setup", "--shell", "bash", "--persist", env=profile_env)
+    sweep("shell", "--shell", "bash", env=profile_env, check_stdout=False)
+    sweep("doctor", "--timeout", "3", env={**profile_env, "HF_TOKEN": "hf_x"})
+    sweep("onboard", "-o", str(sweep.home / "page.md"), env=profile_env)
+    hub.stop()  # nothing usable now: the ModelScope fallback
+    sweep("probe", "--timeout", "3", env=profile_env)
+    sweep("setup", "--shell", "bash", "--dry-run", env=profile_env)
+    sweep("doctor", "--timeout", "3", env=profile_env)
+    token_dir = sweep.home / ".cache" / "huggingface" / "token"
+    token_dir.mkdir(parents=True)  # the token file is a directory
+    sweep("doctor", "--offline", env={"HF_TOKEN_PATH": str(token_dir)})
+    sweep("doctor", "--offline", "--check-token", env={"HF_TOKEN": "hf_x", "HF_ENDPOINT": "http://127.0.0.1:9"})
+    sweep.check()
