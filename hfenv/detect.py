@@ -287,6 +287,10 @@ def _cells(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+# What a line outside hfenv's block does to HF_ENDPOINT (startup.Assignment.action), as shown.
+ACTIONS = {"set": N_("set"), "export": N_("export"), "unset": N_("unset")}
+
+
 def format_detection(info: dict) -> str:
     """`hfenv detect`'s text, in the user's language (labels aligned in terminal cells)."""
     os_ = info["os"]
@@ -320,7 +324,7 @@ def format_detection(info: dict) -> str:
     shown = value if value is not None else _("(unset)")
     lines.append(row("endpoint", f"{shown}  [{local(endpoint['source'])}]"))
     for item in endpoint["startup_files"]:
-        where = _("hfenv's block") if item["in_block"] else item["action"]
+        where = _("hfenv's block") if item["in_block"] else _(ACTIONS.get(item["action"], item["action"]))
         lines.append("  " + _("{path}:{line} ({where}): {text}").format(path=item["path"], line=item["line"],
                                                                           where=where, text=item["text"]))
     for item in endpoint["problems"]:

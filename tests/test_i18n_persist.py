@@ -313,12 +313,13 @@ def test_an_unreachable_profile_url_falls_back_to_the_last_good_copy_in_chinese(
     copy.write_text('name = "Lab"\n[endpoints]\norder = ["hf-mirror"]\n')
     assert copy.name == hashlib.sha256(url.encode()).hexdigest()[:16] + ".toml"
     refused = ("connection refused by 127.0.0.1:9: nothing listens there",)  # hubcheck's detail (NET's file)
-    out = chinese(hfenv("profile", "show", "--profile", url), f"无法获取 {url}（", f"）；已改用本地副本 {copy}",
+    out = chinese(hfenv("profile", "show", "--profile", url), f"{url} 获取失败，已改用本地副本 {copy}。原因：请求失败（",
                   'name = "Lab"', status=0, allowed=refused)
+    assert "（无法获取（" not in out  # no brackets in brackets
     assert "当前生效：" in out and "（由 --profile 指定）" in out
     chinese(hfenv("setup", "--dry-run", "--shell", "bash", "--endpoint", "hf", "--profile", url),
-            f"警告：实验室配置：无法获取 {url}（", f"已改用本地副本 {copy}", status=0, allowed=refused)
-    chinese(hfenv("profile", "check", url), f"{url}: 无法获取（", status=2, allowed=refused)
+            f"警告：实验室配置：{url} 获取失败", f"已改用本地副本 {copy}", status=0, allowed=refused)
+    chinese(hfenv("profile", "check", url), f"{url}: 请求失败（", status=2, allowed=refused)
     english = hfenv("profile", "show", "--profile", url, lang="en")
     assert f"{url} could not be fetched (" in english.stdout and f"used the local copy {copy}" in english.stdout
     report = hfenv("profile", "show", "--profile", url, "--json")

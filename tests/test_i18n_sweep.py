@@ -335,6 +335,8 @@ def test_conflicting_startup_files_and_take_over_in_chinese(sweep, serve):
     fish = home / ".config" / "fish" / "config.fish"
     fish.parent.mkdir(parents=True, exist_ok=True)
     fish.write_text("set -gx HF_ENDPOINT https://old.example\n", encoding="utf-8")
+    _code, out, _err = sweep("detect")
+    assert ".bashrc:1（赋值）：" in out, out  # what the line does, in Chinese (not "(set)")
     for shell in ("bash", "zsh", "fish"):
         sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist")
         sweep("setup", "--endpoint", hub.url, "--shell", shell, "--persist", "--take-over", "--dry-run")
