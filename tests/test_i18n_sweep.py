@@ -379,3 +379,28 @@ def test_a_full_profile_with_fallback_and_tokens_in_chinese(sweep, serve):
     sweep("doctor", "--offline", env={"HF_TOKEN_PATH": str(token_dir)})
     sweep("doctor", "--offline", "--check-token", env={"HF_TOKEN": "hf_x", "HF_ENDPOINT": "http://127.0.0.1:9"})
     sweep.check()
+
+
+def test_system_git_and_the_other_shells_in_chinese(sweep, tmp_path):
+    root = tmp_path / "root"
+    (root / "etc" / "profile.d").mkdir(parents=True)
+    git = {"GIT_CONFIG_GLOBAL": str(sweep.home / ".gitconfig")}
+    sweep("setup", "--system", "--root", str(root), "--endpoint", "hf-mirror", "--dry-run")
+    sweep("setup", "--system", "--root", str(root), "--endpoint", "hf-mirror")
+    sweep("reset", "--system", "--root", str(root), "--dry-run")
+    sweep("reset", "--system", "--root", str(root))
+    sweep("setup", "--system", "--root", str(tmp_path / "empty"), "--endpoint", "hf-mirror")
+    sweep("setup", "--git", "--endpoint", "hf-mirror", env=git)
+    sweep("setup", "--git", "--endpoint", "hf-mirror", "--persist", "--shell", "bash", "--xet", "on",
+          "--cache-dir", str(sweep.home / "c"), env=git)
+    sweep("doctor", "--offline", env=git)
+    sweep("reset", "--git", env=git)
+    sweep("reset", "--all", env=git)
+    for shell in ("cmd", "xonsh", "elvish", "sh", "ksh", "dash", "csh", "pwsh"):
+        sweep("setup", "--persist", "--shell", shell, "--endpoint", "hf", "--dry-run")
+        sweep("shell", "--shell", shell, "--endpoint", "hf", "--cache-dir", str(sweep.home / "a%b!c"),
+              check_stdout=False)
+        sweep("shell", "--shell", shell, "--endpoint", "hf", "--cache-dir", "/x\ny", check_stdout=False)
+    sweep("run", "--endpoint", "hf")
+    sweep("run", "--endpoint", "hf", "--", str(sweep.home))  # a directory, not a program
+    sweep.check()
