@@ -277,6 +277,7 @@ def test_garbage_proxies_in_chinese(sweep, proxy):
     sweep("setup", "--shell", "bash", "--dry-run", env=env)
     _code, out, _err = sweep("doctor", "--timeout", "3", env=env)
     assert not NESTED.search(out), [line for line in out.splitlines() if NESTED.search(line)]
+    assert "USE_MODELSCOPE_HUB=1（LLaMA-Factory）、VLLM_USE_MODELSCOPE=true（vLLM）" in out, out  # nothing usable
     sweep("shell", "--shell", "bash", env=env, check_stdout=False)
     sweep.check()
 

@@ -173,7 +173,8 @@ def judge(ctx: Context, facts: EndpointFacts) -> list[Finding]:
     if not chosen and not facts.also_works:
         out.error("nothing-usable", _("no Hugging Face endpoint is usable from here: not the Hub, not a mirror"),
                   _("fix the network (proxy, captive portal), or use ModelScope"))
-        switches = ", ".join(f"{n}={v} ({tool})" for n, v, tool in MODELSCOPE_SWITCHES)
+        switches = _(", ").join(_("{assignment} ({tool})").format(assignment=f"{n}={v}", tool=tool)
+                                for n, v, tool in MODELSCOPE_SWITCHES)
         out.info("modelscope", _("fallback: ModelScope (modelscope.cn) hosts many of the same models; tools "
                                  "that support it switch with {switches}. hfenv does not set these: model names "
                                  "and revisions differ between the two hubs").format(switches=switches))
