@@ -313,8 +313,8 @@ def test_an_unreachable_profile_url_falls_back_to_the_last_good_copy_in_chinese(
     copy.write_text('name = "Lab"\n[endpoints]\norder = ["hf-mirror"]\n')
     assert copy.name == hashlib.sha256(url.encode()).hexdigest()[:16] + ".toml"
     refused = ("connection refused by 127.0.0.1:9: nothing listens there",)  # hubcheck's detail (NET's file)
-    out = chinese(hfenv("profile", "show", "--profile", url), f"{url} 获取失败，已改用本地副本 {copy}。原因：请求失败（",
-                  'name = "Lab"', status=0, allowed=refused)
+    out = chinese(hfenv("profile", "show", "--profile", url),
+                  f"{url} 获取失败，已改用本地副本 {copy}。原因：请求失败（", 'name = "Lab"', status=0, allowed=refused)
     assert "（无法获取（" not in out  # no brackets in brackets
     assert "当前生效：" in out and "（由 --profile 指定）" in out
     chinese(hfenv("setup", "--dry-run", "--shell", "bash", "--endpoint", "hf", "--profile", url),
