@@ -116,8 +116,9 @@ def test_every_help_and_usage_error_in_chinese(sweep):
     sweep("shell", "--shell", "bash", "--endpoint", "nowhere")
     sweep("shell", "--shell", "bash", "--endpoint", "ftp://x")
     sweep("shell", "--shell", "bash", "--endpoint", "http://")
-    _code, _out, err = sweep("shell", "--shell", "bash", "--endpoint", "hf", "--cache-dir", "")
-    assert err.count("--cache-dir") == 1 and "--cache-dir：路径为空" in err, err  # the option named once
+    for args in (("shell", "--shell", "bash"), ("run", "--", "true"), ("setup", "--dry-run")):
+        _code, _out, err = sweep(*args[:1], "--endpoint", "hf", "--cache-dir", "", *args[1:])
+        assert err.count("--cache-dir") == 1 and "--cache-dir：路径为空" in err, err  # the option named once
     sweep("shell", "--shell", "bash", "--cache-dir", "$HOME/hf")
     sweep("shell", "--shell", "bash", "--cache-dir", "rel/dir")
     sweep("shell", "--shell", "bash", "--profile", "/nonexistent.toml")
