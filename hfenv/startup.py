@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,22 +161,53 @@ SYNTAXES = tuple(READERS)
 
 def parse_line(text: str, syntax: str = "posix", name: str = NAME) -> list[Action]:
     """What one line of a startup file does to `name`, in the syntax of the shells that read it."""
-    return [action for action, _ in _parse(text, syntax, name)[0]]
+    return [action for action, _, _ in _parse(text, syntax, name)[0]]
 
 
-def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool]], int]:
-    """(each action with whether it is conditional on this line, the change of block depth)."""
+_FISH_QUERIES = frozenset({"q", "S", "n", "--query", "--show", "--names"})
+
+
+def _scoped(syntax: str, words: Words, name: str, actions: list[Action]) -> tuple[list[Action], bool]:
+    """(actions, whether they set a fish universal variable), as the real shells do them.
+
+    Measured with fish 3.6, bash 5.2, zsh 5.9 and ksh93: ``set -q``/``-S``/``-n``
+    only look; ``set -U`` sets a universal variable, which a global of the same
+    name (an earlier ``set -g``/``-gx``/``set``) hides: the programs keep the
+    global's value. ``typeset +x``/``declare +x`` take the export flag away.
+    """
+    head = words[0][0] if words else ""
+    if head not in ("set", "typeset", "declare"):
+        return actions, False
+    options = [w for w, _ in words[1:] if w.startswith(("-", "+"))]
+    if syntax == "fish" and head == "set":
+        flags = {o for o in options if o.startswith("--")} | {c for o in options if not o.startswith("--")
+                                                              for c in o[1:]}
+        if flags & _FISH_QUERIES:
+            return [], False
+        return actions, bool(flags & {"U", "--universal"})
+    if syntax == "posix" and any(o.startswith("+") and "x" in o for o in options):
+        # `typeset +x NAME=value` assigns and unexports; `typeset +x NAME` unexports, like `export -n NAME`.
+        assigned = [(kind, value, dynamic, False) for kind, value, dynamic, _ in actions if kind == "set"]
+        if assigned or not any(w == name for w, _ in words[1:]):
+            return assigned, False
+        return [UNSET], False
+    return actions, False
+
+
+def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool, bool]], int]:
+    """(each action with whether it is conditional on this line and whether it sets a fish universal variable,
+    the change of block depth)."""
     text = text.strip()
     reader = READERS.get(syntax, READERS["posix"])
     patterns = reader.line_patterns(name)
     if patterns is not None:
         unset, setter = patterns
         if unset.search(text):
-            return [(UNSET, False)], 0
+            return [(UNSET, False, False)], 0
         match = setter.match(text)
         if not match:
             return [], 0
-        return [(reader.line_value(match["value"], shell_commands(match["value"])), False)], 0
+        return [(reader.line_value(match["value"], shell_commands(match["value"])), False, False)], 0
     openers, closers = reader.openers, reader.closers
     marks = openers | closers | reader.continuers
     out, depth, opened = [], 0, False
@@ -197,7 +229,8 @@ def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool]]
         opened = opened or opens
         if not words:
             continue
-        out += [(action, conditional) for action in reader.word_actions(words, name)]
+        actions, universal = _scoped(syntax, words, name, reader.word_actions(words, name))
+        out += [(action, conditional, universal) for action in actions]
     return out, depth
 
 
@@ -226,6 +259,42 @@ class StartupLine:
     conditional: bool = False
     shells: tuple[str, ...] = ()  # the shells that read the file; () = every program of the session
     hfenv_target: bool = False
+    universal: bool = False  # fish `set -U`: a global set earlier hides it
+
+
+def held_values(lines, shell: str | None) -> Iterator[tuple[object | None, bool]]:
+    """(the assignment `shell` holds, whether it exports it) after each of `lines` it reads, in order.
+
+    `lines`: :class:`StartupLine` or anything with its fields (doctor's settings). As the shells do
+    (measured with bash 5.2, zsh 5.9, dash 0.5, ksh93 and fish 3.6): an assignment without export keeps
+    the export flag an earlier line gave (``HF_ENDPOINT=x`` after ``export HF_ENDPOINT=y``, fish's
+    ``set -g`` after ``set -gx``), ``unset``/``set -e`` drop both, and fish's ``set -U`` is hidden by
+    a global set before it.
+    """
+    current, exported, has_global = None, False, False
+    for line in lines:
+        if shell is not None and line.shells and shell not in line.shells:
+            continue
+        if line.action == "unset":
+            current, exported, has_global = None, False, False
+        elif line.action == "export":
+            exported = True
+        elif line.value is not None:
+            if getattr(line, "universal", False) and has_global:
+                continue  # fish sets the universal variable; the global one is still what programs get
+            has_global = has_global or not getattr(line, "universal", False)
+            current = line
+            if line.exported is not None:
+                exported = line.exported
+        yield current, exported
+
+
+def reaches_programs(lines, line) -> bool:
+    """Whether a shell that reads `line` exports its value while it holds it (an earlier or a later
+    line may give the export flag): only then do the programs it starts see the value."""
+    if not line.shells:
+        return line.exported is not False
+    return any(current is line and exported for shell in line.shells for current, exported in held_values(lines, shell))
 
 
 def block_lines(data: bytes, markers, label: str) -> tuple[int, int] | None:
@@ -267,11 +336,12 @@ def scan(data: bytes, syntax: str, names: tuple[str, ...] = (NAME,), block: tupl
             nested = depth > 0
         for name in names if mentions else ():
             actions, _ = _parse(text, syntax, name)
-            for (action, value, dynamic, exported), conditional in actions:
+            for (action, value, dynamic, exported), conditional, universal in actions:
                 found.append(StartupLine(
                     name=name, path=path, line=number, text=text, action=action, value=value, dynamic=dynamic,
                     exported=exported, in_block=bool(block and block[0] <= number <= block[1]),
-                    conditional=conditional or nested, shells=shells, hfenv_target=hfenv_target))
+                    conditional=conditional or nested, shells=shells, hfenv_target=hfenv_target,
+                    universal=universal))
         if reader.openers:
             depth = max(0, depth + _parse(text, syntax, "\0")[1])
     return found
