@@ -131,12 +131,16 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
     """
     out = Findings("layers")
     exports = {id(s): reaches_programs(settings, s) for s in settings if s.assigns}
+    reaching = final_settings([s for s in settings if exports.get(id(s))])  # per file, the last value exported
+    readers_all = sorted({n for s in settings for n in s.shells})
+    held = {id(c) for n in readers_all or [None] for c, _x in held_values(settings, n) if c is not None}
+    # What the other shells end with: the value each one's programs get (not a line a later one undoes).
+    ends = {id(won) for won in (new_shell_value(settings, n)[0] for n in readers_all) if won is not None}
     own = [shell] + sorted({s.shells[0] for s in settings if s.where == "file" and len(s.shells) == 1} - {shell})
     outcome = {name: new_shell_value(settings, name) for name in own}
     this, this_unexported = outcome[shell]
     winners = {name: won for name, (won, _) in outcome.items() if won is not None and not won.dynamic}
-    elsewhere = [s for s in final_settings(settings) if not s.dynamic and exports[id(s)]
-                 and not s.applies_to(shell)]
+    elsewhere = [s for s in reaching if id(s) in ends and not s.dynamic and not s.applies_to(shell)]
     values = list(dict.fromkeys([normalized(s.value) for s in winners.values()]
                                 + [normalized(s.value) for s in elsewhere]))
     new_terminal = (_("open a new terminal (windows already open keep the old environment)")
@@ -157,8 +161,8 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
         return "warn", fix, True
 
     def agreeing(won: Setting) -> list[Setting]:
-        return [s for s in final_settings(settings) if s.applies_to(shell) and not s.dynamic
-                and exports[id(s)] and normalized(s.value) == normalized(won.value)]
+        return [s for s in reaching if s.applies_to(shell) and not s.dynamic
+                and normalized(s.value) == normalized(won.value)] or [won]
 
     distinct = list(dict.fromkeys(winners.values()))
     if len({normalized(s.value) for s in distinct}) > 1:
@@ -258,7 +262,7 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
         out.add(*_describe(setting, exports.get(id(setting), False)))
     multiple: dict[str, list[Setting]] = {}
     for setting in settings:
-        if setting.assigns:
+        if setting.assigns and (id(setting) in held or not setting.universal):  # not a hidden `set -U`
             multiple.setdefault(setting.path or setting.label, []).append(setting)
     for group in multiple.values():
         if len({s.value for s in group}) > 1:
