@@ -167,35 +167,38 @@ def parse_line(text: str, syntax: str = "posix", name: str = NAME) -> list[Actio
 _FISH_QUERIES = frozenset({"q", "S", "n", "--query", "--show", "--names"})
 
 
-def _scoped(syntax: str, words: Words, name: str, actions: list[Action]) -> tuple[list[Action], bool]:
-    """(actions, whether they set a fish universal variable), as the real shells do them.
+def _scoped(syntax: str, words: Words, name: str, actions: list[Action]) -> tuple[list[Action], str]:
+    """(actions, the fish scope they work on: "global", "universal", "any" without -g/-U; "" for the other
+    shells), as the real shells do them.
 
     Measured with fish 3.6, bash 5.2, zsh 5.9 and ksh93: ``set -q``/``-S``/``-n``
-    only look; ``set -U`` sets a universal variable, which a global of the same
-    name (an earlier ``set -g``/``-gx``/``set``) hides: the programs keep the
-    global's value. ``typeset +x``/``declare +x`` take the export flag away.
+    only look; ``set -U`` sets a universal variable, ``set -g`` a global one, and
+    ``set``/``set -e`` without either the global one if there is one, else the
+    universal one (see :func:`held_values`). ``typeset +x``/``declare +x`` take
+    the export flag away.
     """
     head = words[0][0] if words else ""
     if head not in ("set", "typeset", "declare"):
-        return actions, False
+        return actions, ""
     options = [w for w, _ in words[1:] if w.startswith(("-", "+"))]
     if syntax == "fish" and head == "set":
         flags = {o for o in options if o.startswith("--")} | {c for o in options if not o.startswith("--")
                                                               for c in o[1:]}
         if flags & _FISH_QUERIES:
-            return [], False
-        return actions, bool(flags & {"U", "--universal"})
+            return [], ""
+        return actions, ("universal" if flags & {"U", "--universal"} else "global" if flags & {"g", "--global"}
+                         else "any")
     if syntax == "posix" and any(o.startswith("+") and "x" in o for o in options):
         # `typeset +x NAME=value` assigns and unexports; `typeset +x NAME` unexports, like `export -n NAME`.
         assigned = [(kind, value, dynamic, False) for kind, value, dynamic, _ in actions if kind == "set"]
         if assigned or not any(w == name for w, _ in words[1:]):
-            return assigned, False
-        return [UNSET], False
-    return actions, False
+            return assigned, ""
+        return [UNSET], ""
+    return actions, ""
 
 
-def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool, bool]], int]:
-    """(each action with whether it is conditional on this line and whether it sets a fish universal variable,
+def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool, str]], int]:
+    """(each action with whether it is conditional on this line and the fish scope it works on (_scoped),
     the change of block depth)."""
     text = text.strip()
     reader = READERS.get(syntax, READERS["posix"])
@@ -203,11 +206,11 @@ def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool, 
     if patterns is not None:
         unset, setter = patterns
         if unset.search(text):
-            return [(UNSET, False, False)], 0
+            return [(UNSET, False, "")], 0
         match = setter.match(text)
         if not match:
             return [], 0
-        return [(reader.line_value(match["value"], shell_commands(match["value"])), False, False)], 0
+        return [(reader.line_value(match["value"], shell_commands(match["value"])), False, "")], 0
     openers, closers = reader.openers, reader.closers
     marks = openers | closers | reader.continuers
     out, depth, opened = [], 0, False
@@ -229,8 +232,8 @@ def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool, 
         opened = opened or opens
         if not words:
             continue
-        actions, universal = _scoped(syntax, words, name, reader.word_actions(words, name))
-        out += [(action, conditional, universal) for action in actions]
+        actions, scope = _scoped(syntax, words, name, reader.word_actions(words, name))
+        out += [(action, conditional, scope) for action in actions]
     return out, depth
 
 
@@ -259,34 +262,45 @@ class StartupLine:
     conditional: bool = False
     shells: tuple[str, ...] = ()  # the shells that read the file; () = every program of the session
     hfenv_target: bool = False
-    universal: bool = False  # fish `set -U`: a global set earlier hides it
+    scope: str = ""  # fish `set`: "global" (-g), "universal" (-U), "any" (neither); "" for the other shells
+
+    @property
+    def universal(self) -> bool:
+        return self.scope == "universal"
 
 
 def held_values(lines, shell: str | None) -> Iterator[tuple[object | None, bool]]:
-    """(the assignment `shell` holds, whether it exports it) after each of `lines` it reads, in order.
+    """(the assignment whose value `shell` holds, whether its programs get it) after each line it reads.
 
     `lines`: :class:`StartupLine` or anything with its fields (doctor's settings). As the shells do
     (measured with bash 5.2, zsh 5.9, dash 0.5, ksh93 and fish 3.6): an assignment without export keeps
     the export flag an earlier line gave (``HF_ENDPOINT=x`` after ``export HF_ENDPOINT=y``, fish's
-    ``set -g`` after ``set -gx``), ``unset``/``set -e`` drop both, and fish's ``set -U`` is hidden by
-    a global set before it.
+    ``set -g`` after ``set -gx``); ``unset`` drops both. fish keeps a global and a universal variable
+    apart: ``set``/``set -e`` without -g/-U work on the global one if there is one, else on the universal
+    one; a new global starts unexported; programs get the global's value when it is exported, else the
+    universal's when that one is (``set -Ux`` then ``set -g`` still gives programs the universal value).
+    The other shells' lines (and the environment files, imported at start) work on the global one.
     """
-    current, exported, has_global = None, False, False
+    slots: dict[str, list] = {"global": [None, False], "universal": [None, False]}  # [line, exported]
     for line in lines:
         if shell is not None and line.shells and shell not in line.shells:
             continue
+        scope = getattr(line, "scope", "") or "global"
+        if scope == "any":
+            scope = "universal" if slots["global"][0] is None and slots["universal"][0] is not None else "global"
+        slot = slots[scope]
         if line.action == "unset":
-            current, exported, has_global = None, False, False
+            slot[:] = [None, False]
         elif line.action == "export":
-            exported = True
+            slot[1] = True
         elif line.value is not None:
-            if getattr(line, "universal", False) and has_global:
-                continue  # fish sets the universal variable; the global one is still what programs get
-            has_global = has_global or not getattr(line, "universal", False)
-            current = line
-            if line.exported is not None:
-                exported = line.exported
-        yield current, exported
+            slot[:] = [line, line.exported if line.exported is not None else slot[1]]
+        if slots["global"][0] is not None and slots["global"][1]:
+            yield slots["global"][0], True
+        elif slots["universal"][0] is not None and slots["universal"][1]:
+            yield slots["universal"][0], True
+        else:
+            yield slots["global"][0] or slots["universal"][0], False
 
 
 def reaches_programs(lines, line) -> bool:
@@ -336,12 +350,12 @@ def scan(data: bytes, syntax: str, names: tuple[str, ...] = (NAME,), block: tupl
             nested = depth > 0
         for name in names if mentions else ():
             actions, _ = _parse(text, syntax, name)
-            for (action, value, dynamic, exported), conditional, universal in actions:
+            for (action, value, dynamic, exported), conditional, scope in actions:
                 found.append(StartupLine(
                     name=name, path=path, line=number, text=text, action=action, value=value, dynamic=dynamic,
                     exported=exported, in_block=bool(block and block[0] <= number <= block[1]),
                     conditional=conditional or nested, shells=shells, hfenv_target=hfenv_target,
-                    universal=universal))
+                    scope=scope))
         if reader.openers:
             depth = max(0, depth + _parse(text, syntax, "\0")[1])
     return found

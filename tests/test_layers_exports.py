@@ -32,7 +32,7 @@ def test_parse_line_reads_flags_as_the_shells_do(syntax, line, expected):
 def lines_of(text: str, syntax: str, shell: str) -> list[Setting]:
     found = startup.scan(text.encode(), syntax, path=f"/h/{shell}rc", shells=(shell,))
     return [Setting("file", f"~/{shell}rc:{x.line}", x.value, path=x.path, line=x.line, in_block=False,
-                    shells=x.shells, action=x.action, exported=x.exported, universal=x.universal) for x in found]
+                    shells=x.shells, action=x.action, exported=x.exported, scope=x.scope) for x in found]
 
 
 @pytest.mark.parametrize("syntax, shell, text, exported, kept", [
@@ -41,6 +41,9 @@ def lines_of(text: str, syntax: str, shell: str) -> list[Setting]:
     ("fish", "fish", f"set -gx HF_ENDPOINT {Y}\nset -U HF_ENDPOINT {A}", Y, None),  # hidden by the global
     ("fish", "fish", f"set -Ux HF_ENDPOINT {A}", A, None),
     ("fish", "fish", f"set -gx HF_ENDPOINT {Y}\nset -gu HF_ENDPOINT {A}", None, A),
+    ("fish", "fish", f"set -Ux HF_ENDPOINT {Y}\nset -g HF_ENDPOINT {A}", Y, None),  # the global is not exported
+    ("fish", "fish", f"set -Ux HF_ENDPOINT {Y}\nset HF_ENDPOINT {A}", A, None),  # changes the universal
+    ("fish", "fish", f"set -U HF_ENDPOINT {Y}", None, Y),
     ("posix", "bash", f"export HF_ENDPOINT={Y}\nHF_ENDPOINT={A}", A, None),
     ("posix", "bash", f"export HF_ENDPOINT={Y}\ntypeset +x HF_ENDPOINT={A}", None, A),
     ("posix", "bash", f"export HF_ENDPOINT={Y}\nunset HF_ENDPOINT\nHF_ENDPOINT={A}", None, A),
@@ -87,3 +90,6 @@ def test_a_hidden_universal_is_described_and_not_a_second_assignment():
     assert "layers.same-file-twice" not in codes(found)
     assert [f.message for f in found if f.code == "layers.not-in-process"][0].endswith(f"new terminals use {Y}")
     assert any("the global one set before it hides it" in f.message for f in found)
+    alone = doctor.judge_layers(lines_of(f"set -U HF_ENDPOINT {A}", "fish", "fish"), None, "fish", None, None, [],
+                                "linux")
+    assert not any("hides it" in f.message for f in alone) and "layers.not-exported" in codes(alone)

@@ -25,6 +25,7 @@ from conftest import hfenv_cmd, need_program
 
 A = "https://a.example.com"
 Y = "https://y.example.com"
+U = "https://u.example.com"
 
 FISH = [  # (lines of config.fish, what fish's programs get)
     (["set -g HF_ENDPOINT A"], None),
@@ -41,6 +42,11 @@ FISH = [  # (lines of config.fish, what fish's programs get)
     (["set -gx HF_ENDPOINT Y", "set -gu HF_ENDPOINT A"], None),
     (["set -gx HF_ENDPOINT Y", "set -q HF_ENDPOINT"], Y),
     (["set -g HF_ENDPOINT Y", "set -gx HF_ENDPOINT A"], A),
+    # A universal and a global variable side by side: programs get the global one only when it is exported.
+    (["set -Ux HF_ENDPOINT U", "set -g HF_ENDPOINT A"], U),
+    (["set -Ux HF_ENDPOINT U", "set HF_ENDPOINT A"], A),  # no -g: changes the universal one
+    (["set -Ux HF_ENDPOINT U", "set -gx HF_ENDPOINT A", "set -e HF_ENDPOINT"], U),  # erases the global one
+    (["set -U HF_ENDPOINT U", "set -x HF_ENDPOINT A"], A),
 ]
 
 POSIX = [  # (lines, what the shell's programs get, the shells that have the builtins used)
@@ -70,7 +76,7 @@ STARTS = {
 def write(home, shell: str, lines: list[str]) -> None:
     path = home / STARTS[shell][0]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(re.sub(r"\b([AY])$", lambda m: {"A": A, "Y": Y}[m[1]], line) + "\n"
+    path.write_text("".join(re.sub(r"\b([AYU])$", lambda m: {"A": A, "Y": Y, "U": U}[m[1]], line) + "\n"
                             for line in lines))
 
 

@@ -31,10 +31,14 @@ class Setting:
     hfenv_target: bool = False  # a place `hfenv setup --persist` writes
     action: str = "set"  # "set", "unset", or "export" (exports what an earlier line assigned)
     exported: bool | None = True  # for "set": True exports it, False does not, None keeps what it was
-    universal: bool = False  # fish `set -U`: a global set earlier (`set -g`, `set -gx`, `set`) hides it
+    scope: str = ""  # fish `set`: "global", "universal" (-U), "any"; "" for the other shells (hfenv.startup)
 
     def applies_to(self, shell: str | None) -> bool:
         return shell is None or not self.shells or shell in self.shells
+
+    @property
+    def universal(self) -> bool:
+        return self.scope == "universal"
 
     @property
     def assigns(self) -> bool:
@@ -44,7 +48,7 @@ class Setting:
         return {"where": self.where, "label": self.label, "value": self.value, "path": self.path,
                 "line": self.line, "in_block": self.in_block, "shells": list(self.shells),
                 "dynamic": self.dynamic, "hfenv_target": self.hfenv_target, "action": self.action,
-                "exported": self.exported, "universal": self.universal}
+                "exported": self.exported, "scope": self.scope}
 
 
 def read_settings(places: list[StartupPlace], home: PurePath,
@@ -57,7 +61,7 @@ def read_settings(places: list[StartupPlace], home: PurePath,
     settings = [Setting(
         where="file", label=f"{pretty_path(line.path, home)}:{line.line}", value=line.value, path=line.path,
         line=line.line, in_block=line.in_block, shells=line.shells, dynamic=line.dynamic,
-        hfenv_target=line.hfenv_target, action=line.action, exported=line.exported, universal=line.universal,
+        hfenv_target=line.hfenv_target, action=line.action, exported=line.exported, scope=line.scope,
     ) for line in lines]
     return settings, [(pretty_path(path, home), problem) for path, problem in problems]
 
@@ -259,7 +263,7 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
             out.error("malformed", _("{label} sets a malformed value: {problem}").format(
                 label=local(setting.label), problem=malformed[1]), malformed[2])
     for setting in settings:
-        out.add(*_describe(setting, exports.get(id(setting), False)))
+        out.add(*_describe(setting, exports.get(id(setting), False), id(setting) not in held))
     multiple: dict[str, list[Setting]] = {}
     for setting in settings:
         if setting.assigns and (id(setting) in held or not setting.universal):  # not a hidden `set -U`
@@ -292,8 +296,9 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
     return out.items
 
 
-def _describe(setting: Setting, reaches: bool) -> tuple[str, str, str, str | None]:
-    """A detail line for one place (level, code, message, fix); `reaches`: the shells export its value."""
+def _describe(setting: Setting, reaches: bool, hidden: bool = False) -> tuple[str, str, str, str | None]:
+    """A detail line for one place (level, code, message, fix); `reaches`: the shells export its value;
+    `hidden`: no shell ever holds it."""
     readers = ", ".join(setting.shells) if setting.shells else _("every new program")
     label = local(setting.label)
     if setting.action == "unset":
@@ -306,7 +311,7 @@ def _describe(setting: Setting, reaches: bool) -> tuple[str, str, str, str | Non
         return ("info", "dynamic", _("{label} computes HF_ENDPOINT when the shell starts ({value}); doctor cannot "
                                      "tell its value (read by {readers})").format(
             label=label, value=setting.value, readers=readers), None)
-    if setting.universal and not reaches and setting.exported is not False:
+    if setting.universal and hidden:
         exported = _(", a universal variable: the global one set before it hides it")
     elif not reaches:
         exported = _(", not exported")
