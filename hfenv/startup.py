@@ -19,6 +19,9 @@ through this module, so they always agree on where a variable is set.
   with its line number, whether it is inside hfenv's marker block, and whether
   it is *conditional* (inside ``if``/``case``/a loop/a function, or after
   ``&&``/``||``): hfenv cannot tell whether such a line runs.
+- :func:`held_values`: what a shell holds after each line it reads, and whether
+  its programs get it (the export flag an earlier line gave stays; fish's
+  global and universal variables are kept apart), as the real shells do.
 - :func:`read_places`: :func:`scan` over files on disk, read with
   :func:`hfenv.files.read_regular` (a FIFO or /dev/zero among the startup files
   is a problem reported by name, never a hang).
