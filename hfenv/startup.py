@@ -500,6 +500,34 @@ def sourced_files(path: Path, home: str) -> list[Path]:
     return found
 
 
+_SETUVAR = re.compile(r"SETUVAR((?: --[a-z]+)*) ([A-Za-z0-9_]+):(.*)")
+
+
+def fish_universal_lines(path: Path, names: tuple[str, ...] = (NAME,)) -> tuple[list[StartupLine],
+                                                                                 list[tuple[str, str]]]:
+    """fish's universal variables (`set -U`/`set -Ux` typed at a prompt), which fish stores in
+    ``fish_variables`` and has before it reads any startup file: each as a StartupLine of scope
+    "universal" (``SETUVAR --export NAME:VALUE``; ``\\xNN`` escapes, ``\\x1e`` between list items).
+    Also (path, problem) when the file is not a regular file."""
+    try:
+        data = read_regular(path)
+    except FileRefused as exc:
+        return [], [(str(path), exc.reason)]
+    except OSError:
+        return [], []
+    found = []
+    for number, raw in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
+        match = _SETUVAR.fullmatch(raw.strip())
+        if match is None or match[2] not in names:
+            continue
+        value = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m[1], 16)), match[3].replace("\\\\", "\\x5c"))
+        found.append(StartupLine(
+            name=match[2], path=str(path), line=number, text=raw.strip(), action="set",
+            value=value.replace("\x1e", " "), dynamic=False, exported="--export" in match[1].split(),
+            in_block=False, shells=("fish",), scope="universal"))
+    return found, []
+
+
 def read_places(places: list[StartupPlace], names: tuple[str, ...] = (NAME,),
                 contents: dict[str, bytes | None] | None = None) -> tuple[list[StartupLine], list[tuple[str, str]]]:
     """The lines of each place that touch names (in read order), and (path, problem) for files not judged.

@@ -93,3 +93,16 @@ def test_a_hidden_universal_is_described_and_not_a_second_assignment():
     alone = doctor.judge_layers(lines_of(f"set -U HF_ENDPOINT {A}", "fish", "fish"), None, "fish", None, None, [],
                                 "linux")
     assert not any("hides it" in f.message for f in alone) and "layers.not-exported" in codes(alone)
+
+
+def test_fish_variables_are_read_with_their_escapes_and_export_flag(tmp_path):
+    stored = tmp_path / "fish_variables"
+    stored.write_text("# This file contains fish universal variable definitions.\n# VERSION: 3.0\n"
+                      "SETUVAR --export HF_ENDPOINT:https\\x3a//hf\\x2dmirror\\x2ecom\n"
+                      "SETUVAR HF_HOME:/data/hf\\x1ecache\nSETUVAR __fish_initialized:3400\n")
+    [line] = startup.fish_universal_lines(stored)[0]
+    assert (line.line, line.value, line.exported, line.scope, line.shells) == (
+        3, "https://hf-mirror.com", True, "universal", ("fish",))
+    [home] = startup.fish_universal_lines(stored, ("HF_HOME",))[0]
+    assert (home.value, home.exported) == ("/data/hf cache", False)
+    assert startup.fish_universal_lines(tmp_path / "missing") == ([], [])

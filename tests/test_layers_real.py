@@ -114,13 +114,41 @@ def doctor_new_shell_value(findings: dict[str, str]) -> str | None:
 @pytest.mark.parametrize("lines, expected", FISH, ids=[" ; ".join(c[0]) for c in FISH])
 def test_doctor_agrees_with_real_fish(isolated_home, lines, expected):
     write(isolated_home, "fish", lines)
+    # doctor first: a `set -U` line changes fish_variables when fish runs it.
+    found, other = doctor_findings(isolated_home, "fish"), doctor_findings(isolated_home, "bash")
     assert real_shell(isolated_home, "fish") == expected  # the measurement this case stands on
-    assert doctor_new_shell_value(doctor_findings(isolated_home, "fish")) == expected
+    assert doctor_new_shell_value(found) == expected
     # Asked about bash (which reads none of it): fish's lines count only when fish exports them.
-    other = doctor_findings(isolated_home, "bash")
     assert ("layers.other-shells-only" in other) == (expected is not None), other
     if expected is not None:
         assert other["layers.other-shells-only"].endswith(f"the others {expected}")
+
+
+PROMPT = [  # (typed at a fish prompt before, lines of config.fish, what fish's programs get)
+    ("set -Ux HF_ENDPOINT U", [], U),
+    ("set -U HF_ENDPOINT U", [], None),
+    ("set -Ux HF_ENDPOINT U", ["set -g HF_ENDPOINT A"], U),
+    ("set -Ux HF_ENDPOINT U", ["set HF_ENDPOINT A"], A),
+    ("set -U HF_ENDPOINT U", ["set -x HF_ENDPOINT A"], A),
+    ("set -Ux HF_ENDPOINT U", ["set -gx HF_ENDPOINT A"], A),
+    ("set -Ux HF_ENDPOINT U", ["set -e HF_ENDPOINT"], None),
+    ("set -Ux HF_ENDPOINT U", ["set -gx HF_ENDPOINT A", "set -e HF_ENDPOINT"], U),
+]
+
+
+@pytest.mark.slow  # real fish and doctor, as subprocesses
+@pytest.mark.parametrize("typed, lines, expected", PROMPT, ids=[f"{c[0]} | {' ; '.join(c[1])}" for c in PROMPT])
+def test_doctor_reads_the_universal_variables_fish_stores(isolated_home, typed, lines, expected):
+    # fish keeps `set -U` typed at a prompt in fish_variables, and has it before any startup file.
+    env = {"HOME": str(isolated_home), "XDG_CONFIG_HOME": str(isolated_home / ".config"),
+           "PATH": os.environ["PATH"], "TERM": "dumb"}
+    subprocess.run([need_program("fish"), "-c", typed.replace(" U", f" {U}")], env=env, check=True, timeout=30,
+                   stdin=subprocess.DEVNULL, cwd=isolated_home)
+    write(isolated_home, "fish", lines)
+    found, other = doctor_findings(isolated_home, "fish"), doctor_findings(isolated_home, "bash")
+    assert real_shell(isolated_home, "fish") == expected
+    assert doctor_new_shell_value(found) == expected
+    assert ("layers.other-shells-only" in other) == (expected is not None), other
 
 
 CASES = [(shell, lines, expected) for lines, expected, shells in POSIX for shell in shells]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from ..endpoints import CATALOG, ConfigError, Endpoint, name_for_url
 from ..i18n import N_, Msg, _, local, ngettext
 
 # Where startup files set HF_ENDPOINT: one reader for doctor, detect and setup (hfenv.startup).
-from ..startup import StartupPlace, held_values, reaches_programs, startup_places
+from ..startup import StartupPlace, fish_universal_lines, held_values, reaches_programs, startup_places
 from .context import Context, Section
 from .report import Finding, Findings
 from .values import DEFAULT_ENDPOINT, arg, eval_hint, join, named, normalized, pretty_path, shown, value_problem
@@ -58,12 +58,15 @@ def read_settings(places: list[StartupPlace], home: PurePath,
     from ..startup import read_places
 
     lines, problems = read_places(places) if name is None else read_places(places, (name,))
-    settings = [Setting(
+    return _settings(lines, home), [(pretty_path(path, home), problem) for path, problem in problems]
+
+
+def _settings(lines, home: PurePath) -> list[Setting]:
+    return [Setting(
         where="file", label=f"{pretty_path(line.path, home)}:{line.line}", value=line.value, path=line.path,
         line=line.line, in_block=line.in_block, shells=line.shells, dynamic=line.dynamic,
         hfenv_target=line.hfenv_target, action=line.action, exported=line.exported, scope=line.scope,
     ) for line in lines]
-    return settings, [(pretty_path(path, home), problem) for path, problem in problems]
 
 
 def read_windows_environment(host) -> tuple[list[Setting], list[tuple[str, str]]]:
@@ -351,6 +354,10 @@ def gather(ctx: Context) -> LayerFacts:
     from ..endpoints import known_endpoints, saved_choice
 
     settings, problems = read_settings(startup_places(ctx.platform, ctx.host, ctx.options.root), ctx.home)
+    # fish has its universal variables (`set -Ux` typed at a prompt) before it reads any startup file.
+    universal, unreadable = fish_universal_lines(Path(str(ctx.platform.config_home())) / "fish" / "fish_variables")
+    settings = _settings(universal, ctx.home) + settings
+    problems += [(pretty_path(path, ctx.home), problem) for path, problem in unreadable]
     if ctx.platform.system == "windows":
         win, win_problems = read_windows_environment(ctx.host)
         settings += win
