@@ -19,6 +19,9 @@ through this module, so they always agree on where a variable is set.
   with its line number, whether it is inside hfenv's marker block, and whether
   it is *conditional* (inside ``if``/``case``/a loop/a function, or after
   ``&&``/``||``): hfenv cannot tell whether such a line runs.
+- :func:`held_values`: what a shell holds after each line it reads, and whether
+  its programs get it (the export flag an earlier line gave stays; fish's
+  global and universal variables are kept apart), as the real shells do.
 - :func:`read_places`: :func:`scan` over files on disk, read with
   :func:`hfenv.files.read_regular` (a FIFO or /dev/zero among the startup files
   is a problem reported by name, never a hang).
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,22 +164,56 @@ SYNTAXES = tuple(READERS)
 
 def parse_line(text: str, syntax: str = "posix", name: str = NAME) -> list[Action]:
     """What one line of a startup file does to `name`, in the syntax of the shells that read it."""
-    return [action for action, _ in _parse(text, syntax, name)[0]]
+    return [action for action, _, _ in _parse(text, syntax, name)[0]]
 
 
-def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool]], int]:
-    """(each action with whether it is conditional on this line, the change of block depth)."""
+_FISH_QUERIES = frozenset({"q", "S", "n", "--query", "--show", "--names"})
+
+
+def _scoped(syntax: str, words: Words, name: str, actions: list[Action]) -> tuple[list[Action], str]:
+    """(actions, the fish scope they work on: "global", "universal", "any" without -g/-U; "" for the other
+    shells), as the real shells do them.
+
+    Measured with fish 3.6, bash 5.2, zsh 5.9 and ksh93: ``set -q``/``-S``/``-n``
+    only look; ``set -U`` sets a universal variable, ``set -g`` a global one, and
+    ``set``/``set -e`` without either the global one if there is one, else the
+    universal one (see :func:`held_values`). ``typeset +x``/``declare +x`` take
+    the export flag away.
+    """
+    head = words[0][0] if words else ""
+    if head not in ("set", "typeset", "declare"):
+        return actions, ""
+    options = [w for w, _ in words[1:] if w.startswith(("-", "+"))]
+    if syntax == "fish" and head == "set":
+        flags = {o for o in options if o.startswith("--")} | {c for o in options if not o.startswith("--")
+                                                              for c in o[1:]}
+        if flags & _FISH_QUERIES:
+            return [], ""
+        return actions, ("universal" if flags & {"U", "--universal"} else "global" if flags & {"g", "--global"}
+                         else "any")
+    if syntax == "posix" and any(o.startswith("+") and "x" in o for o in options):
+        # `typeset +x NAME=value` assigns and unexports; `typeset +x NAME` unexports, like `export -n NAME`.
+        assigned = [(kind, value, dynamic, False) for kind, value, dynamic, _ in actions if kind == "set"]
+        if assigned or not any(w == name for w, _ in words[1:]):
+            return assigned, ""
+        return [UNSET], ""
+    return actions, ""
+
+
+def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool, str]], int]:
+    """(each action with whether it is conditional on this line and the fish scope it works on (_scoped),
+    the change of block depth)."""
     text = text.strip()
     reader = READERS.get(syntax, READERS["posix"])
     patterns = reader.line_patterns(name)
     if patterns is not None:
         unset, setter = patterns
         if unset.search(text):
-            return [(UNSET, False)], 0
+            return [(UNSET, False, "")], 0
         match = setter.match(text)
         if not match:
             return [], 0
-        return [(reader.line_value(match["value"], shell_commands(match["value"])), False)], 0
+        return [(reader.line_value(match["value"], shell_commands(match["value"])), False, "")], 0
     openers, closers = reader.openers, reader.closers
     marks = openers | closers | reader.continuers
     out, depth, opened = [], 0, False
@@ -197,7 +235,8 @@ def _parse(text: str, syntax: str, name: str) -> tuple[list[tuple[Action, bool]]
         opened = opened or opens
         if not words:
             continue
-        out += [(action, conditional) for action in reader.word_actions(words, name)]
+        actions, scope = _scoped(syntax, words, name, reader.word_actions(words, name))
+        out += [(action, conditional, scope) for action in actions]
     return out, depth
 
 
@@ -226,6 +265,53 @@ class StartupLine:
     conditional: bool = False
     shells: tuple[str, ...] = ()  # the shells that read the file; () = every program of the session
     hfenv_target: bool = False
+    scope: str = ""  # fish `set`: "global" (-g), "universal" (-U), "any" (neither); "" for the other shells
+
+    @property
+    def universal(self) -> bool:
+        return self.scope == "universal"
+
+
+def held_values(lines, shell: str | None) -> Iterator[tuple[object | None, bool]]:
+    """(the assignment whose value `shell` holds, whether its programs get it) after each line it reads.
+
+    `lines`: :class:`StartupLine` or anything with its fields (doctor's settings). As the shells do
+    (measured with bash 5.2, zsh 5.9, dash 0.5, ksh93 and fish 3.6): an assignment without export keeps
+    the export flag an earlier line gave (``HF_ENDPOINT=x`` after ``export HF_ENDPOINT=y``, fish's
+    ``set -g`` after ``set -gx``); ``unset`` drops both. fish keeps a global and a universal variable
+    apart: ``set``/``set -e`` without -g/-U work on the global one if there is one, else on the universal
+    one; a new global starts unexported; programs get the global's value when it is exported, else the
+    universal's when that one is (``set -Ux`` then ``set -g`` still gives programs the universal value).
+    The other shells' lines (and the environment files, imported at start) work on the global one.
+    """
+    slots: dict[str, list] = {"global": [None, False], "universal": [None, False]}  # [line, exported]
+    for line in lines:
+        if shell is not None and line.shells and shell not in line.shells:
+            continue
+        scope = getattr(line, "scope", "") or "global"
+        if scope == "any":
+            scope = "universal" if slots["global"][0] is None and slots["universal"][0] is not None else "global"
+        slot = slots[scope]
+        if line.action == "unset":
+            slot[:] = [None, False]
+        elif line.action == "export":
+            slot[1] = True
+        elif line.value is not None:
+            slot[:] = [line, line.exported if line.exported is not None else slot[1]]
+        if slots["global"][0] is not None and slots["global"][1]:
+            yield slots["global"][0], True
+        elif slots["universal"][0] is not None and slots["universal"][1]:
+            yield slots["universal"][0], True
+        else:
+            yield slots["global"][0] or slots["universal"][0], False
+
+
+def reaches_programs(lines, line) -> bool:
+    """Whether a shell that reads `line` exports its value while it holds it (an earlier or a later
+    line may give the export flag): only then do the programs it starts see the value."""
+    if not line.shells:
+        return line.exported is not False
+    return any(current is line and exported for shell in line.shells for current, exported in held_values(lines, shell))
 
 
 def block_lines(data: bytes, markers, label: str) -> tuple[int, int] | None:
@@ -267,11 +353,12 @@ def scan(data: bytes, syntax: str, names: tuple[str, ...] = (NAME,), block: tupl
             nested = depth > 0
         for name in names if mentions else ():
             actions, _ = _parse(text, syntax, name)
-            for (action, value, dynamic, exported), conditional in actions:
+            for (action, value, dynamic, exported), conditional, scope in actions:
                 found.append(StartupLine(
                     name=name, path=path, line=number, text=text, action=action, value=value, dynamic=dynamic,
                     exported=exported, in_block=bool(block and block[0] <= number <= block[1]),
-                    conditional=conditional or nested, shells=shells, hfenv_target=hfenv_target))
+                    conditional=conditional or nested, shells=shells, hfenv_target=hfenv_target,
+                    scope=scope))
         if reader.openers:
             depth = max(0, depth + _parse(text, syntax, "\0")[1])
     return found
@@ -411,6 +498,34 @@ def sourced_files(path: Path, home: str) -> list[Path]:
             if os.path.isabs(target):
                 found.append(Path(target))
     return found
+
+
+_SETUVAR = re.compile(r"SETUVAR((?: --[a-z]+)*) ([A-Za-z0-9_]+):(.*)")
+
+
+def fish_universal_lines(path: Path, names: tuple[str, ...] = (NAME,)) -> tuple[list[StartupLine],
+                                                                                 list[tuple[str, str]]]:
+    """fish's universal variables (`set -U`/`set -Ux` typed at a prompt), which fish stores in
+    ``fish_variables`` and has before it reads any startup file: each as a StartupLine of scope
+    "universal" (``SETUVAR --export NAME:VALUE``; ``\\xNN`` escapes, ``\\x1e`` between list items).
+    Also (path, problem) when the file is not a regular file."""
+    try:
+        data = read_regular(path)
+    except FileRefused as exc:
+        return [], [(str(path), exc.reason)]
+    except OSError:
+        return [], []
+    found = []
+    for number, raw in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
+        match = _SETUVAR.fullmatch(raw.strip())
+        if match is None or match[2] not in names:
+            continue
+        value = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m[1], 16)), match[3].replace("\\\\", "\\x5c"))
+        found.append(StartupLine(
+            name=match[2], path=str(path), line=number, text=raw.strip(), action="set",
+            value=value.replace("\x1e", " "), dynamic=False, exported="--export" in match[1].split(),
+            in_block=False, shells=("fish",), scope="universal"))
+    return found, []
 
 
 def read_places(places: list[StartupPlace], names: tuple[str, ...] = (NAME,),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from ..endpoints import CATALOG, ConfigError, Endpoint, name_for_url
 from ..i18n import N_, Msg, _, local, ngettext
 
 # Where startup files set HF_ENDPOINT: one reader for doctor, detect and setup (hfenv.startup).
-from ..startup import StartupPlace, startup_places
+from ..startup import StartupPlace, fish_universal_lines, held_values, reaches_programs, startup_places
 from .context import Context, Section
 from .report import Finding, Findings
 from .values import DEFAULT_ENDPOINT, arg, eval_hint, join, named, normalized, pretty_path, shown, value_problem
@@ -31,9 +31,14 @@ class Setting:
     hfenv_target: bool = False  # a place `hfenv setup --persist` writes
     action: str = "set"  # "set", "unset", or "export" (exports what an earlier line assigned)
     exported: bool | None = True  # for "set": True exports it, False does not, None keeps what it was
+    scope: str = ""  # fish `set`: "global", "universal" (-U), "any"; "" for the other shells (hfenv.startup)
 
     def applies_to(self, shell: str | None) -> bool:
         return shell is None or not self.shells or shell in self.shells
+
+    @property
+    def universal(self) -> bool:
+        return self.scope == "universal"
 
     @property
     def assigns(self) -> bool:
@@ -43,7 +48,7 @@ class Setting:
         return {"where": self.where, "label": self.label, "value": self.value, "path": self.path,
                 "line": self.line, "in_block": self.in_block, "shells": list(self.shells),
                 "dynamic": self.dynamic, "hfenv_target": self.hfenv_target, "action": self.action,
-                "exported": self.exported}
+                "exported": self.exported, "scope": self.scope}
 
 
 def read_settings(places: list[StartupPlace], home: PurePath,
@@ -53,12 +58,15 @@ def read_settings(places: list[StartupPlace], home: PurePath,
     from ..startup import read_places
 
     lines, problems = read_places(places) if name is None else read_places(places, (name,))
-    settings = [Setting(
+    return _settings(lines, home), [(pretty_path(path, home), problem) for path, problem in problems]
+
+
+def _settings(lines, home: PurePath) -> list[Setting]:
+    return [Setting(
         where="file", label=f"{pretty_path(line.path, home)}:{line.line}", value=line.value, path=line.path,
         line=line.line, in_block=line.in_block, shells=line.shells, dynamic=line.dynamic,
-        hfenv_target=line.hfenv_target, action=line.action, exported=line.exported,
+        hfenv_target=line.hfenv_target, action=line.action, exported=line.exported, scope=line.scope,
     ) for line in lines]
-    return settings, [(pretty_path(path, home), problem) for path, problem in problems]
 
 
 def read_windows_environment(host) -> tuple[list[Setting], list[tuple[str, str]]]:
@@ -97,20 +105,8 @@ def final_settings(settings: list[Setting]) -> list[Setting]:
 def new_shell_value(settings: list[Setting], shell: str | None) -> tuple[Setting | None, Setting | None]:
     """What a new `shell` ends with, reading `settings` in order: (the assignment whose value it
     exports, or None; the assignment it keeps as an unexported shell variable, or None)."""
-    current, exported = None, False
-    for setting in settings:
-        if not setting.applies_to(shell):
-            continue
-        if setting.action == "unset":
-            current, exported = None, False
-        elif setting.action == "export":
-            exported = True
-        elif setting.value is not None:
-            current = setting
-            if setting.exported is not None:
-                exported = setting.exported
+    current, exported = next(reversed(list(held_values(settings, shell))), (None, False))
     return (current, None) if exported else (None, current)
-
 
 
 def _export_line(setting: Setting) -> str | None:
@@ -141,12 +137,17 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
     `names` (normalised URL -> name) names endpoints in messages and fixes.
     """
     out = Findings("layers")
+    exports = {id(s): reaches_programs(settings, s) for s in settings if s.assigns}
+    reaching = final_settings([s for s in settings if exports.get(id(s))])  # per file, the last value exported
+    readers_all = sorted({n for s in settings for n in s.shells})
+    held = {id(c) for n in readers_all or [None] for c, _x in held_values(settings, n) if c is not None}
+    # What the other shells end with: the value each one's programs get (not a line a later one undoes).
+    ends = {id(won) for won in (new_shell_value(settings, n)[0] for n in readers_all) if won is not None}
     own = [shell] + sorted({s.shells[0] for s in settings if s.where == "file" and len(s.shells) == 1} - {shell})
     outcome = {name: new_shell_value(settings, name) for name in own}
     this, this_unexported = outcome[shell]
     winners = {name: won for name, (won, _) in outcome.items() if won is not None and not won.dynamic}
-    elsewhere = [s for s in final_settings(settings) if not s.dynamic and s.exported is not False
-                 and not s.applies_to(shell)]
+    elsewhere = [s for s in reaching if id(s) in ends and not s.dynamic and not s.applies_to(shell)]
     values = list(dict.fromkeys([normalized(s.value) for s in winners.values()]
                                 + [normalized(s.value) for s in elsewhere]))
     new_terminal = (_("open a new terminal (windows already open keep the old environment)")
@@ -167,8 +168,8 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
         return "warn", fix, True
 
     def agreeing(won: Setting) -> list[Setting]:
-        return [s for s in final_settings(settings) if s.applies_to(shell) and not s.dynamic
-                and s.exported is not False and normalized(s.value) == normalized(won.value)]
+        return [s for s in reaching if s.applies_to(shell) and not s.dynamic
+                and normalized(s.value) == normalized(won.value)] or [won]
 
     distinct = list(dict.fromkeys(winners.values()))
     if len({normalized(s.value) for s in distinct}) > 1:
@@ -204,7 +205,7 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
                 shell=shell or _("terminals"), default=DEFAULT_ENDPOINT, value=shown(value)),
                       _("`hfenv setup --persist --shell {shell} --endpoint {value}` (or remove those lines if they "
                         "are stale)").format(shell=shell or "NAME", value=arg(value, shell)))
-        elif this_unexported is None:
+        elif not any(unexported for _won, unexported in outcome.values()):
             out.ok("unset", _("HF_ENDPOINT is set nowhere: every client uses the official Hub {url}").format(
                 url=DEFAULT_ENDPOINT))
     else:
@@ -247,7 +248,7 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
                 label=local(unexported.label), value=shown(unexported.value), shell=name or _("the shell")),
                      _("write `{line}` instead").format(line=line) if line else _("export it"))
     for setting in settings:
-        if not setting.assigns or setting.dynamic or setting.exported is False:
+        if not setting.assigns or setting.dynamic or not exports[id(setting)]:
             continue
         readers = [n for n in own if setting.applies_to(n)]
         later = [outcome[n][0] for n in readers]
@@ -265,10 +266,10 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
             out.error("malformed", _("{label} sets a malformed value: {problem}").format(
                 label=local(setting.label), problem=malformed[1]), malformed[2])
     for setting in settings:
-        out.add(*_describe(setting))
+        out.add(*_describe(setting, exports.get(id(setting), False), id(setting) not in held))
     multiple: dict[str, list[Setting]] = {}
     for setting in settings:
-        if setting.assigns:
+        if setting.assigns and (id(setting) in held or not setting.universal):  # not a hidden `set -U`
             multiple.setdefault(setting.path or setting.label, []).append(setting)
     for group in multiple.values():
         if len({s.value for s in group}) > 1:
@@ -298,8 +299,9 @@ def judge_layers(settings: list[Setting], process: str | None, shell: str | None
     return out.items
 
 
-def _describe(setting: Setting) -> tuple[str, str, str, str | None]:
-    """A detail line for one place (level, code, message, fix)."""
+def _describe(setting: Setting, reaches: bool, hidden: bool = False) -> tuple[str, str, str, str | None]:
+    """A detail line for one place (level, code, message, fix); `reaches`: the shells export its value;
+    `hidden`: no shell ever holds it."""
     readers = ", ".join(setting.shells) if setting.shells else _("every new program")
     label = local(setting.label)
     if setting.action == "unset":
@@ -312,8 +314,12 @@ def _describe(setting: Setting) -> tuple[str, str, str, str | None]:
         return ("info", "dynamic", _("{label} computes HF_ENDPOINT when the shell starts ({value}); doctor cannot "
                                      "tell its value (read by {readers})").format(
             label=label, value=setting.value, readers=readers), None)
-    exported = {True: "", False: _(", not exported"), None: _(", exported only if an earlier line exports it")}[
-        setting.exported]
+    if setting.universal and hidden:
+        exported = _(", a universal variable: the global one set before it hides it")
+    elif not reaches:
+        exported = _(", not exported")
+    else:
+        exported = "" if setting.exported else _(", exported by another line")
     if setting.where == "file":
         if setting.in_block:
             where = _("hfenv's block")
@@ -348,6 +354,10 @@ def gather(ctx: Context) -> LayerFacts:
     from ..endpoints import known_endpoints, saved_choice
 
     settings, problems = read_settings(startup_places(ctx.platform, ctx.host, ctx.options.root), ctx.home)
+    # fish has its universal variables (`set -Ux` typed at a prompt) before it reads any startup file.
+    universal, unreadable = fish_universal_lines(Path(str(ctx.platform.config_home())) / "fish" / "fish_variables")
+    settings = _settings(universal, ctx.home) + settings
+    problems += [(pretty_path(path, ctx.home), problem) for path, problem in unreadable]
     if ctx.platform.system == "windows":
         win, win_problems = read_windows_environment(ctx.host)
         settings += win
