@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,6 +84,24 @@ def need_program(name: str) -> str:
 
 def hfenv_cmd() -> list[str]:
     return [sys.executable, "-m", "hfenv"]
+
+
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE", "HFENV_LANG")
+
+
+def subprocess_env(**extra) -> dict:
+    """This process's environment for an `hfenv` subprocess with no locale but the one `extra` sets,
+    UTF-8 output; `extra` entries that are None are removed."""
+    env = {k: v for k, v in os.environ.items() if k not in LOCALE_VARIABLES}
+    env.update({"PYTHONIOENCODING": "utf-8", **extra})
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def hfenv_process(*args: str, env: dict, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+    """`hfenv ARGS` as a subprocess, its output decoded as UTF-8 (undecodable bytes replaced)."""
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    return subprocess.run([*hfenv_cmd(), *args], stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                          errors="replace", env=env, timeout=timeout, **kwargs)
 
 
 def run(*args: str, env: dict | None = None) -> Result:

@@ -14,7 +14,7 @@ from i18n_extract import CATALOG, messages
 
 from hfenv import i18n
 
-from conftest import hfenv_cmd
+from conftest import hfenv_process, subprocess_env
 
 
 @pytest.fixture(autouse=True)
@@ -119,10 +119,7 @@ def test_the_test_environment_speaks_english():
 # ---- real commands ----
 
 def hfenv(*args, env_extra, home):
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "HFENV_LANG")}
-    env.update({"HOME": str(home), "PYTHONIOENCODING": "utf-8", **env_extra})
-    return subprocess.run([*hfenv_cmd(), *args], capture_output=True, text=True, env=env, timeout=120,
-                          encoding="utf-8", errors="replace")
+    return hfenv_process(*args, env=subprocess_env(**{"HOME": str(home), **env_extra}))
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ from i18n_extract import english_prose
 
 from hfenv import clicktext, i18n
 
-from conftest import hfenv_cmd
+from conftest import hfenv_process, subprocess_env
 
 CLICK_CATALOG = Path(i18n.LOCALE_DIR) / "zh_CN" / "LC_MESSAGES" / "click.po"
 CLICK_DIR = Path(click.__file__).resolve().parent
@@ -44,14 +44,10 @@ def has_cjk(text: str) -> bool:
 
 
 def hfenv(*args, env_extra, stdout=subprocess.PIPE):
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "HFENV_LANG",
-                                                              "LANGUAGE")}
-    env.update({"PYTHONIOENCODING": "utf-8", "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-                **env_extra})
-    env.pop("NO_PROXY", None)
-    done = subprocess.run([*hfenv_cmd(), *args], stdout=stdout, stderr=subprocess.PIPE, env=env, timeout=120)
-    out = done.stdout.decode("utf-8", "replace") if done.stdout is not None else ""
-    return done.returncode, out, done.stderr.decode("utf-8", "replace")
+    env = subprocess_env(**{"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+                            "NO_PROXY": None, **env_extra})
+    done = hfenv_process(*args, env=env, stdout=stdout)
+    return done.returncode, done.stdout or "", done.stderr
 
 
 # ---- click's catalog ----

@@ -17,14 +17,13 @@ nothing of doctor's own wording can hide behind them.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 
 import pytest
 from i18n_extract import english_prose
 
-from conftest import hfenv_cmd, need_program, run
+from conftest import hfenv_process, need_program, run, subprocess_env
 from hubserver import LARGE_FILES, dead_url
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -37,16 +36,13 @@ PLAIN_HTTP_CANDIDATE = "uses plain http: traffic (and any token) travels unencry
 def base_env(isolated_home):
     """The environment of the subprocesses: the sandbox HOME, no locale but the one a test sets,
     proxies at a dead loopback port, loopback direct."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "HFENV_LANG")}
     blackhole = dead_url()
-    env.update({"HOME": str(isolated_home), "PYTHONIOENCODING": "utf-8", "HTTP_PROXY": blackhole,
-                "HTTPS_PROXY": blackhole, "ALL_PROXY": blackhole, "NO_PROXY": "127.0.0.1,localhost"})
-    return env
+    return subprocess_env(HOME=str(isolated_home), HTTP_PROXY=blackhole, HTTPS_PROXY=blackhole,
+                          ALL_PROXY=blackhole, NO_PROXY="127.0.0.1,localhost")
 
 
 def doctor(env: dict, *args: str, lang: str = "zh_CN.UTF-8") -> subprocess.CompletedProcess:
-    return subprocess.run([*hfenv_cmd(), "doctor", *args], capture_output=True, text=True, encoding="utf-8",
-                          errors="replace", env={**env, "LANG": lang}, timeout=180)
+    return hfenv_process("doctor", *args, env={**env, "LANG": lang}, timeout=180)
 
 
 def quoted(data: dict) -> list[str]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import gettext
 import io
 import json
-import os
-import subprocess
 import time
 
 import pytest
@@ -21,7 +19,7 @@ from hfenv.hubcheck import LargeFiles, Leg
 from hfenv.i18n import Msg, local
 from hfenv.probe import ProbeReport, ProbeResult
 
-from conftest import hfenv_cmd
+from conftest import hfenv_process, subprocess_env
 from hubserver import LARGE_FILES, dead_url, server_tls
 
 # Words hfenv quotes from elsewhere and does not translate: OpenSSL's verify message, and the
@@ -44,10 +42,7 @@ def chinese(monkeypatch):
 
 
 def hfenv(*args, env_extra: dict, home):
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "HFENV_LANG")}
-    env.update({"HOME": str(home), "PYTHONIOENCODING": "utf-8", **env_extra})
-    return subprocess.run([*hfenv_cmd(), *args], capture_output=True, text=True, env=env, timeout=60,
-                          encoding="utf-8", errors="replace")
+    return hfenv_process(*args, env=subprocess_env(**{"HOME": str(home), **env_extra}), timeout=60)
 
 
 def both(*args, env: dict, home):

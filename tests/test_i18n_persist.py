@@ -23,7 +23,7 @@ from i18n_extract import english_prose
 from hfenv import i18n
 from hfenv.shells import ALIASES, SHELLS
 
-from conftest import hfenv_cmd, run
+from conftest import hfenv_process, run, subprocess_env
 
 pytestmark = pytest.mark.slow  # every test here starts hfenv as a subprocess (or fakes Windows in-process)
 
@@ -37,14 +37,10 @@ TAKE_OVER_FIX = ("delete them, or run setup again with --take-over: hfenv commen
 def hfenv(*args: str, lang: str = "zh", extra: dict | None = None, cwd: Path | None = None):
     """`hfenv ARGS` as a subprocess in the sandbox home: lang "zh" (LANG=zh_CN.UTF-8), "en" (the same
     locale with HFENV_LANG=en), proxies pinned to a dead loopback port."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "HFENV_LANG")}
-    env.update({"LANG": "zh_CN.UTF-8", "PYTHONIOENCODING": "utf-8", "HTTPS_PROXY": "http://127.0.0.1:9",
-                "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"})
-    if lang == "en":
-        env["HFENV_LANG"] = "en"
-    env.update(extra or {})
-    return subprocess.run([*hfenv_cmd(), *args], capture_output=True, text=True, env=env, timeout=120,
-                          encoding="utf-8", errors="replace", cwd=cwd)
+    env = subprocess_env(**{"LANG": "zh_CN.UTF-8", "HTTPS_PROXY": "http://127.0.0.1:9",
+                            "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
+                            "HFENV_LANG": "en" if lang == "en" else None, **(extra or {})})
+    return hfenv_process(*args, env=env, cwd=cwd)
 
 
 def chinese(done, *phrases: str, status: int | None = None, allowed=()) -> str:

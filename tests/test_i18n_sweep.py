@@ -11,15 +11,13 @@ in a row outside code, quotes, URLs, paths, options and VARIABLES.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from i18n_extract import english_prose
 
-from conftest import hfenv_cmd
+from conftest import hfenv_process, subprocess_env
 from hubserver import dead_url, server_tls
 
 pytestmark = pytest.mark.slow
@@ -59,17 +57,10 @@ class Sweep:
 
     def __call__(self, *args, env: dict | None = None, allowed=(), stdin: str | None = None,
                  check_stdout: bool = True):
-        run_env = {k: v for k, v in os.environ.items()
-                   if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "HFENV_LANG", "LANGUAGE")}
-        run_env.update({"PYTHONIOENCODING": "utf-8", "LANG": "zh_CN.UTF-8", **self.base_env, **(env or {})})
-        for key, value in list(run_env.items()):
-            if value is None:
-                del run_env[key]
-        done = subprocess.run([*hfenv_cmd(), *args], capture_output=True, env=run_env, timeout=60,
-                              input=(stdin or "").encode())
+        run_env = subprocess_env(**{"LANG": "zh_CN.UTF-8", **self.base_env, **(env or {})})
+        done = hfenv_process(*args, env=run_env, timeout=60, input=stdin or "")
         self.runs += 1
-        out = done.stdout.decode("utf-8", "replace")
-        err = done.stderr.decode("utf-8", "replace")
+        out, err = done.stdout, done.stderr
         assert "Traceback" not in err, (args, err)
         text = SHELL_NAMES.sub(" ", (out if check_stdout else "") + "\n" + err)
         for line in english_prose(text, allowed=(*QUOTED, *allowed)):

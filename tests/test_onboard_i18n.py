@@ -5,14 +5,13 @@ the page's prose outside code blocks holds no English sentence (tests/i18n_extra
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 
 import pytest
 from i18n_extract import english_prose
 
-from conftest import hfenv_cmd
+from conftest import hfenv_process, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +35,7 @@ FENCED = re.compile(r"^```.*?^```$", re.S | re.M)
 
 
 def hfenv(*args, home, **env_extra) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "HFENV_LANG")}
-    env.update({"HOME": str(home), "PYTHONIOENCODING": "utf-8", "LANG": "zh_CN.UTF-8", **env_extra})
-    return subprocess.run([*hfenv_cmd(), *args], capture_output=True, text=True, env=env, timeout=120,
-                          encoding="utf-8", errors="replace")
+    return hfenv_process(*args, env=subprocess_env(**{"HOME": str(home), "LANG": "zh_CN.UTF-8", **env_extra}))
 
 
 @pytest.mark.parametrize("with_profile", [True, False])
