@@ -222,3 +222,16 @@ def test_msg_survives_copy_and_pickle_and_a_broken_translation(monkeypatch):
 
     monkeypatch.setattr(i18n, "_catalog", lambda: Broken())
     assert message.local() == "HTTP 503 from h"  # a lost placeholder falls back to English
+
+
+def test_the_english_detector_finds_prose_and_leaves_code_alone():
+    """Every real-command test under zh_CN relies on english_prose(): it must not go blind."""
+    from i18n_extract import english_prose
+
+    english = ["connection refused by 127.0.0.1:9: nothing listens there", "  fix: run it again later",
+               "已选择 lab, but the large files fail"]
+    code = ["已选择：lab（https://hf.lab.example/a/b）", "  修复：export HF_ENDPOINT=https://hf-mirror.com",
+            "运行 `hfenv setup --persist --shell bash` 之后", "~/.config/fish/config.fish:3 'set -gx HF_ENDPOINT x'",
+            "HF_HUB_DISABLE_XET=1 hfenv setup --xet auto"]
+    assert english_prose("\n".join(english + code)) == english
+    assert english_prose("路径：a quoted value here", allowed=("a quoted value here",)) == []
